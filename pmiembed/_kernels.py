@@ -1,0 +1,104 @@
+"""Compiled inner loops (numba).
+
+Only the loops that pure numpy cannot express without creating one Python object per
+token live here.  Measured on wiki17m (17.3M tokens, 100 MB, one line): splitting and
+mapping tokens to ids with ``bytes.split`` + a dict takes 8.4 s; the kernel below takes
+about 2 s, most of it hash-table cache misses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# FNV-1a 64-bit
+_FNV_OFFSET = np.uint64(14695981039346656037)
+_FNV_PRIME = np.uint64(1099511628211)
+
+
+@njit(cache=True, nogil=True)
+def tokenize_bytes(buf, keys, vals, pool, pool_used, type_off, type_len, n_types,
+                   out_ids, out_breaks, newline):
+    """Split ``buf`` at ASCII whitespace and control bytes (``<= 0x20``) and map every token to a type id.
+
+    The type table is an open-addressing hash table (``keys`` = FNV-1a hashes,
+    ``vals`` = type ids, -1 for empty; size a power of two) whose entries point into a
+    byte ``pool`` that holds each type's bytes, so a lookup compares the actual bytes
+    and the mapping is exact, never a hash guess.  New types are appended.
+
+    ``out_ids[k]`` receives the id of the k-th token; ``out_breaks[k]`` is 1 when a
+    newline (a document boundary) lies between token k-1 and token k.
+
+    ``newline`` says whether a newline was seen since the last token of the previous
+    buffer.  Returns ``(n_tokens, n_types, pool_used, pos, newline)``.  The kernel stops early, with
+    ``pos < len(buf)``, when the table would pass half full or the pool or type arrays
+    could overflow; the caller grows them and calls again from ``pos``.
+    """
+    n = buf.shape[0]
+    mask = np.uint64(keys.shape[0] - 1)
+    max_types = min(type_off.shape[0], (keys.shape[0] >> 1))
+    i = 0
+    nt = 0
+    while i < n:
+        # skip whitespace, remembering newlines
+        while i < n and buf[i] <= 32:
+            if buf[i] == 10:
+                newline = True
+            i += 1
+        if i >= n:
+            break
+        s = i
+        h = _FNV_OFFSET
+        while i < n and buf[i] > 32:
+            h = (h ^ np.uint64(buf[i])) * _FNV_PRIME
+            i += 1
+        length = i - s
+        slot = h & mask
+        tid = -1
+        while True:
+            t = vals[slot]
+            if t < 0:
+                break
+            if keys[slot] == h and type_len[t] == length:
+                o = type_off[t]
+                same = True
+                for k in range(length):
+                    if pool[o + k] != buf[s + k]:
+                        same = False
+                        break
+                if same:
+                    tid = t
+                    break
+            slot = (slot + np.uint64(1)) & mask
+        if tid < 0:
+            if n_types + 1 > max_types or pool_used + length > pool.shape[0]:
+                # out of room: report the token start so the caller resumes there
+                return nt, n_types, pool_used, s, newline
+            tid = n_types
+            n_types += 1
+            vals[slot] = tid
+            keys[slot] = h
+            type_off[tid] = pool_used
+            type_len[tid] = length
+            for k in range(length):
+                pool[pool_used + k] = buf[s + k]
+            pool_used += length
+        out_ids[nt] = tid
+        out_breaks[nt] = 1 if newline else 0
+        newline = False
+        nt += 1
+    return nt, n_types, pool_used, n, newline
+
+
+@njit(cache=True, nogil=True)
+def rehash(keys, vals, new_keys, new_vals):
+    """Insert every entry of one hash table into a larger, empty one."""
+    mask = np.uint64(new_keys.shape[0] - 1)
+    for j in range(keys.shape[0]):
+        t = vals[j]
+        if t >= 0:
+            slot = keys[j] & mask
+            while new_vals[slot] >= 0:
+                slot = (slot + np.uint64(1)) & mask
+            new_vals[slot] = t
+            new_keys[slot] = keys[j]

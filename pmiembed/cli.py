@@ -1,0 +1,245 @@
+"""The ``pmiembed`` command.
+
+User errors print one line ``pmiembed: error: ...`` on stderr and exit 2 (no
+traceback; ``--debug`` shows it).  Ctrl-C exits 130 with one line.  Outputs are written
+to a temporary folder and renamed at the end, so a failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import PMIEmbedError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def _optional_float(text: str):
+    if text.lower() in ("none", "off", "0"):
+        return None
+    return _float(text)
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """Every hyperparameter of PMIEmbedding as a flag (shared by train, compare, demo)."""
+    g = p.add_argument_group("model (defaults: the PPMI+SVD recipe of Levy, Goldberg & Dagan 2015)")
+    g.add_argument("--dim", type=_positive_int, default=300, help="dimensions of the vectors (SVD rank) [300]")
+    g.add_argument("--window", type=_positive_int, default=2, help="symmetric window size L [2]")
+    g.add_argument("--weighting", choices=("dynamic", "uniform", "harmonic"), default="dynamic",
+                   help="weight of a context at distance d: dynamic (L-d+1)/L as word2vec's sampled window, "
+                        "uniform 1, harmonic 1/d as GloVe [dynamic]")
+    g.add_argument("--min-count", type=_positive_int, default=5, help="ignore words seen fewer times [5]")
+    g.add_argument("--max-vocab", type=_positive_int, default=None, help="keep at most this many most frequent words [all]")
+    g.add_argument("--sub", type=_optional_float, default=None, metavar="T",
+                   help="word2vec subsampling of frequent words with threshold T, e.g. 1e-5 [off]")
+    g.add_argument("--sub-mode", choices=("dirty", "clean"), default="dirty",
+                   help="dirty: drop subsampled tokens before windowing (word2vec); clean: keep their positions [dirty]")
+    g.add_argument("--cds", type=_float, default=0.75, help="context distribution smoothing exponent in (0, 1]; 1 = none [0.75]")
+    g.add_argument("--neg", type=_float, default=1.0, help="shift the PMI by log(NEG) (skip-gram's negative samples); 1 = no shift [1]")
+    g.add_argument("--eig", type=_float, default=0.5, help="eigenvalue weighting p: vectors = U * S^p, in [0, 1] [0.5]")
+    g.add_argument("--wc", action="store_true", help="add the normalised context vectors to the word vectors (w+c)")
+    g.add_argument("--svd", choices=("randomized", "arpack"), default="randomized",
+                   help="SVD backend: scikit-learn randomized_svd or scipy svds (ARPACK) [randomized]")
+    g.add_argument("--n-iter", type=_positive_int, default=None, help="power iterations of the randomized SVD [5]")
+    g.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
+    g.add_argument("--seed", type=_positive_int, default=0, help="random seed (subsampling, SVD); same seed, same bits [0]")
+    g.add_argument("--workers", type=_positive_int, default=None, help="threads for the numeric stages [all cores]")
+    g.add_argument("--memory", type=_float, default=None, metavar="GB",
+                   help="memory budget in GB: counting spills to temporary files beyond it, and the later "
+                        "stages are checked to fit [no budget]")
+
+
+def model_from_args(args, **extra):
+    from .model import PMIEmbedding
+
+    return PMIEmbedding(
+        dim=args.dim, window=args.window, weighting=args.weighting, min_count=args.min_count,
+        max_vocab=args.max_vocab, subsample=args.sub, subsample_mode=args.sub_mode, cds=args.cds,
+        neg=args.neg, eig=args.eig, wc=args.wc, svd=args.svd, n_iter=args.n_iter,
+        lowercase=args.lowercase, seed=args.seed, workers=args.workers, memory=args.memory, **extra,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pmiembed",
+        description="Word embeddings from counts: co-occurrence counting, (shifted) PPMI and truncated SVD.",
+    )
+    parser.add_argument("--version", action="version", version=f"pmiembed {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train PPMI+SVD vectors on a corpus",
+                       description="Train word vectors on CORPUS (text files, .gz/.bz2/.xz, folders) and write "
+                                   "OUT/vectors.bin (word2vec binary), OUT/vocab.tsv and OUT/params.json.")
+    p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text file(s) or folder(s); several are read as one corpus")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
+    p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.add_argument("--save-counts", action="store_true", help="also write the co-occurrence counts (counts.npz) for reuse")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_model_arguments(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("similar", help="nearest neighbours of a word",
+                       description="Print the N words closest (cosine) to WORD.")
+    p.add_argument("--vectors", required=True, metavar="PATH", help="output folder of 'pmiembed train' or a word2vec file")
+    p.add_argument("word", metavar="WORD")
+    p.add_argument("-n", type=_positive_int, default=10, help="how many neighbours [10]")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("analogy", help="solve a : b :: c : ? (king man woman -> king - man + woman)",
+                       description="Print the words closest to A - B + C: 'king man woman' asks for "
+                                   "king - man + woman (man is to king as woman is to ?).")
+    p.add_argument("--vectors", required=True, metavar="PATH", help="output folder of 'pmiembed train' or a word2vec file")
+    p.add_argument("words", nargs=3, metavar=("POSITIVE", "NEGATIVE", "POSITIVE2"),
+                   help="three words: 'king man woman' means king - man + woman")
+    p.add_argument("--cosmul", action="store_true", help="use 3CosMul (Levy & Goldberg 2014) instead of 3CosAdd")
+    p.add_argument("-n", type=_positive_int, default=5, help="how many answers [5]")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_analogy)
+
+    _add_optional_commands(sub)
+    return parser
+
+
+def _add_optional_commands(sub) -> None:
+    """Subcommands whose modules register themselves (evaluate, compare, demo, sweep)."""
+    import importlib
+
+    for name in ("evaluate", "compare", "demo", "sweep"):
+        try:
+            mod = importlib.import_module(f".cli_{name}", __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.endswith(f"cli_{name}"):
+                continue
+            raise
+        mod.register(sub)
+
+
+# ----------------------------------------------------------------- commands
+
+
+def cmd_train(args) -> int:
+    model = model_from_args(args, progress=not args.quiet, verbose=not args.quiet)
+    # refuse an existing output folder before spending minutes on training
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise PMIEmbedError(f"{out}: output folder exists; choose another --out or pass --force to replace it")
+    if not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise PMIEmbedError(f"{out.parent}: parent folder of --out does not exist; create it first")
+    model.fit(args.corpus if len(args.corpus) > 1 else args.corpus[0])
+    import time
+
+    t = time.perf_counter()
+    model.save(out, force=args.force, save_counts=args.save_counts)
+    if not args.quiet:
+        print(f"{'write':>8}: {time.perf_counter() - t:6.1f} s  (vectors {len(model.wv):,} x {model.wv.vector_size})",
+              file=sys.stderr)
+        total = sum(v for k, v in model.timings_.items() if k != "total") + (time.perf_counter() - t)
+        print(f"wrote {out}/ ({len(model.wv):,} words x {model.wv.vector_size} dims) in {total:.1f} s, "
+              f"peak memory {model.peak_rss_bytes_ / 2**30:.2f} GB", file=sys.stderr)
+    return 0
+
+
+def _load(path):
+    from .model import load_vectors
+
+    return load_vectors(path)
+
+
+def _check_words(kv, words) -> None:
+    from .errors import WordError
+
+    seen = set()
+    for w in words:
+        if w in seen:
+            raise WordError(f"word {w!r} is given twice; give distinct words")
+        seen.add(w)
+        if w not in kv.key_to_index:
+            hint = ""
+            lower = w.lower()
+            if lower != w and lower in kv.key_to_index:
+                hint = f" (did you mean {lower!r}?)"
+            raise WordError(f"word {w!r} is not in the vocabulary of {len(kv):,} words{hint}; try another word")
+
+
+def cmd_similar(args) -> int:
+    kv = _load(args.vectors)
+    _check_words(kv, [args.word])
+    for word, score in kv.most_similar(args.word, topn=args.n):
+        print(f"{word}\t{score:.4f}")
+    return 0
+
+
+def cmd_analogy(args) -> int:
+    kv = _load(args.vectors)
+    a, b, c = args.words
+    _check_words(kv, [a, b, c])
+    fn = kv.most_similar_cosmul if args.cosmul else kv.most_similar
+    for word, score in fn(positive=[a, c], negative=[b], topn=args.n):
+        print(f"{word}\t{score:.4f}")
+    return 0
+
+
+# --------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USER_ERROR
+    debug = bool(getattr(args, "debug", False))
+    # a second Ctrl-C while cleaning up should not print a traceback either
+    try:
+        return int(args.func(args) or 0)
+    except PMIEmbedError as exc:
+        if debug:
+            raise
+        print(f"pmiembed: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("pmiembed: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        if debug:
+            raise
+        print("pmiembed: error: out of memory; lower --dim or --max-vocab, raise --min-count, or set --memory",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,449 @@
+"""Stage 3: tokens + vocabulary -> word-context co-occurrence counts (``scipy.sparse``).
+
+For a symmetric window of size L, every pair of in-vocabulary tokens at distance
+``d = 1..L`` inside one document adds ``w(d)`` to ``#(w, c)`` and to ``#(c, w)``:
+
+=========  ==================  ====================================================
+weighting  w(d)                 where from
+=========  ==================  ====================================================
+dynamic    (L - d + 1) / L      word2vec's dynamic window, as its exact expectation:
+                                word2vec samples a window b ~ U{1..L}; a context at
+                                distance d is seen when b >= d, P = (L - d + 1) / L
+uniform    1                    a plain window
+harmonic   1 / d                GloVe's distance weighting
+=========  ==================  ====================================================
+
+Words below ``min_count`` are removed before windowing (as word2vec does).  Frequent
+words can be subsampled with word2vec's formula (see
+:meth:`Vocabulary.keep_probability`): ``dirty`` removes the dropped tokens before
+windowing, so windows reach further (word2vec's behaviour); ``clean`` keeps their
+positions.  The random draw for the token at corpus position ``i`` is a hash of
+``(seed, i)``, so it does not depend on chunking or on the number of workers.
+
+Counts are kept exactly: weights are scaled to integers (``L`` for dynamic,
+``lcm(1..L)`` for harmonic) and summed as int64, so counting in any chunk size or order
+gives bitwise-identical matrices, and counts of two corpora over one vocabulary add up
+to the counts of their concatenation.
+
+Counting is vectorised per chunk of tokens: for each distance ``d`` the row and column
+ids are two shifted views of the id array; ``scipy.sparse`` sums duplicates (COO to
+CSR).  Chunk matrices are summed pairwise (a binary counter, so each count is merged
+O(log chunks) times).  With a memory budget, partial sums that exceed it are written
+to temporary files (sorted, CSR) and merged at the end in row blocks, as GloVe's
+``cooccur`` does, with a bounded number of files open at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .corpus import TokenizedCorpus
+from .errors import ParameterError, VectorsError
+from .io import atomic_path
+from .progress import progress_bar
+from .vocab import Vocabulary
+
+WEIGHTINGS = ("dynamic", "uniform", "harmonic")
+SUBSAMPLE_MODES = ("dirty", "clean")
+COUNTS_FORMAT = "pmiembed-cooccurrence"
+COUNTS_VERSION = 1
+#: the largest window for harmonic weighting (lcm(1..20) keeps int64 counts exact)
+MAX_HARMONIC_WINDOW = 20
+MAX_WINDOW = 100
+
+
+def window_weights(window: int, weighting: str) -> tuple[np.ndarray, int]:
+    """Integer weights ``W[d-1] = w(d) * scale`` for d = 1..window, and ``scale``."""
+    check_window(window, weighting)
+    d = np.arange(1, window + 1, dtype=np.int64)
+    if weighting == "uniform":
+        return np.ones(window, dtype=np.int64), 1
+    if weighting == "dynamic":
+        return window - d + 1, window
+    scale = math.lcm(*range(1, window + 1))
+    return scale // d, scale
+
+
+def check_window(window, weighting) -> None:
+    if weighting not in WEIGHTINGS:
+        raise ParameterError(f"weighting={weighting!r} is not one of {', '.join(WEIGHTINGS)}")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or not 1 <= window <= MAX_WINDOW:
+        raise ParameterError(f"window={window!r} must be an integer from 1 to {MAX_WINDOW}")
+    if weighting == "harmonic" and window > MAX_HARMONIC_WINDOW:
+        raise ParameterError(
+            f"window={window} is too large for harmonic weighting (at most {MAX_HARMONIC_WINDOW}); "
+            "lower --window or use --weighting dynamic"
+        )
+
+
+def position_uniforms(seed: int, start: int, n: int) -> np.ndarray:
+    """Uniform [0, 1) numbers for corpus positions ``start .. start+n-1``: splitmix64 of
+    ``seed * golden + position``, so the draw of a position never depends on chunking."""
+    with np.errstate(over="ignore"):
+        z = np.arange(start, start + n, dtype=np.uint64)
+        z += np.uint64((int(seed) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+        z += np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: float | None = None,
+                  subsample_mode: str = "dirty", seed: int = 0, chunk_tokens: int = 1 << 22):
+    """Map the corpus to vocabulary rows and drop what does not take part in windows.
+
+    Returns ``(x, doc_starts)``: ``x`` int32 rows (``-1`` marks a position kept as a
+    gap by clean subsampling), ``doc_starts`` the positions in ``x`` where documents
+    start.  Out-of-vocabulary tokens are always removed; subsampled tokens are removed
+    (dirty) or turned into gaps (clean).
+    """
+    if subsample_mode not in SUBSAMPLE_MODES:
+        raise ParameterError(f"subsample_mode={subsample_mode!r} is not one of {', '.join(SUBSAMPLE_MODES)}")
+    remap = vocab.id_map(corpus.types)
+    keep_p = vocab.keep_probability(subsample) if subsample else None
+    ids = corpus.ids
+    n = len(ids)
+    parts, kept_before = [], np.zeros(len(corpus.doc_starts), dtype=np.int64)
+    out_pos = 0
+    for s in range(0, n, chunk_tokens):
+        e = min(n, s + chunk_tokens)
+        r = remap[ids[s:e]]
+        keep = r >= 0
+        if keep_p is not None:
+            u = position_uniforms(seed, s, e - s)
+            drop = keep & (u >= keep_p[np.maximum(r, 0)])
+            if subsample_mode == "dirty":
+                keep &= ~drop
+            else:
+                r[drop] = -1
+        csum = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+        lo, hi = np.searchsorted(corpus.doc_starts, [s, e])
+        kept_before[lo:hi] = out_pos + csum[corpus.doc_starts[lo:hi] - s]
+        parts.append(r[keep])
+        out_pos += int(csum[-1])
+    x = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+    starts = np.unique(kept_before)
+    starts = starts[(starts > 0) & (starts < len(x))]
+    return x, starts
+
+
+def count_chunk(x: np.ndarray, starts: np.ndarray, lo: int, hi: int, weights: np.ndarray,
+                n_words: int) -> sp.csr_matrix:
+    """Upper-triangle counts of the pairs (i, i+d) with ``lo <= i < hi`` and d = 1..L,
+    both inside one document (no entry of ``starts`` in ``(i, i+d]``) and neither a gap
+    (-1): a CSR matrix with int64 data ``weights[d-1]`` per pair."""
+    window = len(weights)
+    seg = x[lo: min(len(x), hi + window)]
+    a, b = np.searchsorted(starts, [lo + 1, lo + len(seg)], side="left")
+    doc = None
+    if b > a:
+        marks = np.zeros(len(seg), dtype=np.int32)
+        marks[starts[a:b] - lo] = 1
+        doc = np.cumsum(marks, dtype=np.int32)
+    centres = hi - lo
+    rows, cols, data = [], [], []
+    for d, w in enumerate(weights.tolist(), start=1):
+        m = min(centres, len(seg) - d)
+        if m <= 0:
+            break
+        a_ids = seg[:m]
+        c_ids = seg[d: d + m]
+        ok = (a_ids >= 0) & (c_ids >= 0)
+        if doc is not None:
+            ok &= doc[:m] == doc[d: d + m]
+        if not ok.all():
+            a_ids = a_ids[ok]
+            c_ids = c_ids[ok]
+        rows.append(a_ids)
+        cols.append(c_ids)
+        data.append(np.full(len(a_ids), w, dtype=np.int64))
+    if not rows:
+        return sp.csr_matrix((n_words, n_words), dtype=np.int64)
+    m = sp.coo_matrix(
+        (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n_words, n_words)
+    ).tocsr()
+    m.sum_duplicates()
+    return m
+
+
+class _PartialSums:
+    """A binary counter of CSR matrices with an optional spill to disk.
+
+    ``add`` pushes a matrix; equal-sized neighbours are summed, so every entry is
+    merged O(log n) times.  When the matrices held exceed ``budget_bytes`` they are
+    summed and written to ``spill_dir`` as sorted CSR arrays; ``total`` merges the
+    spilled files in row blocks, at most ``fan_in`` open at once.
+    """
+
+    def __init__(self, shape, budget_bytes: int | None, spill_dir: Path | None, fan_in: int = 16):
+        self.shape = shape
+        self.stack: list[tuple[int, sp.csr_matrix]] = []
+        self.budget = budget_bytes
+        self.spill_dir = spill_dir
+        self.spilled: list[Path] = []
+        self.fan_in = fan_in
+
+    @staticmethod
+    def _bytes(m) -> int:
+        return m.nnz * (m.data.itemsize + m.indices.itemsize) + m.indptr.nbytes
+
+    def held_bytes(self) -> int:
+        return sum(self._bytes(m) for _, m in self.stack)
+
+    def add(self, m: sp.csr_matrix) -> None:
+        level = 0
+        while self.stack and self.stack[-1][0] == level:
+            _, top = self.stack.pop()
+            m = _add_csr(top, m)
+            level += 1
+        self.stack.append((level, m))
+        if self.budget is not None and self.held_bytes() > self.budget:
+            self._spill()
+
+    def _collapse(self) -> sp.csr_matrix:
+        m = None
+        while self.stack:
+            _, top = self.stack.pop()
+            m = top if m is None else _add_csr(top, m)
+        return m if m is not None else sp.csr_matrix(self.shape, dtype=np.int64)
+
+    def _spill(self) -> None:
+        m = self._collapse()
+        self.spilled.append(_write_csr(self.spill_dir, len(self.spilled), m))
+
+    def total(self) -> sp.csr_matrix:
+        if not self.spilled:
+            return self._collapse()
+        if self.stack:
+            self._spill()
+        files = self.spilled
+        level = 0
+        while len(files) > 1:
+            merged = []
+            for g in range(0, len(files), self.fan_in):
+                group = files[g: g + self.fan_in]
+                if len(group) == 1:
+                    merged.append(group[0])
+                    continue
+                m = _merge_files(group, self.shape, self.budget)
+                merged.append(_write_csr(self.spill_dir, f"m{level}_{g}", m))
+                for f in group:
+                    shutil.rmtree(f, ignore_errors=True)
+            files = merged
+            level += 1
+        return _read_csr(files[0], self.shape)
+
+
+def _add_csr(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
+    m = a + b
+    m.sort_indices()
+    return m
+
+
+def _write_csr(folder: Path, name, m: sp.csr_matrix) -> Path:
+    path = folder / f"part{name}"
+    path.mkdir()
+    np.save(path / "indptr.npy", m.indptr.astype(np.int64))
+    np.save(path / "indices.npy", m.indices.astype(np.int32))
+    np.save(path / "data.npy", m.data)
+    return path
+
+
+def _read_csr(path: Path, shape, mmap: str | None = None):
+    indptr = np.load(path / "indptr.npy", mmap_mode=mmap)
+    indices = np.load(path / "indices.npy", mmap_mode=mmap)
+    data = np.load(path / "data.npy", mmap_mode=mmap)
+    if mmap:
+        return indptr, indices, data
+    return sp.csr_matrix((data, indices, indptr), shape=shape)
+
+
+def _merge_files(paths: list[Path], shape, budget: int | None) -> sp.csr_matrix:
+    """Sum spilled CSR files, reading them (memory-mapped) in row blocks."""
+    parts = [_read_csr(p, shape, mmap="r") for p in paths]
+    n_rows = shape[0]
+    total_nnz = sum(int(p[0][-1]) for p in parts)
+    n_blocks = max(1, int(np.ceil(total_nnz * 12 / max(budget or 1 << 28, 1 << 20))))
+    bounds = np.linspace(0, n_rows, n_blocks + 1).astype(np.int64)
+    blocks = []
+    for r0, r1 in zip(bounds[:-1], bounds[1:]):
+        acc = None
+        for indptr, indices, data in parts:
+            a, b = int(indptr[r0]), int(indptr[r1])
+            blk = sp.csr_matrix(
+                (np.asarray(data[a:b]), np.asarray(indices[a:b]), np.asarray(indptr[r0: r1 + 1]) - a),
+                shape=(int(r1 - r0), shape[1]),
+            )
+            acc = blk if acc is None else acc + blk
+        blocks.append(acc)
+    del parts
+    m = sp.vstack(blocks, format="csr")
+    m.sort_indices()
+    return m
+
+
+@dataclass
+class Cooccurrence:
+    """Weighted co-occurrence counts over a vocabulary.
+
+    ``counts`` is a symmetric CSR matrix of int64 *scaled* counts; the weighted counts
+    are ``counts / scale`` (:meth:`matrix`).  ``params`` records how they were counted.
+    Two ``Cooccurrence`` objects over the same vocabulary and parameters add up.
+    """
+
+    counts: sp.csr_matrix
+    scale: int
+    vocab: Vocabulary
+    params: dict = field(default_factory=dict)
+
+    @property
+    def shape(self):
+        return self.counts.shape
+
+    @property
+    def nnz(self) -> int:
+        return self.counts.nnz
+
+    def matrix(self, dtype=np.float64) -> sp.csr_matrix:
+        """Weighted counts #(w, c) as a CSR matrix of ``dtype``."""
+        m = self.counts.astype(dtype)
+        m.data /= self.scale
+        return m
+
+    def __add__(self, other: "Cooccurrence") -> "Cooccurrence":
+        if not isinstance(other, Cooccurrence):
+            return NotImplemented
+        if self.vocab.words != other.vocab.words:
+            raise ParameterError("cannot add co-occurrence counts over different vocabularies; count with one Vocabulary")
+        mine = {k: v for k, v in self.params.items() if k != "n_tokens"}
+        theirs = {k: v for k, v in other.params.items() if k != "n_tokens"}
+        if mine != theirs or self.scale != other.scale:
+            raise ParameterError(f"cannot add counts made with different parameters: {mine} vs {theirs}")
+        params = dict(self.params)
+        params["n_tokens"] = self.params.get("n_tokens", 0) + other.params.get("n_tokens", 0)
+        vocab = Vocabulary(self.vocab.words, self.vocab.counts + other.vocab.counts, self.vocab.total + other.vocab.total)
+        return Cooccurrence(_add_csr(self.counts, other.counts), self.scale, vocab, params)
+
+    # ------------------------------------------------------------ persistence
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save to one ``.npz`` file with a format version and a SHA-256 of the arrays."""
+        c = self.counts
+        arrays = {
+            "indptr": c.indptr.astype(np.int64),
+            "indices": c.indices.astype(np.int32),
+            "data": c.data.astype(np.int64),
+            "word_counts": self.vocab.counts.astype(np.int64),
+        }
+        words = "\n".join(self.vocab.words)
+        meta = {
+            "format": COUNTS_FORMAT, "version": COUNTS_VERSION, "scale": int(self.scale),
+            "shape": list(c.shape), "total": int(self.vocab.total), "params": self.params,
+            "sha256": _digest(arrays, words),
+        }
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, meta=np.array(json.dumps(meta)), words=np.array(words), **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Cooccurrence":
+        path = Path(path)
+        if not path.is_file():
+            raise VectorsError(f"{path}: no such counts file; check the path")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                words = str(z["words"])
+                arrays = {k: z[k] for k in ("indptr", "indices", "data", "word_counts")}
+        except Exception as exc:  # zipfile/npy errors of every kind
+            raise VectorsError(f"{path}: not a readable pmiembed counts file ({type(exc).__name__}); re-create it") from None
+        if meta.get("format") != COUNTS_FORMAT:
+            raise VectorsError(f"{path}: not a pmiembed counts file; re-create it with pmiembed")
+        if meta.get("version") != COUNTS_VERSION:
+            raise VectorsError(f"{path}: counts format version {meta.get('version')} is not supported (expected {COUNTS_VERSION}); re-create it")
+        if _digest(arrays, words) != meta.get("sha256"):
+            raise VectorsError(f"{path}: checksum mismatch, the file is damaged; re-create it")
+        shape = tuple(meta["shape"])
+        counts = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+        vocab = Vocabulary(words.split("\n") if words else [], arrays["word_counts"], meta["total"])
+        return cls(counts, meta["scale"], vocab, meta["params"])
+
+
+def _digest(arrays: dict, words: str) -> str:
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(k.encode())
+        h.update(str(a.dtype).encode())
+        h.update(a.tobytes())
+    h.update(words.encode("utf-8"))
+    return h.hexdigest()
+
+
+def count_cooccurrences(
+    corpus: TokenizedCorpus,
+    vocab: Vocabulary,
+    *,
+    window: int = 2,
+    weighting: str = "dynamic",
+    subsample: float | None = None,
+    subsample_mode: str = "dirty",
+    seed: int = 0,
+    chunk_tokens: int | None = None,
+    memory_bytes: int | None = None,
+    tmp_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> Cooccurrence:
+    """Count weighted co-occurrences of ``corpus`` over ``vocab`` (see the module
+    docstring for the weights, subsampling and exactness).
+
+    ``chunk_tokens`` sets how many window centres are counted at once (default: about
+    8M pairs a chunk); it changes speed and memory, never the result.  With
+    ``memory_bytes``, partial counts beyond that budget spill to temporary files in
+    ``tmp_dir`` (default: the system temp folder), removed afterwards even on errors.
+    """
+    weights, scale = window_weights(window, weighting)
+    if subsample is not None and not (0 < subsample < 1):
+        raise ParameterError(f"subsample={subsample!r} must be in (0, 1), e.g. 1e-5; or None for no subsampling")
+    x, starts = filter_tokens(corpus, vocab, subsample=subsample, subsample_mode=subsample_mode, seed=seed)
+    if chunk_tokens is None:
+        chunk_tokens = max(1 << 16, (1 << 23) // window)
+    if chunk_tokens < 1:
+        raise ParameterError(f"chunk_tokens={chunk_tokens!r} must be >= 1")
+    n_words = len(vocab)
+    spill_dir = None
+    try:
+        if memory_bytes is not None:
+            spill_dir = Path(tempfile.mkdtemp(prefix="pmiembed-spill-", dir=tmp_dir))
+        sums = _PartialSums((n_words, n_words), memory_bytes, spill_dir)
+        n = len(x)
+        with progress_bar(total=n, desc="count", unit="tok", unit_scale=True, enable=progress) as bar:
+            for lo in range(0, n, chunk_tokens):
+                hi = min(n, lo + chunk_tokens)
+                sums.add(count_chunk(x, starts, lo, hi, weights, n_words))
+                if bar is not None:
+                    bar.update(hi - lo)
+        upper = sums.total()
+    finally:
+        if spill_dir is not None:
+            shutil.rmtree(spill_dir, ignore_errors=True)
+    counts = (upper + upper.T).tocsr()
+    counts.sort_indices()
+    params = {
+        "window": int(window), "weighting": weighting,
+        "subsample": None if subsample is None else float(subsample),
+        "subsample_mode": subsample_mode, "seed": int(seed), "n_tokens": int(corpus.n_tokens),
+    }
+    return Cooccurrence(counts, scale, vocab, params)

@@ -1,0 +1,476 @@
+"""Stage 1: text -> tokens (as integer ids over the corpus' own type table).
+
+A corpus is any of
+
+* a path to a text file, plain or compressed (``.gz``, ``.bz2``, ``.xz``: detected by
+  the file's magic bytes, not its name);
+* a folder (read recursively, files in sorted order, hidden files skipped);
+* a list of such paths (read one after the other, as one corpus);
+* a Python iterable of documents, each a list of tokens (what gensim's ``LineSentence``
+  or ``Text8Corpus`` yield) or a string.
+
+Files are read in chunks of ``chunk_bytes`` and split at the last whitespace, so a
+100 MB single-line file (text8 style) streams in bounded memory: no Python string per
+line, and no Python object per token.  Lines (and files, and the items of an iterable)
+are *documents*: windows never cross them.  Chunk boundaries are not boundaries.
+
+Tokenisation: by default tokens are the maximal runs of bytes above 0x20 (split at ASCII
+whitespace and control bytes), decoded as UTF-8 with undecodable bytes replaced by
+U+FFFD (counted, never fatal).  ``lowercase=True`` lowercases (Unicode-aware).
+``tokenizer`` takes any callable ``str -> list[str]`` (for example
+``nltk.tokenize.wordpunct_tokenize``); it is called once per line (a line longer than a
+chunk is handed over in whitespace-delimited pieces).
+
+The result, :class:`TokenizedCorpus`, stores one ``int32`` id per token (4 bytes a token,
+less than the text itself) plus the document boundaries; vocabulary and counting work
+on that array with numpy.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import _kernels
+from .errors import CorpusError, ParameterError
+from .progress import progress_bar
+
+#: bytes read from a file at a time (decompressed)
+DEFAULT_CHUNK_BYTES = 1 << 24
+
+_MAGIC = {
+    b"\x1f\x8b": "gz",
+    b"BZh": "bz2",
+    b"\xfd7zXZ\x00": "xz",
+}
+
+_COMPRESSION_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _compression(path: Path) -> str | None:
+    with open(path, "rb") as f:
+        head = f.read(6)
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def resolve_paths(source: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
+    """The files a path source names: files as given, folders expanded recursively in
+    sorted order (hidden files and folders skipped).  Raises :class:`CorpusError` for a
+    missing path or a folder without files."""
+    items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    files: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                raise CorpusError(f"{path}: folder is empty; point to a folder that contains text files")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        elif path.exists():
+            raise CorpusError(f"{path}: not a regular file or folder; give a text file or a folder of them")
+        else:
+            raise CorpusError(f"{path}: no such file or folder; check the path")
+    if not files:
+        raise CorpusError("no corpus given; name at least one text file or folder")
+    return files
+
+
+class _CountingReader(io.RawIOBase):
+    """A raw file that reports how many (compressed) bytes were read to a progress bar."""
+
+    def __init__(self, raw, bar):
+        self._raw = raw
+        self._bar = bar
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = self._raw.readinto(b)
+        if n and self._bar is not None:
+            self._bar.update(n)
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def open_text_bytes(path: Path, bar=None):
+    """Open ``path`` for reading decompressed bytes (gzip, bzip2, xz or plain)."""
+    kind = _compression(path)
+    raw = _CountingReader(open(path, "rb", buffering=0), bar)
+    buffered = io.BufferedReader(raw, buffer_size=1 << 20)
+    if kind == "gz":
+        return gzip.GzipFile(fileobj=buffered, mode="rb")
+    if kind == "bz2":
+        return bz2.BZ2File(buffered, mode="rb")
+    if kind == "xz":
+        return lzma.LZMAFile(buffered, mode="rb")
+    return buffered
+
+
+def iter_file_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES, bar=None) -> Iterator[bytes]:
+    """Yield the decompressed bytes of ``path`` in pieces of about ``chunk_bytes``, each
+    ending at a whitespace byte (so no token is cut), the last one possibly not.
+
+    Raises :class:`CorpusError` for a truncated or corrupt compressed file.
+    """
+    rest = b""
+    try:
+        with open_text_bytes(path, bar) as f:
+            while True:
+                block = f.read(chunk_bytes)
+                if not block:
+                    break
+                block = rest + block if rest else block
+                cut = _last_space(block)
+                if cut < 0:  # a single token longer than a chunk: keep reading
+                    rest = block
+                    continue
+                rest = block[cut + 1:]
+                yield block[: cut + 1]
+    except _COMPRESSION_ERRORS as exc:
+        kind = _compression(path) or "text"
+        raise CorpusError(
+            f"{path}: cannot read the {kind} file ({exc}); the file is truncated or corrupt, "
+            "re-download or re-compress it"
+        ) from None
+    if rest:
+        yield rest
+
+
+def _last_space(block: bytes) -> int:
+    """Index of the last byte <= 0x20 in ``block`` (-1 if none)."""
+    tail = np.frombuffer(block, dtype=np.uint8)
+    # look back in growing windows: almost always within the last few bytes
+    n = len(tail)
+    step = 64
+    while True:
+        lo = max(0, n - step)
+        hits = np.flatnonzero(tail[lo:n] <= 32)
+        if len(hits):
+            return lo + int(hits[-1])
+        if lo == 0:
+            return -1
+        n = lo
+        step *= 4
+
+
+def looks_binary(sample: bytes) -> str | None:
+    """Why ``sample`` (the start of a file) is not text, or ``None`` if it looks like text.
+
+    Text has almost no control bytes besides tab, newline, carriage return, vertical
+    tab and form feed, and decodes as UTF-8 with few replacements (Latin-1 text still
+    passes: its accented letters are a small share).  Random or binary data fails one
+    of the two: about 10% of random bytes are control bytes.
+    """
+    if not sample:
+        return None
+    a = np.frombuffer(sample, dtype=np.uint8)
+    control = (a < 32) & ~np.isin(a, (9, 10, 11, 12, 13))
+    share_control = float(control.mean())
+    if share_control > 0.01:
+        return f"{share_control:.0%} of its first bytes are control characters"
+    text = sample.decode("utf-8", errors="replace")
+    share_bad = text.count("\ufffd") / max(1, len(text))
+    if len(sample) >= 512 and share_bad > 0.2:
+        return f"{share_bad:.0%} of its first characters are not valid UTF-8"
+    return None
+
+
+# --------------------------------------------------------------------- the result
+
+
+@dataclass
+class TokenizedCorpus:
+    """A corpus as integer ids.
+
+    Attributes
+    ----------
+    ids : int32 array, one entry per token, indexing ``types``.
+    doc_starts : int64 array, sorted token positions (> 0) where a new document starts.
+    types : list of str, the distinct tokens (after decoding, and lowercasing if asked).
+    counts : int64 array, occurrences of each type.
+    n_replaced : int, undecodable byte sequences replaced by U+FFFD.
+    n_bytes : int, decompressed bytes read.
+    sources : list of str, the files read (empty for an in-memory iterable).
+    """
+
+    ids: np.ndarray
+    doc_starts: np.ndarray
+    types: list[str]
+    counts: np.ndarray
+    n_replaced: int = 0
+    n_bytes: int = 0
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.ids.shape[0])
+
+    @property
+    def n_docs(self) -> int:
+        return int(self.doc_starts.shape[0]) + (1 if self.n_tokens else 0)
+
+    def documents(self) -> Iterator[list[str]]:
+        """Yield the documents as lists of token strings (for inspection and tests)."""
+        bounds = np.concatenate(([0], self.doc_starts, [self.n_tokens]))
+        types = self.types
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            yield [types[i] for i in self.ids[a:b]]
+
+
+class _TypeTable:
+    """Growing hash table from token bytes to type ids, driving the numba kernel."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(1 << 16, dtype=np.uint64)
+        self.vals = np.full(1 << 16, -1, dtype=np.int32)
+        self.pool = np.zeros(1 << 20, dtype=np.uint8)
+        self.type_off = np.zeros(1 << 15, dtype=np.int64)
+        self.type_len = np.zeros(1 << 15, dtype=np.int32)
+        self.n_types = 0
+        self.pool_used = 0
+        self.newline = True  # the first token starts a document
+
+    def _grow(self, need_pool: int) -> None:
+        if self.n_types + 1 > min(self.type_off.shape[0], self.keys.shape[0] >> 1):
+            if self.n_types + 1 > self.keys.shape[0] >> 1:
+                size = self.keys.shape[0] * 2
+                keys = np.zeros(size, dtype=np.uint64)
+                vals = np.full(size, -1, dtype=np.int32)
+                _kernels.rehash(self.keys, self.vals, keys, vals)
+                self.keys, self.vals = keys, vals
+            if self.n_types + 1 > self.type_off.shape[0]:
+                size = self.type_off.shape[0] * 2
+                self.type_off = np.resize(self.type_off, size)
+                self.type_len = np.resize(self.type_len, size)
+        if self.pool_used + need_pool > self.pool.shape[0]:
+            size = max(self.pool.shape[0] * 2, self.pool_used + need_pool)
+            pool = np.zeros(size, dtype=np.uint8)
+            pool[: self.pool_used] = self.pool[: self.pool_used]
+            self.pool = pool
+
+    def feed(self, data: bytes, new_document: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Tokenise ``data``; returns (ids, document-break flags) of its tokens."""
+        buf = np.frombuffer(data, dtype=np.uint8)
+        if new_document:
+            self.newline = True
+        ids_parts, brk_parts = [], []
+        pos = 0
+        while pos < len(buf):
+            rest = buf[pos:]
+            out_ids = np.empty(len(rest) // 2 + 1, dtype=np.int32)
+            out_brk = np.empty(len(rest) // 2 + 1, dtype=np.uint8)
+            nt, self.n_types, self.pool_used, stop, self.newline = _kernels.tokenize_bytes(
+                rest, self.keys, self.vals, self.pool, self.pool_used, self.type_off,
+                self.type_len, self.n_types, out_ids, out_brk, self.newline,
+            )
+            ids_parts.append(out_ids[:nt])
+            brk_parts.append(out_brk[:nt])
+            pos += stop
+            if pos < len(buf):
+                self._grow(need_pool=len(buf) - pos)
+        if len(ids_parts) == 1:
+            return ids_parts[0].copy(), brk_parts[0].copy()
+        return np.concatenate(ids_parts), np.concatenate(brk_parts)
+
+    def type_bytes(self) -> list[bytes]:
+        pool = self.pool.tobytes()
+        return [
+            pool[o: o + n]
+            for o, n in zip(self.type_off[: self.n_types].tolist(), self.type_len[: self.n_types].tolist())
+        ]
+
+
+# ----------------------------------------------------------------------- reading
+
+
+def _is_path_source(source) -> bool:
+    if isinstance(source, (str, os.PathLike)):
+        return True
+    if isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source):
+        # a list of strings is a list of paths only if the first one exists as a path;
+        # otherwise it is a document of tokens / a list of string documents
+        first = source[0]
+        return isinstance(first, os.PathLike) or Path(first).exists()
+    return False
+
+
+def _iter_documents_as_bytes(documents: Iterable) -> Iterator[bytes]:
+    """Encode an iterable of documents (token lists or strings) as newline-separated
+    UTF-8, in blocks of a few MB."""
+    parts: list[str] = []
+    size = 0
+    for doc in documents:
+        if isinstance(doc, bytes):
+            doc = doc.decode("utf-8", errors="replace")
+        if isinstance(doc, str):
+            text = doc.replace("\n", " ")
+        else:
+            try:
+                text = " ".join(doc)
+            except TypeError:
+                raise CorpusError(
+                    f"corpus iterable yielded a {type(doc).__name__}; each document must be "
+                    "a list of token strings or a string"
+                ) from None
+        parts.append(text)
+        size += len(text) + 1
+        if size > (1 << 22):
+            yield ("\n".join(parts) + "\n").encode("utf-8", errors="replace")
+            parts, size = [], 0
+    if parts:
+        yield ("\n".join(parts) + "\n").encode("utf-8", errors="replace")
+
+
+def _tokenize_with(tokenizer: Callable[[str], list[str]], chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Run a user tokenizer line by line over byte chunks; re-encode the tokens as
+    space-separated lines for the id kernel."""
+    for chunk in chunks:
+        text = chunk.decode("utf-8", errors="replace")
+        lines = text.split("\n")
+        out = []
+        for line in lines:
+            tokens = tokenizer(line)
+            if not isinstance(tokens, (list, tuple)):
+                tokens = list(tokens)
+            out.append(" ".join(t.replace(" ", "_") for t in tokens if t and not t.isspace()))
+        # a chunk that did not end at a newline continues the same line in the next chunk
+        joined = "\n".join(out)
+        if text.endswith("\n"):
+            joined += "\n"
+        else:
+            joined += " "
+        yield joined.encode("utf-8")
+
+
+def read_corpus(
+    source,
+    *,
+    lowercase: bool = False,
+    tokenizer: Callable[[str], list[str]] | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    progress: bool = False,
+    check_binary: bool = True,
+) -> TokenizedCorpus:
+    """Read a corpus into a :class:`TokenizedCorpus` (see the module docstring for what a
+    corpus can be).
+
+    Raises :class:`CorpusError` for a missing path, an empty file or folder, binary
+    data, a corrupt compressed file, or a corpus without a single token.
+    """
+    if not isinstance(chunk_bytes, (int, np.integer)) or chunk_bytes < 1:
+        raise ParameterError(f"chunk_bytes={chunk_bytes!r} must be a positive integer")
+    if tokenizer is not None and not callable(tokenizer):
+        raise ParameterError(f"tokenizer={tokenizer!r} must be a callable str -> list of str")
+    if isinstance(source, TokenizedCorpus):
+        return source
+    table = _TypeTable()
+    ids_parts: list[np.ndarray] = []
+    starts_parts: list[np.ndarray] = []
+    n_tokens = 0
+    n_bytes = 0
+    sources: list[str] = []
+
+    def consume(chunks: Iterable[bytes], name: str | None) -> int:
+        nonlocal n_tokens, n_bytes
+        before = n_tokens
+        first = True
+        if tokenizer is not None:
+            chunks = _tokenize_with(tokenizer, chunks)
+        for chunk in chunks:
+            ids, brk = table.feed(chunk, new_document=first)
+            first = False
+            n_bytes += len(chunk)
+            if len(ids):
+                starts = np.flatnonzero(brk).astype(np.int64) + n_tokens
+                ids_parts.append(ids)
+                starts_parts.append(starts)
+                n_tokens += len(ids)
+        return n_tokens - before
+
+    if _is_path_source(source):
+        files = resolve_paths(source)
+        explicit = {Path(s) for s in ([source] if isinstance(source, (str, os.PathLike)) else source)}
+        total = sum(f.stat().st_size for f in files)
+        with progress_bar(total=total, unit="B", unit_scale=True, desc="read", enable=progress) as bar:
+            for path in files:
+                if check_binary:
+                    _check_not_binary(path)
+                got = consume(iter_file_chunks(path, chunk_bytes, bar), str(path))
+                if got == 0 and path in explicit:
+                    raise CorpusError(f"{path}: file has no tokens (empty or only whitespace); give a file with text")
+                sources.append(str(path))
+        if n_tokens == 0:
+            raise CorpusError(f"{', '.join(map(str, files[:3]))}: no tokens found; the corpus is empty")
+    else:
+        try:
+            documents = iter(source)
+        except TypeError:
+            raise CorpusError(
+                f"corpus of type {type(source).__name__} is not readable; give a path, a folder, "
+                "a list of paths or an iterable of token lists"
+            ) from None
+        consume(_iter_documents_as_bytes(documents), None)
+        if n_tokens == 0:
+            raise CorpusError("the corpus iterable yielded no tokens; it is empty")
+
+    ids = np.concatenate(ids_parts) if len(ids_parts) != 1 else ids_parts[0]
+    doc_starts = np.concatenate(starts_parts) if starts_parts else np.zeros(0, np.int64)
+    doc_starts = doc_starts[doc_starts > 0]
+    raw_types = table.type_bytes()
+    counts = np.bincount(ids, minlength=len(raw_types)).astype(np.int64)
+    types = [t.decode("utf-8", errors="replace") for t in raw_types]
+    bad = np.array(
+        [t.count("\ufffd") - r.count(b"\xef\xbf\xbd") for t, r in zip(types, raw_types)], dtype=np.int64
+    )
+    n_replaced = int(bad @ counts) if len(bad) else 0
+    if lowercase:
+        types = [t.lower() for t in types]
+    ids, types, counts = _merge_equal_types(ids, types, counts)
+    return TokenizedCorpus(ids, doc_starts, types, counts, n_replaced, n_bytes, sources)
+
+
+def _check_not_binary(path: Path, sample_bytes: int = 1 << 16) -> None:
+    sample = b""
+    try:
+        with open_text_bytes(path) as f:
+            sample = f.read(sample_bytes)
+    except _COMPRESSION_ERRORS:
+        return  # reported with context by the reader
+    why = looks_binary(sample)
+    if why:
+        raise CorpusError(f"{path}: looks like binary data, not text ({why}); give a text file")
+
+
+def _merge_equal_types(ids: np.ndarray, types: list[str], counts: np.ndarray):
+    """Types that became equal after decoding or lowercasing become one type."""
+    index: dict[str, int] = {}
+    remap = np.fromiter((index.setdefault(t, len(index)) for t in types), dtype=np.int32, count=len(types))
+    if len(index) == len(types):
+        return ids, types, counts
+    merged = np.zeros(len(index), dtype=np.int64)
+    np.add.at(merged, remap, counts)
+    return remap[ids], list(index), merged

@@ -1,0 +1,355 @@
+"""The high-level model: ``PMIEmbedding().fit(corpus).wv``.
+
+A thin scikit-learn-style estimator over the stages::
+
+    read_corpus -> Vocabulary.from_counts -> count_cooccurrences -> pmi_matrix
+                -> truncated_svd -> word_vectors -> gensim KeyedVectors
+
+Hyperparameters live in ``__init__`` (``get_params``/``set_params`` come from
+scikit-learn's ``BaseEstimator``), are validated in ``fit`` with messages that name the
+parameter, and fitted state sits in trailing-underscore attributes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from gensim.models import KeyedVectors
+from sklearn.base import BaseEstimator
+
+from . import __version__
+from .cooccur import Cooccurrence, check_window, count_cooccurrences, SUBSAMPLE_MODES
+from .corpus import read_corpus
+from .errors import ParameterError, VectorsError
+from .io import atomic_dir, sha256_file
+from .pmi import check_pmi_params, pmi_matrix
+from .progress import StageTimer
+from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
+from .svd import SVD_BACKENDS, check_svd_params, truncated_svd, word_vectors
+from .vocab import Vocabulary
+
+MODEL_FORMAT = "pmiembed-model"
+MODEL_VERSION = 1
+VECTORS_FILE = "vectors.bin"
+VOCAB_FILE = "vocab.tsv"
+PARAMS_FILE = "params.json"
+
+
+class PMIEmbedding(BaseEstimator):
+    """Word vectors from a (shifted) positive PMI matrix factorised by truncated SVD.
+
+    Defaults follow the PPMI+SVD recipe Levy, Goldberg & Dagan (2015) found strong:
+    window 2 with word2vec's dynamic weighting, context distribution smoothing 0.75, no
+    shift, eigenvalue weighting 0.5, 300 dimensions, min_count 5.
+
+    Parameters
+    ----------
+    dim : int, dimensions of the vectors (SVD rank).
+    window : int, symmetric window size L.
+    weighting : {'dynamic', 'uniform', 'harmonic'}, weight of a context at distance d:
+        (L-d+1)/L, 1 or 1/d.
+    min_count : int, drop words seen fewer times (before windowing).
+    max_vocab : int or None, keep at most this many most frequent words.
+    subsample : float or None, word2vec subsampling threshold t (e.g. 1e-5).
+    subsample_mode : {'dirty', 'clean'}, remove subsampled tokens before windowing
+        (dirty, as word2vec) or keep their positions (clean).
+    cds : float in (0, 1], context distribution smoothing exponent.
+    neg : float >= 1, shift: PMI - log(neg).
+    eig : float in [0, 1], eigenvalue weighting p: vectors U * S**p.
+    wc : bool, add the (normalised) context vectors: W + C.
+    svd : {'randomized', 'arpack'}, SVD backend.
+    n_iter : int or None, power iterations of the randomized SVD.
+    lowercase : bool, lowercase tokens.
+    tokenizer : callable str -> list of str, or None for whitespace splitting.
+    seed : int, seeds subsampling and the SVD; the same seed gives the same bits.
+    workers : int or None, threads for the numeric stages (None: all cores).
+    memory : float or None, memory budget in GB for counting (spills to disk beyond it)
+        and a check that the later stages fit.
+    progress : bool, show progress bars on stderr.
+    verbose : bool, print a one-line summary per stage on stderr.
+
+    Attributes
+    ----------
+    vocabulary_ : Vocabulary
+    cooccurrence_ : Cooccurrence, weighted counts (scipy.sparse inside)
+    pmi_ : scipy.sparse.csr_matrix, the (S)PPMI matrix that was factorised
+    singular_values_ : ndarray of shape (dim,)
+    context_vectors_ : ndarray, V * S**eig
+    wv : gensim KeyedVectors with the word vectors (index order = vocabulary order)
+    timings_ : dict, seconds per stage
+    corpus_stats_ : dict, tokens, types, documents, bytes, replaced bytes
+    """
+
+    def __init__(self, dim=300, window=2, weighting="dynamic", min_count=5, max_vocab=None,
+                 subsample=None, subsample_mode="dirty", cds=0.75, neg=1.0, eig=0.5, wc=False,
+                 svd="randomized", n_iter=None, lowercase=False, tokenizer=None, seed=0,
+                 workers=None, memory=None, progress=False, verbose=False):
+        self.dim = dim
+        self.window = window
+        self.weighting = weighting
+        self.min_count = min_count
+        self.max_vocab = max_vocab
+        self.subsample = subsample
+        self.subsample_mode = subsample_mode
+        self.cds = cds
+        self.neg = neg
+        self.eig = eig
+        self.wc = wc
+        self.svd = svd
+        self.n_iter = n_iter
+        self.lowercase = lowercase
+        self.tokenizer = tokenizer
+        self.seed = seed
+        self.workers = workers
+        self.memory = memory
+        self.progress = progress
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ validation
+
+    def _validate(self) -> None:
+        check_svd_params(self.dim, self.eig)
+        check_window(self.window, self.weighting)
+        check_pmi_params(self.cds, self.neg)
+        for name in ("min_count",):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ParameterError(f"{name}={v!r} must be an integer >= 1")
+        if self.max_vocab is not None and (isinstance(self.max_vocab, bool) or not isinstance(self.max_vocab, (int, np.integer)) or self.max_vocab < 2):
+            raise ParameterError(f"max_vocab={self.max_vocab!r} must be an integer >= 2 or None")
+        if self.subsample is not None and (not isinstance(self.subsample, (int, float)) or isinstance(self.subsample, bool) or not 0 < self.subsample < 1):
+            raise ParameterError(f"subsample={self.subsample!r} must be in (0, 1), e.g. 1e-5, or None")
+        if self.subsample_mode not in SUBSAMPLE_MODES:
+            raise ParameterError(f"subsample_mode={self.subsample_mode!r} is not one of {', '.join(SUBSAMPLE_MODES)}")
+        if self.svd not in SVD_BACKENDS:
+            raise ParameterError(f"svd={self.svd!r} is not one of {', '.join(SVD_BACKENDS)}")
+        if self.n_iter is not None and (isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0):
+            raise ParameterError(f"n_iter={self.n_iter!r} must be an integer >= 0 or None")
+        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, (int, np.integer)) or self.workers < 1):
+            raise ParameterError(f"workers={self.workers!r} must be an integer >= 1 or None (all cores)")
+        if self.memory is not None and (isinstance(self.memory, bool) or not isinstance(self.memory, (int, float)) or not self.memory > 0):
+            raise ParameterError(f"memory={self.memory!r} must be a positive number of GB or None")
+        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ParameterError(f"seed={self.seed!r} must be a non-negative integer")
+
+    @property
+    def n_workers_(self) -> int:
+        return cpu_count() if self.workers is None else int(self.workers)
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, corpus, y=None) -> "PMIEmbedding":
+        """Read ``corpus`` (paths, folders or an iterable of token lists/strings; see
+        :mod:`pmiembed.corpus`), count, weight and factorise.  Returns ``self``."""
+        self._validate()
+        timer = StageTimer(self.verbose)
+        start = time.perf_counter()
+        with timer.stage("read") as info:
+            tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, progress=self.progress)
+            info["tokens"] = f"{tokens.n_tokens:,}"
+            info["types"] = f"{len(tokens.types):,}"
+            info["MB"] = f"{tokens.n_bytes / 1e6:,.1f}"
+            if tokens.n_replaced:
+                info["undecodable bytes replaced"] = f"{tokens.n_replaced:,}"
+        self.corpus_stats_ = {
+            "tokens": tokens.n_tokens, "types": len(tokens.types), "documents": tokens.n_docs,
+            "bytes": tokens.n_bytes, "replaced_bytes": tokens.n_replaced, "sources": tokens.sources,
+        }
+        with timer.stage("vocab") as info:
+            vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=self.min_count,
+                                           max_vocab=self.max_vocab, total=tokens.n_tokens)
+            info["words"] = f"{len(vocab):,}"
+        check_svd_params(self.dim, self.eig, len(vocab))
+        memory_bytes = None if self.memory is None else int(self.memory * 2**30)
+        check_fits(estimate_fit_bytes(len(vocab), self.dim), memory_bytes, what="the PMI and SVD stages")
+        with timer.stage("count") as info:
+            cooc = count_cooccurrences(
+                tokens, vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
+                subsample_mode=self.subsample_mode, seed=self.seed, memory_bytes=memory_bytes // 2 if memory_bytes else None,
+                progress=self.progress,
+            )
+            info["nonzeros"] = f"{cooc.nnz:,}"
+        del tokens
+        self.timings_ = dict(timer.times)
+        self._fit_from_counts(cooc, timer)
+        self.timings_ = dict(timer.times)
+        self.timings_["total"] = time.perf_counter() - start
+        self.peak_rss_bytes_ = peak_rss_bytes()
+        return self
+
+    def fit_counts(self, cooccurrence: Cooccurrence) -> "PMIEmbedding":
+        """Fit from existing co-occurrence counts (skip reading and counting): the PMI
+        and SVD settings of ``self`` apply; the counting settings are those of the
+        counts."""
+        self._validate()
+        timer = StageTimer(self.verbose)
+        start = time.perf_counter()
+        check_svd_params(self.dim, self.eig, len(cooccurrence.vocab))
+        self._fit_from_counts(cooccurrence, timer)
+        self.timings_ = dict(timer.times)
+        self.timings_["total"] = time.perf_counter() - start
+        self.peak_rss_bytes_ = peak_rss_bytes()
+        return self
+
+    def _fit_from_counts(self, cooc: Cooccurrence, timer: StageTimer) -> None:
+        self.vocabulary_ = cooc.vocab
+        self.cooccurrence_ = cooc
+        with limit_threads(self.n_workers_):
+            with timer.stage("pmi") as info:
+                self.pmi_ = pmi_matrix(cooc.matrix(), cds=self.cds, neg=self.neg)
+                info["nonzeros"] = f"{self.pmi_.nnz:,}"
+            with timer.stage("svd") as info:
+                u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter, seed=self.seed)
+                info["dim"] = str(self.dim)
+                info["backend"] = self.svd
+        self.singular_values_ = s
+        vectors = word_vectors(u, s, vt, eig=self.eig, wc=self.wc)
+        self.context_vectors_ = np.ascontiguousarray(vt.T * s ** self.eig, dtype=np.float32)
+        self.wv = make_keyed_vectors(cooc.vocab.words, vectors, cooc.vocab.counts)
+
+    # ----------------------------------------------------------- persistence
+
+    def save(self, path: str | os.PathLike, force: bool = False, save_counts: bool = False) -> Path:
+        """Write ``path/`` atomically: ``vectors.bin`` (word2vec binary, loadable with
+        gensim's ``KeyedVectors.load_word2vec_format(..., binary=True)``), ``vocab.tsv``
+        (words and counts), ``params.json`` (parameters, stats, timings, format version
+        and SHA-256 of every file) and, with ``save_counts``, ``counts.npz``."""
+        if not hasattr(self, "wv"):
+            raise ParameterError("the model is not fitted; call fit(corpus) before save")
+        path = Path(path)
+        with atomic_dir(path, force=force) as tmp:
+            save_keyed_vectors(self.wv, tmp / VECTORS_FILE)
+            self.vocabulary_.save(tmp / VOCAB_FILE)
+            np.save(tmp / "singular_values.npy", np.asarray(self.singular_values_))
+            files = [VECTORS_FILE, VOCAB_FILE, "singular_values.npy"]
+            if save_counts:
+                self.cooccurrence_.save(tmp / "counts.npz")
+                files.append("counts.npz")
+            params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
+            params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
+            meta = {
+                "format": MODEL_FORMAT, "version": MODEL_VERSION, "pmiembed": __version__,
+                "params": params, "counting": self.cooccurrence_.params,
+                "vocabulary_size": len(self.vocabulary_),
+                "corpus": getattr(self, "corpus_stats_", None),
+                "timings": getattr(self, "timings_", None),
+                "peak_rss_bytes": getattr(self, "peak_rss_bytes_", None),
+                "sha256": {f: sha256_file(tmp / f) for f in files},
+            }
+            with open(tmp / PARAMS_FILE, "w", encoding="utf-8") as f:
+                json.dump(meta, f, indent=2, sort_keys=True)
+                f.write("\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "PMIEmbedding":
+        """Load a folder written by :meth:`save`, checking format and checksums."""
+        path = Path(path)
+        meta = read_manifest(path)
+        params = dict(meta["params"])
+        params["tokenizer"] = None
+        model = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
+        model.wv = load_vectors(path)
+        model.vocabulary_ = Vocabulary.load(path / VOCAB_FILE)
+        model.singular_values_ = np.load(path / "singular_values.npy")
+        if (path / "counts.npz").exists():
+            model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
+        model.corpus_stats_ = meta.get("corpus")
+        model.timings_ = meta.get("timings")
+        return model
+
+
+# -------------------------------------------------------------- vectors I/O
+
+
+def make_keyed_vectors(words, vectors: np.ndarray, counts=None) -> KeyedVectors:
+    """A gensim ``KeyedVectors`` with ``words`` in order (and a ``count`` attribute)."""
+    kv = KeyedVectors(vector_size=vectors.shape[1], count=0, dtype=np.float32)
+    kv.add_vectors(list(words), np.asarray(vectors, dtype=np.float32))
+    if counts is not None:
+        kv.allocate_vecattrs(["count"], [np.int64])
+        kv.expandos["count"][:] = np.asarray(counts, dtype=np.int64)
+    return kv
+
+
+def save_keyed_vectors(kv: KeyedVectors, path: Path) -> None:
+    """word2vec binary format, in index order (not re-sorted)."""
+    kv.save_word2vec_format(str(path), binary=True, write_header=True, sort_attr=None)
+
+
+def read_manifest(path: Path) -> dict:
+    """Read and check ``params.json`` of a model folder (format, version, checksums)."""
+    manifest = path / PARAMS_FILE
+    if not path.is_dir():
+        raise VectorsError(f"{path}: no such model folder; check --vectors")
+    if not manifest.is_file():
+        raise VectorsError(f"{path}: no {PARAMS_FILE}; not a pmiembed model folder (give its vectors file instead)")
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise VectorsError(f"{manifest}: damaged (not JSON); re-train or restore the folder") from None
+    if meta.get("format") != MODEL_FORMAT:
+        raise VectorsError(f"{manifest}: not a pmiembed model manifest")
+    if meta.get("version") != MODEL_VERSION:
+        raise VectorsError(f"{manifest}: model format version {meta.get('version')} is not supported (expected {MODEL_VERSION})")
+    for name, digest in meta.get("sha256", {}).items():
+        f = path / name
+        if not f.is_file():
+            raise VectorsError(f"{f}: missing from the model folder; re-train or restore it")
+        if sha256_file(f) != digest:
+            raise VectorsError(f"{f}: checksum mismatch, the file is damaged or was changed; re-train or restore it")
+    return meta
+
+
+def load_vectors(path: str | os.PathLike) -> KeyedVectors:
+    """Load vectors from a pmiembed output folder (checked against its manifest) or from
+    a word2vec file (binary or text, detected), or a gensim ``.kv`` file."""
+    path = Path(path)
+    if path.is_dir():
+        meta_ok = (path / PARAMS_FILE).exists()
+        if meta_ok:
+            read_manifest(path)
+        vec = path / VECTORS_FILE
+        if not vec.is_file():
+            raise VectorsError(f"{path}: no {VECTORS_FILE} in this folder; give the folder written by 'pmiembed train'")
+        kv = _load_word2vec(vec)
+        if meta_ok and (path / VOCAB_FILE).is_file():
+            vocab = Vocabulary.load(path / VOCAB_FILE)
+            if vocab.words == kv.index_to_key:
+                kv.allocate_vecattrs(["count"], [np.int64])
+                kv.expandos["count"][:] = vocab.counts
+        return kv
+    if not path.exists():
+        raise VectorsError(f"{path}: no such vectors file or folder; check --vectors")
+    if path.suffix == ".kv":
+        try:
+            return KeyedVectors.load(str(path))
+        except Exception as exc:
+            raise VectorsError(f"{path}: cannot load gensim KeyedVectors ({type(exc).__name__})") from None
+    return _load_word2vec(path)
+
+
+def _load_word2vec(path: Path) -> KeyedVectors:
+    with open(path, "rb") as f:
+        header = f.readline(200)
+    try:
+        n, dim = (int(x) for x in header.split())
+        if n < 1 or dim < 1:
+            raise ValueError
+    except ValueError:
+        raise VectorsError(f"{path}: not a word2vec vectors file (no 'count dim' header line)") from None
+    errors = []
+    for binary in (True, False):
+        try:
+            kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, unicode_errors="replace")
+        except Exception as exc:
+            errors.append(type(exc).__name__)
+            continue
+        if len(kv) == n and kv.vector_size == dim and np.isfinite(kv.vectors).all():
+            return kv
+        errors.append("size mismatch")
+    raise VectorsError(f"{path}: truncated or damaged vectors file (header says {n} x {dim}); re-train or re-download it")

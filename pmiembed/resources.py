@@ -1,0 +1,68 @@
+"""Cores, threads and memory: how many, how much is used, what will fit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import sys
+
+from .errors import ParameterError
+
+
+def cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def limit_threads(n: int):
+    """Run BLAS/OpenMP libraries with ``n`` threads (threadpoolctl)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(n)):
+        yield
+
+
+def peak_rss_bytes() -> int:
+    """High-water mark of this process' resident memory, in bytes."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+def available_bytes() -> int | None:
+    """Memory available to new allocations (``MemAvailable``), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def estimate_fit_bytes(n_words: int, dim: int, oversample: int = 20) -> int:
+    """Rough peak of the PMI + SVD stages for a vocabulary of ``n_words``: the
+    randomized SVD holds a few dense ``n_words x (dim + oversample)`` float32/64 blocks
+    (range finder, its QR, the projected matrix, U and V)."""
+    k = dim + oversample
+    return int(6 * n_words * k * 8)
+
+
+def check_fits(need: int, budget: int | None, what: str) -> None:
+    """Raise a clear error before allocating when ``need`` bytes cannot fit."""
+    avail = available_bytes()
+    limit = min(x for x in (budget, avail) if x is not None) if (budget or avail) else None
+    if limit is not None and need > limit:
+        source = "--memory budget" if budget is not None and (avail is None or budget <= avail) else "available memory"
+        raise ParameterError(
+            f"{what} need about {need / 2**30:.1f} GB but the {source} is {limit / 2**30:.1f} GB; "
+            "lower --dim or --max-vocab (or raise --min-count)"
+        )

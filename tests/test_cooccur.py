@@ -1,0 +1,177 @@
+"""Stage 2-3: vocabulary and counting against brute force, exactness, additivity, I/O."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings, strategies as st
+
+from pmiembed.cooccur import Cooccurrence, count_cooccurrences, position_uniforms, window_weights
+from pmiembed.corpus import read_corpus
+from pmiembed.errors import CorpusError, ParameterError, VectorsError
+from pmiembed.vocab import Vocabulary
+
+from reference import brute_cooccurrence
+
+
+def as_dict(m: sp.csr_matrix) -> dict:
+    m = m.tocoo()
+    return {(int(r), int(c)): float(v) for r, c, v in zip(m.row, m.col, m.data)}
+
+
+def assert_same(m, ref):
+    got = as_dict(m)
+    assert got.keys() == ref.keys()
+    for k, v in ref.items():
+        assert got[k] == pytest.approx(v, rel=1e-12), k
+
+
+def vocab_for(corpus, min_count=1, max_vocab=None):
+    return Vocabulary.from_counts(corpus.types, corpus.counts, min_count=min_count, max_vocab=max_vocab,
+                                  total=corpus.n_tokens)
+
+
+def test_vocabulary_order_min_count_max_vocab(lee_path):
+    c = read_corpus(lee_path)
+    v = vocab_for(c, min_count=5)
+    assert all(n >= 5 for n in v.counts)
+    # count descending, ties by word
+    pairs = list(zip((-v.counts).tolist(), v.words))
+    assert pairs == sorted(pairs)
+    assert v.words[:3] == ["the", "to", "of"]
+    v10 = vocab_for(c, min_count=5, max_vocab=10)
+    assert v10.words == v.words[:10]
+    with pytest.raises(CorpusError, match="min_count=100000"):
+        vocab_for(c, min_count=100000)
+
+
+def test_vocabulary_save_load(tmp_path, lee_path):
+    v = vocab_for(read_corpus(lee_path), min_count=3)
+    v.save(tmp_path / "v.tsv")
+    w = Vocabulary.load(tmp_path / "v.tsv")
+    assert w.words == v.words and np.array_equal(w.counts, v.counts) and w.total == v.total
+    (tmp_path / "bad.tsv").write_text("hello\t3\n")
+    with pytest.raises(VectorsError, match="bad.tsv: not a pmiembed vocabulary"):
+        Vocabulary.load(tmp_path / "bad.tsv")
+
+
+def test_keep_probability_is_word2vecs():
+    v = Vocabulary(["a", "b"], np.array([900, 100]), 1000)
+    t = 1e-3
+    f = np.array([0.9, 0.1])
+    np.testing.assert_allclose(v.keep_probability(t), np.minimum(1, (np.sqrt(f / t) + 1) * t / f))
+
+
+@pytest.mark.parametrize("weighting", ["dynamic", "uniform", "harmonic"])
+@pytest.mark.parametrize("window", [1, 2, 5])
+def test_counts_equal_brute_force_on_real_text(lee_docs, weighting, window):
+    docs = lee_docs[:60]
+    c = read_corpus(docs)
+    v = vocab_for(c, min_count=3)  # some words are dropped before windowing
+    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=997)
+    assert_same(co.matrix(), brute_cooccurrence(docs, v.words, window, weighting))
+    assert (co.counts != co.counts.T).nnz == 0
+
+
+@pytest.mark.parametrize("mode", ["dirty", "clean"])
+def test_subsampling_equals_brute_force(lee_docs, mode):
+    docs = lee_docs[:80]
+    c = read_corpus(docs)
+    v = vocab_for(c, min_count=2)
+    t, seed = 1e-3, 7
+    keep_p = v.keep_probability(t)
+    fate = {False: "drop" if mode == "dirty" else "gap", True: "keep"}
+
+    def keep(pos, row):
+        return fate[bool(position_uniforms(seed, pos, 1)[0] < keep_p[row])]
+
+    co = count_cooccurrences(c, v, window=3, subsample=t, subsample_mode=mode, seed=seed, chunk_tokens=501)
+    assert_same(co.matrix(), brute_cooccurrence(docs, v.words, 3, "dynamic", keep))
+    # subsampling really removed something
+    full = count_cooccurrences(c, v, window=3)
+    assert co.matrix().sum() < 0.9 * full.matrix().sum()
+
+
+def test_subsampling_depends_on_seed(lee_docs):
+    c = read_corpus(lee_docs[:50])
+    v = vocab_for(c)
+    a = count_cooccurrences(c, v, subsample=1e-3, seed=1).counts
+    b = count_cooccurrences(c, v, subsample=1e-3, seed=2).counts
+    assert (a != b).nnz > 0
+
+
+def test_chunk_sizes_give_identical_bits(lee_path):
+    c = read_corpus(lee_path)
+    v = vocab_for(c, min_count=2)
+    ref = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3)
+    for chunk in (1, 13, 4096):
+        other = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3, chunk_tokens=chunk)
+        assert other.counts.dtype == np.int64
+        assert (other.counts != ref.counts).nnz == 0
+        assert np.array_equal(other.counts.indptr, ref.counts.indptr)
+
+
+def test_counts_are_additive(lee_docs):
+    a_docs, b_docs = lee_docs[:150], lee_docs[150:]
+    whole = read_corpus(lee_docs)
+    v = vocab_for(whole, min_count=3)
+    total = count_cooccurrences(whole, v, window=5)
+    parts = count_cooccurrences(read_corpus(a_docs), v, window=5) + count_cooccurrences(read_corpus(b_docs), v, window=5)
+    assert (parts.counts != total.counts).nnz == 0
+    assert parts.params["n_tokens"] == total.params["n_tokens"]
+    with pytest.raises(ParameterError, match="different parameters"):
+        count_cooccurrences(whole, v, window=5) + count_cooccurrences(whole, v, window=2)
+
+
+def test_spill_to_disk_gives_identical_counts(lee_path, tmp_path):
+    c = read_corpus(lee_path)
+    v = vocab_for(c, min_count=2)
+    ref = count_cooccurrences(c, v, window=5)
+    spilled = count_cooccurrences(c, v, window=5, chunk_tokens=2000, memory_bytes=200_000, tmp_dir=tmp_path)
+    assert (spilled.counts != ref.counts).nnz == 0
+    assert list(tmp_path.iterdir()) == []  # spill files cleaned up
+
+
+def test_save_load_roundtrip_and_damage(tmp_path, lee_path):
+    c = read_corpus(lee_path)
+    co = count_cooccurrences(c, vocab_for(c, min_count=3), window=3)
+    co.save(tmp_path / "c.npz")
+    back = Cooccurrence.load(tmp_path / "c.npz")
+    assert (back.counts != co.counts).nnz == 0 and back.vocab.words == co.vocab.words
+    assert back.params == co.params and back.scale == co.scale
+    raw = bytearray((tmp_path / "c.npz").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (tmp_path / "d.npz").write_bytes(bytes(raw))
+    with pytest.raises(VectorsError, match="d.npz"):
+        Cooccurrence.load(tmp_path / "d.npz")
+    (tmp_path / "x.npz").write_bytes(b"not a zip")
+    with pytest.raises(VectorsError, match="x.npz: not a readable"):
+        Cooccurrence.load(tmp_path / "x.npz")
+
+
+def test_window_weights_are_exact_integers():
+    w, s = window_weights(4, "harmonic")
+    assert s == 12 and w.tolist() == [12, 6, 4, 3]
+    w, s = window_weights(3, "dynamic")
+    assert s == 3 and w.tolist() == [3, 2, 1]
+    with pytest.raises(ParameterError, match="window=0"):
+        window_weights(0, "uniform")
+    with pytest.raises(ParameterError, match="weighting='gauss'"):
+        window_weights(2, "gauss")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    docs=st.lists(st.lists(st.sampled_from("abcdefg"), max_size=12), min_size=1, max_size=8),
+    window=st.integers(1, 6),
+    weighting=st.sampled_from(["dynamic", "uniform", "harmonic"]),
+    chunk=st.integers(1, 30),
+)
+def test_random_corpora_equal_brute_force(docs, window, weighting, chunk):
+    if not any(docs):
+        return
+    c = read_corpus(docs)
+    v = vocab_for(c)
+    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=chunk)
+    assert_same(co.matrix(), brute_cooccurrence(docs, v.words, window, weighting))

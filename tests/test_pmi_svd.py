@@ -1,0 +1,108 @@
+"""Stages 4-5: PMI by hand and by brute force; SVD against a dense SVD."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from pmiembed.cooccur import count_cooccurrences
+from pmiembed.corpus import read_corpus
+from pmiembed.errors import ParameterError
+from pmiembed.pmi import pmi_matrix
+from pmiembed.svd import truncated_svd, word_vectors
+from pmiembed.vocab import Vocabulary
+
+from reference import brute_pmi
+
+
+def test_pmi_hand_example():
+    # counts #(w, c) for 2 words x 2 contexts
+    #        c0  c1
+    #  w0     2   1
+    #  w1     0   3
+    counts = sp.csr_matrix(np.array([[2.0, 1.0], [0.0, 3.0]]))
+    # no smoothing: D = 6, #w0 = 3, #w1 = 3, #c0 = 2, #c1 = 4
+    # PMI(w0,c0) = log(2*6/(3*2)) = log 2; PMI(w0,c1) = log(1*6/(3*4)) = log 0.5 < 0
+    # PMI(w1,c1) = log(3*6/(3*4)) = log 1.5
+    p = pmi_matrix(counts, cds=1.0, positive=False, dtype=np.float64).toarray()
+    np.testing.assert_allclose(p, [[math.log(2), math.log(0.5)], [0, math.log(1.5)]])
+    pp = pmi_matrix(counts, cds=1.0, dtype=np.float64)
+    assert pp.nnz == 2
+    np.testing.assert_allclose(pp.toarray(), [[math.log(2), 0], [0, math.log(1.5)]])
+    # cds 0.5: P_a(c0) = sqrt2/(sqrt2+2), P_a(c1) = 2/(sqrt2+2)
+    pa0, pa1 = math.sqrt(2) / (math.sqrt(2) + 2), 2 / (math.sqrt(2) + 2)
+    p = pmi_matrix(counts, cds=0.5, positive=False, dtype=np.float64).toarray()
+    np.testing.assert_allclose(p, [[math.log((2 / 6) / (0.5 * pa0)), math.log((1 / 6) / (0.5 * pa1))],
+                                   [0, math.log((3 / 6) / (0.5 * pa1))]])
+    # shift log 2: SPPMI keeps only PMI > log 2
+    sp2 = pmi_matrix(counts, cds=1.0, neg=2, dtype=np.float64)
+    assert sp2.nnz == 0 or np.all(sp2.data > 0)
+    np.testing.assert_allclose(sp2.toarray(), [[0, 0], [0, 0]], atol=1e-12)
+
+
+@pytest.mark.parametrize("cds,neg,positive", [(0.75, 1, True), (1.0, 5, True), (0.75, 1, False)])
+def test_pmi_equals_brute_force_on_real_counts(lee_docs, cds, neg, positive):
+    c = read_corpus(lee_docs[:100])
+    v = Vocabulary.from_counts(c.types, c.counts, min_count=2)
+    co = count_cooccurrences(c, v, window=2)
+    m = co.matrix()
+    ref = brute_pmi({(int(a), int(b)): float(x) for a, b, x in zip(*sp.find(m))}, len(v), cds, neg, positive)
+    got = pmi_matrix(m, cds=cds, neg=neg, positive=positive, dtype=np.float64)
+    got_d = {(int(a), int(b)): float(x) for a, b, x in zip(*sp.find(got))}
+    assert got_d.keys() == {k for k, x in ref.items() if x != 0}
+    for k, x in got_d.items():
+        assert x == pytest.approx(ref[k], rel=1e-9, abs=1e-12)
+    if positive:
+        # symmetric counts give a symmetric PMI only without smoothing
+        if cds == 1.0:
+            assert abs(got - got.T).max() < 1e-12
+
+
+def test_pmi_parameters_validated():
+    m = sp.csr_matrix(np.eye(3))
+    for kw, name in [({"cds": 0}, "cds=0"), ({"cds": 1.5}, "cds=1.5"), ({"neg": 0.5}, "neg=0.5")]:
+        with pytest.raises(ParameterError, match=name):
+            pmi_matrix(m, **kw)
+
+
+@pytest.mark.parametrize("backend", ["randomized", "arpack"])
+def test_svd_matches_dense(backend):
+    rng = np.random.default_rng(0)
+    # a low-rank-plus-noise sparse matrix with a clear spectral gap
+    a = rng.standard_normal((200, 8)) @ np.diag([50, 40, 30, 20, 15, 12, 10, 9]) @ rng.standard_normal((8, 150))
+    a += 0.1 * rng.standard_normal((200, 150))
+    m = sp.csr_matrix(a)
+    u, s, vt = truncated_svd(m, 8, backend=backend, n_iter=7, seed=1)
+    U, S, VT = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(s, S[:8], rtol=1e-6)
+    # same subspaces, same vectors up to sign
+    for i in range(8):
+        assert abs(abs(u[:, i] @ U[:, i]) - 1) < 1e-6
+        assert abs(abs(vt[i] @ VT[i]) - 1) < 1e-6
+    # deterministic
+    u2, s2, vt2 = truncated_svd(m, 8, backend=backend, n_iter=7, seed=1)
+    assert np.array_equal(u, u2) and np.array_equal(s, s2)
+
+
+def test_eigenvalue_weighting_and_wc():
+    rng = np.random.default_rng(1)
+    u, _ = np.linalg.qr(rng.standard_normal((30, 4)))
+    v, _ = np.linalg.qr(rng.standard_normal((30, 4)))
+    s = np.array([4.0, 3.0, 2.0, 1.0])
+    np.testing.assert_allclose(word_vectors(u, s, v.T, eig=0.5), u * np.sqrt(s), rtol=1e-6)
+    np.testing.assert_allclose(word_vectors(u, s, v.T, eig=0), u, rtol=1e-6)
+    wc = word_vectors(u, s, v.T, eig=1, wc=True)
+    w = u * s
+    c = v * s
+    ref = w / np.linalg.norm(w, axis=1, keepdims=True) + c / np.linalg.norm(c, axis=1, keepdims=True)
+    np.testing.assert_allclose(wc, ref, rtol=1e-5)
+    with pytest.raises(ParameterError, match="eig=2"):
+        word_vectors(u, s, v.T, eig=2)
+
+
+def test_dim_must_be_below_vocabulary():
+    with pytest.raises(ParameterError, match="dim=10 must be smaller than the vocabulary size"):
+        truncated_svd(sp.csr_matrix(np.eye(10)), 10)
