@@ -62,8 +62,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--neg", type=_float, default=1.0, help="shift the PMI by log(NEG) (skip-gram's negative samples); 1 = no shift [1]")
     g.add_argument("--eig", type=_float, default=0.5, help="eigenvalue weighting p: vectors = U * S^p, in [0, 1] [0.5]")
     g.add_argument("--wc", action="store_true", help="add the normalised context vectors to the word vectors (w+c)")
-    g.add_argument("--svd", choices=("randomized", "arpack"), default="randomized",
-                   help="SVD backend: scikit-learn randomized_svd or scipy svds (ARPACK) [randomized]")
+    g.add_argument("--svd", choices=("randomized", "sklearn", "arpack"), default="randomized",
+                   help="SVD backend: randomized (multi-threaded randomized SVD), sklearn (scikit-learn's "
+                        "randomized_svd) or arpack (scipy svds, exact, slow) [randomized]")
     g.add_argument("--n-iter", type=_positive_int, default=None, help="power iterations of the randomized SVD [5]")
     g.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
     g.add_argument("--seed", type=_positive_int, default=0, help="random seed (subsampling, SVD); same seed, same bits [0]")

@@ -61,7 +61,7 @@ class PMIEmbedding(BaseEstimator):
     neg : float >= 1, shift: PMI - log(neg).
     eig : float in [0, 1], eigenvalue weighting p: vectors U * S**p.
     wc : bool, add the (normalised) context vectors: W + C.
-    svd : {'randomized', 'arpack'}, SVD backend.
+    svd : {'randomized', 'sklearn', 'arpack'}, SVD backend (see :mod:`pmiembed.svd`).
     n_iter : int or None, power iterations of the randomized SVD.
     lowercase : bool, lowercase tokens.
     tokenizer : callable str -> list of str, or None for whitespace splitting.
@@ -203,7 +203,8 @@ class PMIEmbedding(BaseEstimator):
                 self.pmi_ = pmi_matrix(cooc.matrix(), cds=self.cds, neg=self.neg)
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
             with timer.stage("svd") as info:
-                u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter, seed=self.seed)
+                u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter, seed=self.seed,
+                                         workers=self.n_workers_, progress=self.progress)
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
         self.singular_values_ = s

@@ -68,7 +68,7 @@ def test_pmi_parameters_validated():
             pmi_matrix(m, **kw)
 
 
-@pytest.mark.parametrize("backend", ["randomized", "arpack"])
+@pytest.mark.parametrize("backend", ["randomized", "sklearn", "arpack"])
 def test_svd_matches_dense(backend):
     rng = np.random.default_rng(0)
     # a low-rank-plus-noise sparse matrix with a clear spectral gap

@@ -1,0 +1,143 @@
+"""The model end to end on real text: API, persistence, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from pmiembed.errors import CorpusError, ParameterError, VectorsError
+from pmiembed.model import PMIEmbedding, load_vectors
+
+
+@pytest.fixture(scope="module")
+def lee_model(lee_path):
+    return PMIEmbedding(dim=40, min_count=3, seed=3).fit(lee_path)
+
+
+def test_fit_returns_fitted_estimator(lee_model, lee_docs):
+    m = lee_model
+    assert isinstance(m.wv, KeyedVectors)
+    assert m.wv.index_to_key == m.vocabulary_.words
+    assert m.wv.vectors.shape == (len(m.vocabulary_), 40)
+    assert m.wv.vectors.dtype == np.float32
+    assert m.singular_values_.shape == (40,) and np.all(np.diff(m.singular_values_) <= 0)
+    assert m.pmi_.shape == (len(m.vocabulary_),) * 2 and m.pmi_.data.min() > 0
+    assert m.corpus_stats_["tokens"] == sum(map(len, lee_docs))
+    assert m.corpus_stats_["documents"] == len(lee_docs)
+    assert m.wv.get_vecattr("the", "count") == m.vocabulary_.counts[0]
+    # gensim's query API works
+    assert len(m.wv.most_similar("government", topn=5)) == 5
+    assert len(m.wv.most_similar_cosmul(positive=["police", "fire"], negative=["man"], topn=3)) == 3
+
+
+def test_params_api(lee_model):
+    m = PMIEmbedding()
+    p = m.get_params()
+    assert p["dim"] == 300 and p["window"] == 2 and p["cds"] == 0.75 and p["eig"] == 0.5
+    assert p["weighting"] == "dynamic" and p["neg"] == 1.0 and p["min_count"] == 5
+    m.set_params(dim=10, window=5)
+    assert m.dim == 10 and m.window == 5
+    from sklearn.base import clone
+
+    assert clone(lee_model).get_params() == lee_model.get_params()
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    ({"dim": 0}, "dim=0"), ({"window": 0}, "window=0"), ({"min_count": 0}, "min_count=0"),
+    ({"cds": 0}, "cds=0"), ({"cds": 2}, "cds=2"), ({"neg": 0.5}, "neg=0.5"), ({"eig": -1}, "eig=-1"),
+    ({"weighting": "gauss"}, "weighting='gauss'"), ({"svd": "magic"}, "svd='magic'"),
+    ({"subsample": 2.0}, "subsample=2.0"), ({"subsample_mode": "tidy"}, "subsample_mode='tidy'"),
+    ({"workers": 0}, "workers=0"), ({"memory": -1}, "memory=-1"),
+])
+def test_bad_parameters_named(lee_path, kwargs, name):
+    with pytest.raises(ParameterError, match=name.replace("(", r"\(")):
+        PMIEmbedding(**kwargs).fit(lee_path)
+
+
+def test_dim_at_or_above_vocabulary(lee_path):
+    with pytest.raises(ParameterError, match="dim=5000 must be smaller than the vocabulary size"):
+        PMIEmbedding(dim=5000, min_count=3).fit(lee_path)
+
+
+def test_empty_vocabulary(lee_path):
+    with pytest.raises(CorpusError, match="vocabulary is empty after min_count=100000"):
+        PMIEmbedding(min_count=100000).fit(lee_path)
+
+
+def test_save_load_roundtrip(tmp_path, lee_model):
+    out = lee_model.save(tmp_path / "m")
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["params.json", "singular_values.npy", "vectors.bin", "vocab.tsv"]
+    kv = KeyedVectors.load_word2vec_format(str(out / "vectors.bin"), binary=True)
+    assert kv.index_to_key == lee_model.wv.index_to_key
+    assert np.array_equal(kv.vectors, lee_model.wv.vectors)
+    back = PMIEmbedding.load(out)
+    assert back.get_params() == lee_model.get_params()
+    assert np.array_equal(back.wv.vectors, lee_model.wv.vectors)
+    assert back.vocabulary_.words == lee_model.vocabulary_.words
+    meta = json.loads((out / "params.json").read_text())
+    assert meta["params"]["dim"] == 40 and meta["counting"]["window"] == 2
+    # an existing folder is refused unless forced
+    with pytest.raises(Exception, match="exists"):
+        lee_model.save(tmp_path / "m")
+    lee_model.save(tmp_path / "m", force=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temporary folders left
+
+
+def test_damaged_vectors_detected(tmp_path, lee_model):
+    out = lee_model.save(tmp_path / "m")
+    raw = bytearray((out / "vectors.bin").read_bytes())
+    raw[-100] ^= 0x55
+    (out / "vectors.bin").write_bytes(bytes(raw))
+    with pytest.raises(VectorsError, match="vectors.bin: checksum mismatch"):
+        load_vectors(out)
+    # a truncated plain vectors file (no manifest to check against)
+    (tmp_path / "t.bin").write_bytes(bytes(raw[: len(raw) // 2]))
+    with pytest.raises(VectorsError, match="t.bin: truncated or damaged"):
+        load_vectors(tmp_path / "t.bin")
+    (tmp_path / "n.txt").write_text("hello world\n")
+    with pytest.raises(VectorsError, match="n.txt: not a word2vec vectors file"):
+        load_vectors(tmp_path / "n.txt")
+
+
+def test_same_seed_same_bits_any_workers(lee_path, lee_model):
+    a = PMIEmbedding(dim=40, min_count=3, seed=3, workers=1).fit(lee_path)
+    b = PMIEmbedding(dim=40, min_count=3, seed=3, workers=2).fit(lee_path)
+    assert np.array_equal(a.wv.vectors, lee_model.wv.vectors)
+    assert np.array_equal(b.wv.vectors, lee_model.wv.vectors)
+
+
+def test_all_backends_agree(lee_path):
+    vecs = {}
+    for backend in ("randomized", "sklearn", "arpack"):
+        m = PMIEmbedding(dim=20, min_count=3, svd=backend, n_iter=10).fit(lee_path)
+        vecs[backend] = m
+    s0 = vecs["arpack"].singular_values_
+    for backend in ("randomized", "sklearn"):
+        np.testing.assert_allclose(vecs[backend].singular_values_, s0, rtol=2e-3)
+        # same similarities for frequent words
+        for w in ("government", "police", "said"):
+            a = vecs[backend].wv.most_similar(w, topn=3)
+            b = vecs["arpack"].wv.most_similar(w, topn=3)
+            assert [x for x, _ in a][:1] == [x for x, _ in b][:1]
+
+
+def test_fit_counts_reuses_counts(lee_model):
+    m = PMIEmbedding(dim=40, min_count=3, seed=3).fit_counts(lee_model.cooccurrence_)
+    assert np.array_equal(m.wv.vectors, lee_model.wv.vectors)
+    m2 = PMIEmbedding(dim=30, eig=0.0, seed=3).fit_counts(lee_model.cooccurrence_)
+    assert m2.wv.vector_size == 30
+
+
+def test_text8_sample_learns_something(text8_head):
+    """On 1.2M tokens of real text8, related words are closer than unrelated ones."""
+    m = PMIEmbedding(dim=100).fit(text8_head)
+    wv = m.wv
+    assert wv.similarity("france", "germany") > wv.similarity("france", "music") + 0.2
+    neighbours = {w for w, _ in wv.most_similar("france", topn=10)}
+    assert len(neighbours & {"spain", "germany", "italy", "portugal", "england", "russia", "paris"}) >= 3
+    numbers = {w for w, _ in wv.most_similar("three", topn=5)}
+    assert len(numbers & {"two", "four", "five", "six", "seven", "eight"}) >= 4
