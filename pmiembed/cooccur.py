@@ -35,6 +35,7 @@ to temporary files (sorted, CSR) and merged at the end in row blocks, as GloVe's
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -48,8 +49,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .corpus import TokenizedCorpus
-from .errors import ParameterError, VectorsError
-from .io import atomic_path
+from .errors import ParameterError, PMIEmbedError, VectorsError
+from .io import atomic_path, temporary_dir
 from .progress import progress_bar
 from .vocab import Vocabulary
 
@@ -419,26 +420,33 @@ def count_cooccurrences(
         raise ParameterError(f"subsample={subsample!r} must be in (0, 1), e.g. 1e-5; or None for no subsampling")
     x, starts = filter_tokens(corpus, vocab, subsample=subsample, subsample_mode=subsample_mode, seed=seed)
     if chunk_tokens is None:
+        # about 8M pairs a chunk; with a budget, a chunk's arrays (~64 bytes a pair with
+        # the COO -> CSR copies) take at most a quarter of it
         chunk_tokens = max(1 << 16, (1 << 23) // window)
+        if memory_bytes is not None:
+            chunk_tokens = int(min(chunk_tokens, max(1 << 12, memory_bytes // (256 * window))))
     if chunk_tokens < 1:
         raise ParameterError(f"chunk_tokens={chunk_tokens!r} must be >= 1")
     n_words = len(vocab)
-    spill_dir = None
-    try:
+    with contextlib.ExitStack() as stack:
+        spill_dir = None
         if memory_bytes is not None:
-            spill_dir = Path(tempfile.mkdtemp(prefix="pmiembed-spill-", dir=tmp_dir))
+            spill_dir = stack.enter_context(temporary_dir(prefix="pmiembed-spill-", dir=tmp_dir))
         sums = _PartialSums((n_words, n_words), memory_bytes, spill_dir)
         n = len(x)
-        with progress_bar(total=n, desc="count", unit="tok", unit_scale=True, enable=progress) as bar:
-            for lo in range(0, n, chunk_tokens):
-                hi = min(n, lo + chunk_tokens)
-                sums.add(count_chunk(x, starts, lo, hi, weights, n_words))
-                if bar is not None:
-                    bar.update(hi - lo)
-        upper = sums.total()
-    finally:
-        if spill_dir is not None:
-            shutil.rmtree(spill_dir, ignore_errors=True)
+        try:
+            with progress_bar(total=n, desc="count", unit="tok", unit_scale=True, enable=progress) as bar:
+                for lo in range(0, n, chunk_tokens):
+                    hi = min(n, lo + chunk_tokens)
+                    sums.add(count_chunk(x, starts, lo, hi, weights, n_words))
+                    if bar is not None:
+                        bar.update(hi - lo)
+            upper = sums.total()
+        except OSError as exc:
+            raise PMIEmbedError(
+                f"{spill_dir}: cannot write temporary counts ({exc.strerror or exc}); free disk space, "
+                "set TMPDIR to a larger disk, or raise --memory"
+            ) from None
     counts = (upper + upper.T).tocsr()
     counts.sort_indices()
     params = {

@@ -1,21 +1,114 @@
-"""Atomic outputs and checked files.
+"""Atomic outputs, temporary files that never outlive the run, checked files.
 
 Everything pmiembed writes goes to a temporary name beside the target and is renamed
 into place only when complete, so a failed, killed or interrupted run leaves either
 the old target or nothing: never a half-written file or folder.
+
+Temporary paths (output folders being built, spill files) are also registered with a
+tiny *janitor* process that watches this one through a pipe: if this process dies
+without removing them, even by SIGKILL, the pipe closes and the janitor removes them.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import PMIEmbedError
+
+
+_JANITOR_CODE = r"""
+import os, shutil, sys
+paths = set()
+for line in sys.stdin:
+    op, path = line[0], line[1:].rstrip("\n")
+    if op == "+":
+        paths.add(path)
+    else:
+        paths.discard(path)
+for path in paths:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+"""
+
+
+class _Janitor:
+    """Removes registered paths when this process ends without removing them itself."""
+
+    def __init__(self) -> None:
+        self._proc = None
+        self._pid = None
+        self._lock = threading.Lock()
+
+    def _send(self, line: str) -> None:
+        with self._lock:
+            if self._proc is None or self._pid != os.getpid():
+                try:
+                    self._proc = subprocess.Popen(
+                        [sys.executable, "-c", _JANITOR_CODE], stdin=subprocess.PIPE,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                        text=True, encoding="utf-8", errors="surrogateescape",
+                    )
+                    self._pid = os.getpid()
+                    atexit.register(self.close)
+                except OSError:
+                    self._proc = None
+                    return
+            try:
+                self._proc.stdin.write(line + "\n")
+                self._proc.stdin.flush()
+            except (OSError, ValueError):
+                pass
+
+    def register(self, path) -> None:
+        self._send("+" + os.path.abspath(path))
+
+    def unregister(self, path) -> None:
+        if self._proc is not None and self._pid == os.getpid():
+            self._send("-" + os.path.abspath(path))
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and self._pid == os.getpid():
+            with contextlib.suppress(OSError, ValueError):
+                proc.stdin.close()
+            with contextlib.suppress(Exception):
+                proc.wait(timeout=5)
+
+
+janitor = _Janitor()
+
+
+@contextlib.contextmanager
+def temporary_dir(prefix: str = "pmiembed-", dir=None):
+    """A temporary folder removed at the end, on errors, and (by the janitor) even when
+    the process is killed."""
+    path = _new_name(Path(dir or tempfile.gettempdir()), prefix, "")
+    janitor.register(path)  # before it exists: a kill at any moment leaves nothing
+    try:
+        path.mkdir()
+    except OSError as exc:
+        janitor.unregister(path)
+        raise _write_error(path.parent, exc) from None
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        janitor.unregister(path)
 
 
 def _write_error(path: Path, exc: OSError) -> PMIEmbedError:
@@ -31,11 +124,13 @@ def atomic_path(path: str | os.PathLike):
     """Yield a temporary file name beside ``path``; rename it to ``path`` on success,
     delete it on any failure (including KeyboardInterrupt)."""
     path = Path(path)
+    tmp = _new_name(path.parent if str(path.parent) else Path("."), f".{path.name}.", ".tmp")
+    janitor.register(tmp)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+        tmp.touch(exist_ok=False)
     except OSError as exc:
+        janitor.unregister(tmp)
         raise _write_error(path, exc) from None
-    os.close(fd)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -45,6 +140,8 @@ def atomic_path(path: str | os.PathLike):
     except BaseException:
         _silent_unlink(tmp)
         raise
+    finally:
+        janitor.unregister(tmp)
 
 
 @contextlib.contextmanager
@@ -62,9 +159,12 @@ def atomic_dir(path: str | os.PathLike, force: bool = False):
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise PMIEmbedError(f"{parent}: parent folder of the output does not exist; create it first")
+    tmp = _new_name(parent, f".{path.name}.", ".tmp")
+    janitor.register(tmp)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+        tmp.mkdir()
     except OSError as exc:
+        janitor.unregister(tmp)
         raise _write_error(path, exc) from None
     try:
         yield tmp
@@ -81,6 +181,18 @@ def atomic_dir(path: str | os.PathLike, force: bool = False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        janitor.unregister(tmp)
+
+
+def _new_name(folder: Path, prefix: str, suffix: str) -> Path:
+    """A fresh, unused name in ``folder`` (not created)."""
+    import secrets
+
+    while True:
+        candidate = folder / f"{prefix}{secrets.token_hex(5)}{suffix}"
+        if not os.path.lexists(candidate):
+            return candidate
 
 
 def _silent_unlink(p) -> None:

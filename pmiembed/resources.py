@@ -63,6 +63,14 @@ def check_fits(need: int, budget: int | None, what: str) -> None:
     if limit is not None and need > limit:
         source = "--memory budget" if budget is not None and (avail is None or budget <= avail) else "available memory"
         raise ParameterError(
-            f"{what} need about {need / 2**30:.1f} GB but the {source} is {limit / 2**30:.1f} GB; "
+            f"{what} need about {format_bytes(need)} but the {source} is {format_bytes(limit)}; "
             "lower --dim or --max-vocab (or raise --min-count)"
         )
+
+
+def format_bytes(n: float) -> str:
+    """1.5 GB, 230 MB, 12 kB."""
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}" if n < 10 * size else f"{n / size:.0f} {unit}"
+    return f"{int(n)} B"

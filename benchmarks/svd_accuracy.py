@@ -1,0 +1,81 @@
+"""How much accuracy does a fast SVD give away?  Benchmark scores of the default recipe
+with the randomized SVD at several power iterations / oversamplings, against a
+converged reference (ARPACK, or the randomized SVD with many iterations in float64).
+
+    python benchmarks/svd_accuracy.py ../shared/data/corpora/wiki17m.txt.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pmiembed.cooccur import Cooccurrence, count_cooccurrences
+from pmiembed.corpus import read_corpus
+from pmiembed.evaluate import available_benchmarks, evaluate, results_to_dict
+from pmiembed.model import make_keyed_vectors
+from pmiembed.pmi import pmi_matrix
+from pmiembed.svd import truncated_svd, word_vectors
+from pmiembed.vocab import Vocabulary
+
+
+def scores(kv) -> dict:
+    out = {}
+    for name, r in results_to_dict(evaluate(kv)).items():
+        out[name] = r["score"] if "score" in r else max(r["3cosadd"], r["3cosmul"])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("corpus", nargs="+")
+    ap.add_argument("--dim", type=int, default=300)
+    ap.add_argument("--counts", default=None, help="cache the counts here (.npz)")
+    ap.add_argument("--reference", choices=["arpack", "randomized64"], default="randomized64")
+    ap.add_argument("--variants", default="1:20,2:20,2:100,3:20,3:60,5:20")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    if args.counts and Path(args.counts).exists():
+        cooc = Cooccurrence.load(args.counts)
+    else:
+        corpus = read_corpus(args.corpus if len(args.corpus) > 1 else args.corpus[0])
+        vocab = Vocabulary.from_counts(corpus.types, corpus.counts, min_count=5, total=corpus.n_tokens)
+        cooc = count_cooccurrences(corpus, vocab, window=2)
+        if args.counts:
+            cooc.save(args.counts)
+    pmi = pmi_matrix(cooc.matrix(), cds=0.75)
+    rows = {}
+    t = time.perf_counter()
+    if args.reference == "arpack":
+        u, s, vt = truncated_svd(pmi.astype(np.float64), args.dim, backend="arpack")
+    else:
+        u, s, vt = truncated_svd(pmi.astype(np.float64), args.dim, backend="randomized", n_iter=25, n_oversamples=100)
+    ref_s = s
+    rows["reference"] = {"seconds": time.perf_counter() - t, **scores(make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt)))}
+    print(json.dumps({"reference": rows["reference"]}), flush=True)
+    for spec in args.variants.split(","):
+        it, over = (int(x) for x in spec.split(":"))
+        t = time.perf_counter()
+        u, s, vt = truncated_svd(pmi, args.dim, backend="randomized", n_iter=it, n_oversamples=over)
+        secs = time.perf_counter() - t
+        row = {"seconds": secs, "sv_rel_err_last": float(abs(s[-1] - ref_s[-1]) / ref_s[-1]),
+               **scores(make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt)))}
+        rows[f"n_iter={it} oversample={over}"] = row
+        print(json.dumps({spec: row}), flush=True)
+    names = [k for k in rows["reference"] if k != "seconds"]
+    print("\n| SVD | seconds | " + " | ".join(names) + " | max |diff| |")
+    print("|---|---|" + "---|" * (len(names) + 1))
+    for label, row in rows.items():
+        diff = max(abs(row[n] - rows["reference"][n]) for n in names)
+        print(f"| {label} | {row['seconds']:.1f} | " + " | ".join(f"{row[n]:.3f}" for n in names) + f" | {diff:.3f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,343 @@
+"""The word2vec baseline: gensim skip-gram with negative sampling, matched defaults.
+
+:func:`train_word2vec` trains gensim's ``Word2Vec`` (``sg=1``, ``hs=0``) on a corpus
+stream and returns its :class:`~gensim.models.KeyedVectors` (rows in descending corpus
+frequency, gensim's order, which :func:`pmiembed.evaluate.evaluate` relies on for
+``restrict_vocab``) together with a dict of run information (wall times, peak memory,
+parameters, gensim version, corpus size).
+
+Corpus files are read by :class:`ChunkedSentences`.  gensim's own readers do not fit
+text8-style files (one ~100 MB line, no newlines): ``LineSentence``/``PathLineSentences``
+read a whole line at once, so they would hold the entire corpus as one string and one
+huge token list; ``Text8Corpus`` does stream in 8 KB chunks (and opens .gz/.bz2 through
+``gensim.utils.open``/smart_open, which we reuse) but it ignores line breaks, so files
+with one sentence per line lose their sentence boundaries.  ``ChunkedSentences`` streams
+bytes in chunks and keeps ``LineSentence`` semantics: a line is a sentence, tokens are
+split at whitespace, and long lines are cut into sentences of at most 10,000 tokens
+(gensim's ``MAX_WORDS_IN_BATCH``; gensim would silently truncate longer ones).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence, Union
+
+from pmiembed.errors import CorpusError, ParameterError
+
+__all__ = ["ChunkedSentences", "train_word2vec", "peak_rss_bytes", "MAX_SENTENCE_LENGTH"]
+
+#: gensim's longest sentence (``gensim.models.word2vec.MAX_WORDS_IN_BATCH``).
+MAX_SENTENCE_LENGTH = 10000
+
+#: Longest run of non-whitespace bytes accepted in a corpus file (a "word" longer than this
+#: means the file is not tokenised text).
+MAX_TOKEN_BYTES = 1 << 20
+
+_WHITESPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class ChunkedSentences:
+    """Restartable iterable of sentences (lists of str) read from text files in chunks.
+
+    ``paths``: one path or a sequence of paths (a directory stands for its non-hidden
+    files in name order); plain text, ``.gz`` or ``.bz2`` (opened with gensim's
+    ``utils.open``).  Every line is a sentence; tokens are separated by whitespace; a
+    line longer than ``max_sentence_length`` tokens is cut into consecutive sentences of
+    exactly that length (the last one shorter), like gensim's ``LineSentence``.  The files
+    are read ``chunk_size`` bytes at a time and split only at ASCII whitespace, so a
+    text8-style file (one 100 MB line) is never held in memory as a whole.  Text must be
+    UTF-8; undecodable bytes raise :class:`~pmiembed.errors.CorpusError`.
+    """
+
+    def __init__(
+        self,
+        paths: PathLike | Sequence[PathLike],
+        max_sentence_length: int = MAX_SENTENCE_LENGTH,
+        chunk_size: int = 1 << 20,
+    ):
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        if max_sentence_length < 1:
+            raise ParameterError(f"max_sentence_length={max_sentence_length}: must be at least 1")
+        if chunk_size < 1:
+            raise ParameterError(f"chunk_size={chunk_size}: must be at least 1")
+        files: list[Path] = []
+        for p in paths:
+            path = Path(p).expanduser()
+            if path.is_dir():
+                inside = sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
+                if not inside:
+                    raise CorpusError(f"{path}: corpus directory has no files")
+                files.extend(inside)
+            elif path.is_file():
+                files.append(path)
+            else:
+                raise CorpusError(f"{path}: corpus file not found; check the path")
+        if not files:
+            raise CorpusError("no corpus files given")
+        self.paths = files
+        self.max_sentence_length = int(max_sentence_length)
+        self.chunk_size = int(chunk_size)
+
+    def __repr__(self) -> str:
+        names = ", ".join(str(p) for p in self.paths)
+        return f"ChunkedSentences([{names}])"
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for path in self.paths:
+            yield from self._sentences(path)
+
+    def _sentences(self, path: Path) -> Iterator[list[str]]:
+        from gensim import utils
+
+        maxlen = self.max_sentence_length
+        sentence: list[str] = []
+        rest = b""
+        offset = 0  # bytes of the (decompressed) file consumed before `rest`
+        try:
+            fin = utils.open(str(path), "rb")
+        except OSError as exc:
+            raise CorpusError(f"{path}: cannot open corpus file ({exc})") from None
+        with fin:
+            while True:
+                try:
+                    chunk = fin.read(self.chunk_size)
+                except (OSError, EOFError, ValueError) as exc:
+                    raise CorpusError(f"{path}: cannot read corpus file, corrupt or truncated? ({exc})") from None
+                eof = not chunk
+                buf = rest + chunk if rest else chunk
+                cut = len(buf) if eof else max(buf.rfind(ws) for ws in _WHITESPACE) + 1
+                if cut == 0 and len(buf) > MAX_TOKEN_BYTES:
+                    raise CorpusError(
+                        f"{path}: no whitespace in {len(buf):,} bytes after byte {offset:,}; "
+                        "a corpus must be whitespace-separated text"
+                    )
+                complete, rest = buf[:cut], buf[cut:]
+                if complete:
+                    try:
+                        text = complete.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise CorpusError(
+                            f"{path}: not UTF-8 text at byte {offset + exc.start:,}; re-encode the corpus as UTF-8"
+                        ) from None
+                    offset += len(complete)
+                    lines = text.split("\n")
+                    last = len(lines) - 1
+                    for i, line in enumerate(lines):
+                        sentence.extend(line.split())
+                        if len(sentence) >= maxlen:
+                            full = len(sentence) - len(sentence) % maxlen
+                            for j in range(0, full, maxlen):
+                                yield sentence[j : j + maxlen]
+                            sentence = sentence[full:]
+                        if i < last and sentence:  # a newline ends the sentence
+                            yield sentence
+                            sentence = []
+                if eof:
+                    break
+        if sentence:
+            yield sentence
+
+
+def peak_rss_bytes() -> int:
+    """High-water mark of this process's resident memory, in bytes (process-wide)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # Linux reports KiB
+
+
+class _Progress:
+    """Restartable wrapper that counts tokens into a tqdm bar while gensim iterates."""
+
+    def __init__(self, corpus: Iterable[list[str]], bar: Any):
+        self.corpus = corpus
+        self.bar = bar
+
+    def __iter__(self) -> Iterator[list[str]]:
+        pending = 0
+        for sentence in self.corpus:
+            pending += len(sentence)
+            if pending >= 100_000:
+                self.bar.update(pending)
+                pending = 0
+            yield sentence
+        if pending:
+            self.bar.update(pending)
+
+
+def _as_corpus(corpus: Any) -> tuple[Iterable[list[str]], str]:
+    """A restartable iterable of token lists, and a short description for ``info``."""
+    if isinstance(corpus, (str, os.PathLike)):
+        sentences = ChunkedSentences(corpus)
+        return sentences, ", ".join(map(str, sentences.paths))
+    if isinstance(corpus, ChunkedSentences):
+        return corpus, ", ".join(map(str, corpus.paths))
+    if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, (str, os.PathLike)) for p in corpus):
+        sentences = ChunkedSentences(corpus)
+        return sentences, ", ".join(map(str, sentences.paths))
+    try:
+        iterator = iter(corpus)
+    except TypeError:
+        raise ParameterError(
+            f"corpus of type {type(corpus).__name__}: pass file paths or an iterable of token lists"
+        ) from None
+    if iterator is corpus:
+        raise ParameterError(
+            "corpus is a one-shot iterator (e.g. a generator); gensim reads the corpus epochs+1 times: "
+            "pass a list or a restartable iterable"
+        )
+    return corpus, f"<{type(corpus).__name__}>"
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ParameterError(f"{name}={value!r}: must be an integer >= {minimum}")
+    return value
+
+
+def train_word2vec(
+    corpus: Any,
+    dim: int = 300,
+    window: int = 5,
+    negative: int = 5,
+    sample: float = 1e-4,
+    epochs: int = 5,
+    min_count: int = 5,
+    workers: int | None = None,
+    seed: int = 1,
+    alpha: float = 0.025,
+    min_alpha: float = 0.0001,
+    progress: bool = True,
+) -> tuple[Any, dict[str, Any]]:
+    """Train gensim skip-gram word2vec with negative sampling; ``(KeyedVectors, info)``.
+
+    ``corpus``: a path or a list of paths to text files (``.txt``/``.gz``/``.bz2``, one
+    sentence per line or text8-style one-line files; read by :class:`ChunkedSentences`),
+    a directory of such files, or any *restartable* iterable of token lists (gensim reads
+    it ``epochs + 1`` times: once to count the vocabulary, then once per epoch; a
+    generator is refused).
+
+    Parameters as in word2vec/gensim: ``dim`` vector size, ``window`` maximum context
+    distance (gensim samples the effective window uniformly in ``1..window``), ``negative``
+    noise words per positive pair (unigram^0.75 noise), ``sample`` sub-sampling threshold
+    of frequent words, ``epochs``, ``min_count`` (rarer words are dropped before
+    training), ``alpha`` decaying linearly to ``min_alpha``, ``workers`` training threads
+    (``None``: ``os.cpu_count()``), ``seed``.  ``progress`` shows tqdm bars on stderr.
+
+    Returns gensim ``KeyedVectors`` whose rows are in descending corpus frequency, and
+    ``info`` with: ``method``, ``gensim_version``, ``params`` (everything above, with the
+    actual worker count), ``corpus`` (description), ``corpus_tokens`` (raw tokens, before
+    ``min_count``/sub-sampling), ``corpus_sentences``, ``vocab_size``,
+    ``effective_words`` (tokens trained on over all epochs, after sub-sampling),
+    ``vocab_seconds``, ``train_seconds`` and ``total_seconds`` (wall clock), and
+    ``peak_rss_bytes`` (the process's resident-memory high-water mark so far, so it
+    includes anything the process did before; process-wide, not per call).
+
+    Determinism: gensim is deterministic only with ``workers=1`` (with several threads
+    the order in which they update the shared weights varies) and a fixed
+    ``PYTHONHASHSEED`` (gensim's documented requirement; its ``hashfxn`` defaults to
+    Python's salted ``hash``).  In gensim 4.4 the initial vectors come from
+    ``numpy.random.default_rng(seed)``, and runs with ``workers=1`` have matched across
+    different ``PYTHONHASHSEED`` values, but fix it anyway when reproducibility matters.
+    """
+    import gensim
+    from gensim.models import Word2Vec
+
+    if workers is None:
+        workers = os.cpu_count() or 1
+    for name, value, minimum in (
+        ("dim", dim, 1),
+        ("window", window, 1),
+        ("negative", negative, 1),
+        ("epochs", epochs, 1),
+        ("min_count", min_count, 1),
+        ("workers", workers, 1),
+        ("seed", seed, 0),
+    ):
+        _check_int(name, value, minimum)
+    if not (isinstance(sample, (int, float)) and 0 <= sample < 1):
+        raise ParameterError(f"sample={sample!r}: must be a number in [0, 1) (0 disables sub-sampling)")
+    if not (isinstance(alpha, (int, float)) and alpha > 0):
+        raise ParameterError(f"alpha={alpha!r}: must be a positive number")
+    if not (isinstance(min_alpha, (int, float)) and 0 <= min_alpha <= alpha):
+        raise ParameterError(f"min_alpha={min_alpha!r}: must be a number in [0, alpha]")
+
+    sentences, description = _as_corpus(corpus)
+    params = {
+        "dim": dim,
+        "window": window,
+        "negative": negative,
+        "sample": sample,
+        "epochs": epochs,
+        "min_count": min_count,
+        "workers": workers,
+        "seed": seed,
+        "alpha": alpha,
+        "min_alpha": min_alpha,
+        "sg": 1,
+        "hs": 0,
+        "ns_exponent": 0.75,
+        "max_sentence_length": MAX_SENTENCE_LENGTH,
+    }
+    model = Word2Vec(
+        vector_size=dim,
+        window=window,
+        min_count=min_count,
+        sg=1,
+        hs=0,
+        negative=negative,
+        ns_exponent=0.75,
+        sample=sample,
+        epochs=epochs,
+        workers=workers,
+        seed=seed,
+        alpha=alpha,
+        min_alpha=min_alpha,
+    )
+
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    with tqdm(desc="word2vec vocabulary", unit=" tokens", unit_scale=True, disable=not progress) as bar:
+        model.build_vocab(corpus_iterable=_Progress(sentences, bar), progress_per=10**9)
+    vocab_seconds = time.perf_counter() - start
+    if model.corpus_total_words == 0:
+        raise CorpusError(f"corpus {description} has no tokens")
+    if len(model.wv) == 0:
+        raise CorpusError(
+            f"no word occurs at least min_count={min_count} times in corpus {description}; "
+            "lower min_count or use a larger corpus"
+        )
+
+    start = time.perf_counter()
+    total = model.corpus_total_words * epochs
+    with tqdm(desc="word2vec training", total=total, unit=" tokens", unit_scale=True, disable=not progress) as bar:
+        trained, _raw = model.train(
+            corpus_iterable=_Progress(sentences, bar),
+            total_examples=model.corpus_count,
+            epochs=epochs,
+            report_delay=10**9,
+        )
+    train_seconds = time.perf_counter() - start
+
+    info = {
+        "method": "word2vec-sgns (gensim)",
+        "gensim_version": gensim.__version__,
+        "params": params,
+        "corpus": description,
+        "corpus_tokens": int(model.corpus_total_words),
+        "corpus_sentences": int(model.corpus_count),
+        "vocab_size": len(model.wv),
+        "effective_words": int(trained),
+        "vocab_seconds": vocab_seconds,
+        "train_seconds": train_seconds,
+        "total_seconds": vocab_seconds + train_seconds,
+        "peak_rss_bytes": peak_rss_bytes(),
+        "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
+    }
+    return model.wv, info
