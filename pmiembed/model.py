@@ -335,22 +335,31 @@ def load_vectors(path: str | os.PathLike) -> KeyedVectors:
 
 
 def _load_word2vec(path: Path) -> KeyedVectors:
+    """Load a word2vec file, binary or text (told apart by its first record), checking
+    that it holds as many finite vectors as its header says."""
     with open(path, "rb") as f:
         header = f.readline(200)
+        first = f.readline(1 << 16)
     try:
         n, dim = (int(x) for x in header.split())
         if n < 1 or dim < 1:
             raise ValueError
     except ValueError:
         raise VectorsError(f"{path}: not a word2vec vectors file (no 'count dim' header line)") from None
-    errors = []
-    for binary in (True, False):
-        try:
-            kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, unicode_errors="replace")
-        except Exception as exc:
-            errors.append(type(exc).__name__)
-            continue
-        if len(kv) == n and kv.vector_size == dim and np.isfinite(kv.vectors).all():
-            return kv
-        errors.append("size mismatch")
-    raise VectorsError(f"{path}: truncated or damaged vectors file (header says {n} x {dim}); re-train or re-download it")
+    binary = True
+    try:
+        fields = first.decode("utf-8").split()
+        if len(fields) == dim + 1:
+            [float(x) for x in fields[1:]]
+            binary = False
+    except (UnicodeDecodeError, ValueError):
+        pass
+    try:
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, unicode_errors="replace")
+    except Exception:
+        kv = None
+    if kv is None or len(kv) != n or kv.vector_size != dim or not np.isfinite(kv.vectors).all():
+        raise VectorsError(
+            f"{path}: truncated or damaged vectors file (header says {n} x {dim}); re-train or re-download it"
+        )
+    return kv

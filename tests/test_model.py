@@ -141,3 +141,18 @@ def test_text8_sample_learns_something(text8_head):
     assert len(neighbours & {"spain", "germany", "italy", "portugal", "england", "russia", "paris"}) >= 3
     numbers = {w for w, _ in wv.most_similar("three", topn=5)}
     assert len(numbers & {"two", "four", "five", "six", "seven", "eight"}) >= 4
+
+
+def test_text_format_vectors_load(tmp_path, lee_model):
+    lee_model.wv.save_word2vec_format(str(tmp_path / "v.txt"), binary=False)
+    kv = load_vectors(tmp_path / "v.txt")
+    assert kv.index_to_key == lee_model.wv.index_to_key
+    np.testing.assert_allclose(kv.vectors, lee_model.wv.vectors, rtol=1e-5, atol=1e-6)
+
+
+def test_same_bits_across_chunk_sizes(lee_path, lee_model):
+    from pmiembed.corpus import read_corpus
+
+    small_chunks = read_corpus(lee_path, chunk_bytes=7)
+    m = PMIEmbedding(dim=40, min_count=3, seed=3).fit(small_chunks)
+    assert np.array_equal(m.wv.vectors, lee_model.wv.vectors)
