@@ -38,6 +38,12 @@ def _float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
+def _optional_int(text: str):
+    if text.lower() in ("none", "off"):
+        return None
+    return _positive_int(text)
+
+
 def _optional_float(text: str):
     if text.lower() in ("none", "off", "0"):
         return None
@@ -62,6 +68,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--neg", type=_float, default=1.0, help="shift the PMI by log(NEG) (skip-gram's negative samples); 1 = no shift [1]")
     g.add_argument("--eig", type=_float, default=0.5, help="eigenvalue weighting p: vectors = U * S^p, in [0, 1] [0.5]")
     g.add_argument("--wc", action="store_true", help="add the normalised context vectors to the word vectors (w+c)")
+    g.add_argument("--abtt", type=_optional_int, default=None, metavar="D",
+                   help="post-process: subtract the mean vector and remove the top D principal directions "
+                        "('all-but-the-top'); 'none' to switch off [none]")
     g.add_argument("--svd", choices=("randomized", "sklearn", "arpack"), default="randomized",
                    help="SVD backend: randomized (multi-threaded randomized SVD), sklearn (scikit-learn's "
                         "randomized_svd) or arpack (scipy svds, exact, slow) [randomized]")
@@ -80,7 +89,7 @@ def model_from_args(args, **extra):
     return PMIEmbedding(
         dim=args.dim, window=args.window, weighting=args.weighting, min_count=args.min_count,
         max_vocab=args.max_vocab, subsample=args.sub, subsample_mode=args.sub_mode, cds=args.cds,
-        neg=args.neg, eig=args.eig, wc=args.wc, svd=args.svd, n_iter=args.n_iter,
+        neg=args.neg, eig=args.eig, wc=args.wc, abtt=args.abtt, svd=args.svd, n_iter=args.n_iter,
         lowercase=args.lowercase, seed=args.seed, workers=args.workers, memory=args.memory, **extra,
     )
 

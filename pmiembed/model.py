@@ -61,6 +61,8 @@ class PMIEmbedding(BaseEstimator):
     neg : float >= 1, shift: PMI - log(neg).
     eig : float in [0, 1], eigenvalue weighting p: vectors U * S**p.
     wc : bool, add the (normalised) context vectors: W + C.
+    abtt : int or None, post-processing "all-but-the-top": subtract the mean vector and
+        remove this many top principal directions (None: no post-processing).
     svd : {'randomized', 'sklearn', 'arpack'}, SVD backend (see :mod:`pmiembed.svd`).
     n_iter : int or None, power iterations of the randomized SVD.
     lowercase : bool, lowercase tokens.
@@ -86,7 +88,7 @@ class PMIEmbedding(BaseEstimator):
 
     def __init__(self, dim=300, window=2, weighting="dynamic", min_count=5, max_vocab=None,
                  subsample=None, subsample_mode="dirty", cds=0.75, neg=1.0, eig=0.5, wc=False,
-                 svd="randomized", n_iter=None, lowercase=False, tokenizer=None, seed=0,
+                 abtt=None, svd="randomized", n_iter=None, lowercase=False, tokenizer=None, seed=0,
                  workers=None, memory=None, progress=False, verbose=False):
         self.dim = dim
         self.window = window
@@ -99,6 +101,7 @@ class PMIEmbedding(BaseEstimator):
         self.neg = neg
         self.eig = eig
         self.wc = wc
+        self.abtt = abtt
         self.svd = svd
         self.n_iter = n_iter
         self.lowercase = lowercase
@@ -125,6 +128,9 @@ class PMIEmbedding(BaseEstimator):
             raise ParameterError(f"subsample={self.subsample!r} must be in (0, 1), e.g. 1e-5, or None")
         if self.subsample_mode not in SUBSAMPLE_MODES:
             raise ParameterError(f"subsample_mode={self.subsample_mode!r} is not one of {', '.join(SUBSAMPLE_MODES)}")
+        if self.abtt is not None and (isinstance(self.abtt, bool) or not isinstance(self.abtt, (int, np.integer))
+                                      or not 0 <= self.abtt < self.dim):
+            raise ParameterError(f"abtt={self.abtt!r} must be an integer from 0 to dim-1, or None")
         if self.svd not in SVD_BACKENDS:
             raise ParameterError(f"svd={self.svd!r} is not one of {', '.join(SVD_BACKENDS)}")
         if self.n_iter is not None and (isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0):
@@ -208,7 +214,7 @@ class PMIEmbedding(BaseEstimator):
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
         self.singular_values_ = s
-        vectors = word_vectors(u, s, vt, eig=self.eig, wc=self.wc)
+        vectors = word_vectors(u, s, vt, eig=self.eig, wc=self.wc, abtt=self.abtt)
         self.context_vectors_ = np.ascontiguousarray(vt.T * s ** self.eig, dtype=np.float32)
         self.wv = make_keyed_vectors(cooc.vocab.words, vectors, cooc.vocab.counts)
 

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from .errors import ParameterError
 
-SVD_BACKENDS = ("randomized", "sklearn", "arpack")
+SVD_BACKENDS = ("krylov", "randomized", "sklearn", "arpack")
 #: power iterations of the randomized backends when not given
 DEFAULT_N_ITER = 5
 
@@ -55,6 +55,9 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = "randomized",
     check_svd_params(dim, 0.5, min(matrix.shape))
     if backend not in SVD_BACKENDS:
         raise ParameterError(f"svd backend {backend!r} is not one of {', '.join(SVD_BACKENDS)}")
+    if backend == "krylov":
+        return block_krylov_svd(matrix, dim, n_iter=6 if n_iter is None else n_iter, seed=seed,
+                                workers=workers, progress=progress)
     n_iter = DEFAULT_N_ITER if n_iter is None else n_iter
     if backend == "randomized":
         return randomized_svd(matrix, dim, n_iter=n_iter, n_oversamples=n_oversamples, seed=seed,
@@ -164,6 +167,93 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
     return np.ascontiguousarray(u, dtype=dtype), s.astype(dtype), np.ascontiguousarray(v.T, dtype=dtype)
 
 
+def _finish(a_t, q, dim: int, dtype, tick):
+    """Rayleigh-Ritz on an orthonormal range basis ``q`` (m x l): ``B^T = A^T q``; the
+    eigendecomposition ``B B^T = V_B S^2 V_B^T`` gives ``U = q V_B``, ``V = B^T V_B / S``;
+    signs fixed so the largest entry of each ``u`` is positive."""
+    bt = _spmm(a_t, q)
+    tick()
+    gram = (bt.T @ bt).astype(np.float64)
+    evals, evecs = np.linalg.eigh(gram)
+    order = np.argsort(-evals, kind="stable")[:dim]
+    s = np.sqrt(np.maximum(evals[order], 0.0))
+    vb = evecs[:, order].astype(dtype)
+    u = q @ vb
+    safe = np.where(s > 0, s, 1.0).astype(dtype)
+    v = (bt @ vb) / safe
+    idx = np.argmax(np.abs(u), axis=0)
+    signs = np.sign(u[idx, np.arange(u.shape[1])])
+    signs[signs == 0] = 1
+    u *= signs
+    v *= signs
+    return np.ascontiguousarray(u, dtype=dtype), s.astype(dtype), np.ascontiguousarray(v.T, dtype=dtype)
+
+
+def _project_out(y: np.ndarray, basis: list[np.ndarray]) -> np.ndarray:
+    """``y`` minus its projection on the orthonormal blocks of ``basis`` (twice, for
+    orthogonality to working precision: classical block Gram-Schmidt with
+    re-orthogonalisation)."""
+    for _ in range(2):
+        for q in basis:
+            y -= q @ (q.T @ y)
+    return y
+
+
+def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None, n_iter: int = 6,
+                     seed: int = 0, workers: int | None = None, progress: bool = False):
+    """Randomized block Krylov SVD (Musco & Musco 2015) with parallel sparse products.
+
+    With a seeded Gaussian ``Omega`` (n x b), the basis ``Q`` spans the block Krylov
+    space ``[A Omega, (A A^T) A Omega, ..., (A A^T)^q A Omega]`` (``q = n_iter``; each
+    new block orthogonalised against the earlier ones), and the top ``dim`` Ritz
+    triplets of ``A`` on it are returned.  Unlike subspace iteration, nothing computed
+    is thrown away: ``2q + 1`` thin products of width ``b`` build a ``(q+1) b``-dim
+    space whose polynomial filter has degree ``2q + 1``.  Default ``b``: the smallest
+    block with ``(q+1) b >= 2 dim`` rounded up to a multiple of 16.
+    """
+    import numba
+
+    from .progress import progress_bar
+    from .resources import cpu_count
+
+    a = sp.csr_matrix(matrix)
+    dtype = np.float32 if a.dtype == np.float32 else np.float64
+    a = a.astype(dtype)
+    at = a.T.tocsr()
+    m, n = a.shape
+    if block is None:
+        block = -(-2 * dim // (n_iter + 1))
+        block = -(-block // 16) * 16
+    block = max(1, min(block, min(m, n)))
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(workers or cpu_count(), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar:
+            def tick():
+                if bar is not None:
+                    bar.update(1)
+
+            omega = np.random.default_rng(seed).standard_normal((n, block), dtype=np.float64).astype(dtype)
+            q = _orthonormalize(_spmm(a, omega))
+            tick()
+            del omega
+            basis = [q]
+            for _ in range(n_iter):
+                z = _spmm(at, q)
+                tick()
+                y = _spmm(a, z)
+                tick()
+                q = _orthonormalize(_project_out(y, basis))
+                basis.append(q)
+                if sum(b.shape[1] for b in basis) >= min(m, n):
+                    break
+            q = np.ascontiguousarray(np.hstack(basis))
+            del basis
+            return _finish(at, q, dim, dtype, tick)
+    finally:
+        numba.set_num_threads(previous)
+
+
 def _unit_rows(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
@@ -171,11 +261,33 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 
 
 def word_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, *, eig: float = 0.5, wc: bool = False,
-                 dtype=np.float32) -> np.ndarray:
-    """``U S^eig`` or, with ``wc``, ``unit(U S^eig) + unit(V S^eig)``."""
+                 abtt: int | None = None, dtype=np.float32) -> np.ndarray:
+    """Word vectors from an SVD.
+
+    ``W = U S^eig``; with ``wc``, ``unit(U S^eig) + unit(V S^eig)`` (rows normalised).
+    With ``abtt = D`` ("all-but-the-top", Mu & Viswanath 2018) the mean vector is
+    subtracted and the projections on the top ``D`` principal directions of the centred
+    vectors are removed: ``W' = Wc - Wc E E^T`` with ``E`` the top-D eigenvectors of
+    ``Wc^T Wc`` (``abtt=0`` only centres).
+    """
     check_svd_params(len(s), eig)
     weight = s ** eig
     w = u * weight
     if wc:
         w = _unit_rows(w) + _unit_rows(vt.T * weight)
+    if abtt is not None:
+        if isinstance(abtt, bool) or not isinstance(abtt, (int, np.integer)) or not 0 <= abtt < w.shape[1]:
+            raise ParameterError(f"abtt={abtt!r} must be an integer from 0 to dim-1 (directions removed), or None")
+        w = remove_top_directions(w, int(abtt))
     return np.ascontiguousarray(w, dtype=dtype)
+
+
+def remove_top_directions(w: np.ndarray, d: int) -> np.ndarray:
+    """Centre the rows of ``w`` and remove their top ``d`` principal directions."""
+    x = np.asarray(w, dtype=np.float64)
+    x = x - x.mean(axis=0)
+    if d:
+        evals, evecs = np.linalg.eigh(x.T @ x)
+        top = evecs[:, np.argsort(-evals, kind="stable")[:d]]
+        x = x - (x @ top) @ top.T
+    return x

@@ -1,0 +1,241 @@
+"""Hyperparameter sweeps that count once and reuse everything they can.
+
+A grid such as ``window=2,5 cds=0.75,1 eig=0,0.5 wc=0,1`` expands to every
+combination.  Work is shared along the pipeline:
+
+* the corpus is read once;
+* counts are made once per *counting* setting (``window``, ``weighting``,
+  ``subsample``, ``subsample_mode``, ``min_count``, ``max_vocab``) and cached on disk;
+* the PMI matrix and its SVD are made once per *factorisation* setting (``cds``,
+  ``neg``, ``dim``, ``svd``, ``n_iter``, ``seed``);
+* the cheap *vector* settings (``eig``, ``wc``, ``abtt``) reuse that SVD.
+
+Every configuration is evaluated on every available benchmark; results go to
+``DIR/results.jsonl`` one line per configuration as soon as it is done, so an
+interrupted sweep resumes where it stopped (finished configurations are skipped).
+At the end ``DIR/results.json``, ``DIR/results.md`` and ``DIR/results.png`` summarise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .cooccur import Cooccurrence, count_cooccurrences
+from .corpus import read_corpus
+from .errors import ParameterError
+from .evaluate import evaluate, results_to_dict
+from .io import atomic_path
+from .model import PMIEmbedding, make_keyed_vectors
+from .pmi import pmi_matrix
+from .svd import truncated_svd, word_vectors
+from .vocab import Vocabulary
+
+COUNT_KEYS = ("min_count", "max_vocab", "window", "weighting", "subsample", "subsample_mode")
+FACTOR_KEYS = ("cds", "neg", "dim", "svd", "n_iter", "seed")
+VECTOR_KEYS = ("eig", "wc", "abtt")
+ALIASES = {"sub": "subsample", "sub_mode": "subsample_mode", "min-count": "min_count", "sub-mode": "subsample_mode",
+           "max-vocab": "max_vocab", "n-iter": "n_iter"}
+
+
+def _parse_value(text: str):
+    low = text.lower()
+    if low in ("none", "off"):
+        return None
+    if low in ("true", "yes"):
+        return True
+    if low in ("false", "no"):
+        return False
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def parse_grid(items: list[str]) -> dict[str, list]:
+    """``["window=2,5", "eig=0,0.5"]`` -> ``{"window": [2, 5], "eig": [0, 0.5]}``."""
+    grid: dict[str, list] = {}
+    known = set(PMIEmbedding._get_param_names())
+    for item in items:
+        if "=" not in item:
+            raise ParameterError(f"grid item {item!r} must look like name=value1,value2")
+        name, values = item.split("=", 1)
+        name = ALIASES.get(name, name).replace("-", "_")
+        if name not in known or name in ("tokenizer", "progress", "verbose", "workers", "memory", "lowercase"):
+            raise ParameterError(f"grid parameter {name!r} is not a sweepable PMIEmbedding parameter")
+        parsed = [_parse_value(v) for v in values.split(",") if v != ""]
+        if name == "wc":
+            parsed = [bool(v) for v in parsed]
+        if not parsed:
+            raise ParameterError(f"grid item {item!r} has no values")
+        grid[name] = parsed
+    return grid
+
+
+def expand(grid: dict[str, list], base: dict) -> list[dict]:
+    """Every combination of the grid over the base parameters, validated."""
+    names = list(grid)
+    configs = []
+    for values in itertools.product(*(grid[n] for n in names)):
+        params = dict(base)
+        params.update(zip(names, values))
+        PMIEmbedding(**params)._validate()
+        configs.append(params)
+    return configs
+
+
+def config_key(params: dict) -> str:
+    keys = COUNT_KEYS + FACTOR_KEYS + VECTOR_KEYS
+    return json.dumps({k: params.get(k) for k in keys}, sort_keys=True)
+
+
+def _short(params: dict, varying: list[str]) -> str:
+    return " ".join(f"{k}={params[k]}" for k in varying) or "default"
+
+
+def _scores(kv) -> dict:
+    out = {}
+    for name, r in results_to_dict(evaluate(kv)).items():
+        if "score" in r:
+            out[name] = {"score": r["score"], "coverage": r["coverage"]}
+        else:
+            out[name] = {"score": max(r["3cosadd"], r["3cosmul"]), "3cosadd": r["3cosadd"],
+                         "3cosmul": r["3cosmul"], "coverage": r["coverage"]}
+    return out
+
+
+def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: dict | None = None,
+              workers: int | None = None, log=None) -> list[dict]:
+    """Run (or resume) a sweep; returns every result row (see the module docstring)."""
+    log = sys.stderr if log is None else log
+    base = {k: v for k, v in PMIEmbedding().get_params().items()
+            if k not in ("tokenizer", "progress", "verbose", "workers", "memory")} | (base or {})
+    configs = expand(grid, base)
+    varying = [k for k in grid if len(grid[k]) > 1]
+    out = Path(out)
+    (out / "counts").mkdir(parents=True, exist_ok=True)
+    log_path = out / "results.jsonl"
+    done = {}
+    if log_path.exists():
+        for line in log_path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by an interruption: redo that configuration
+                done[row["key"]] = row
+    todo = [c for c in configs if config_key(c) not in done]
+    print(f"sweep: {len(configs)} configurations, {len(configs) - len(todo)} already done", file=log)
+    tokens = None
+
+    def by(keys):
+        return lambda c: json.dumps({k: c.get(k) for k in keys}, sort_keys=True)
+
+    for count_key, group in itertools.groupby(sorted(todo, key=by(COUNT_KEYS)), key=by(COUNT_KEYS)):
+        group = list(group)
+        cp = json.loads(count_key)
+        cache = out / "counts" / (hashlib.sha1(count_key.encode()).hexdigest()[:16] + ".npz")
+        t = time.perf_counter()
+        if cache.exists():
+            cooc = Cooccurrence.load(cache)
+        else:
+            if tokens is None:
+                tokens = read_corpus(corpus, progress=False)
+            vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=cp["min_count"],
+                                           max_vocab=cp["max_vocab"], total=tokens.n_tokens)
+            cooc = count_cooccurrences(tokens, vocab, window=cp["window"], weighting=cp["weighting"],
+                                       subsample=cp["subsample"], subsample_mode=cp["subsample_mode"],
+                                       seed=group[0]["seed"])
+            cooc.save(cache)
+        count_seconds = time.perf_counter() - t
+        for factor_key, sub in itertools.groupby(sorted(group, key=by(FACTOR_KEYS)), key=by(FACTOR_KEYS)):
+            sub = list(sub)
+            fp = json.loads(factor_key)
+            t = time.perf_counter()
+            pmi = pmi_matrix(cooc.matrix(), cds=fp["cds"], neg=fp["neg"])
+            u, s, vt = truncated_svd(pmi, fp["dim"], backend=fp["svd"], n_iter=fp["n_iter"], seed=fp["seed"],
+                                     workers=workers)
+            factor_seconds = time.perf_counter() - t
+            for params in sub:
+                t = time.perf_counter()
+                vectors = word_vectors(u, s, vt, eig=params["eig"], wc=params["wc"], abtt=params["abtt"])
+                kv = make_keyed_vectors(cooc.vocab.words, vectors)
+                row = {"key": config_key(params), "label": _short(params, varying),
+                       "params": {k: params.get(k) for k in COUNT_KEYS + FACTOR_KEYS + VECTOR_KEYS},
+                       "scores": _scores(kv), "seconds": {"count": count_seconds, "factorise": factor_seconds,
+                                                          "evaluate": time.perf_counter() - t}}
+                with open(log_path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(row) + "\n")
+                done[row["key"]] = row
+                mean = np.mean([v["score"] for v in row["scores"].values()])
+                print(f"  {row['label']:<60} mean {mean:.3f}", file=log)
+    rows = [done[config_key(c)] for c in configs]
+    for row in rows:  # labels relative to this grid
+        row["label"] = _short(dict(row["params"], **{k: row["params"].get(k) for k in varying}), varying)
+    write_summary(rows, out)
+    return rows
+
+
+def summary_table(rows: list[dict], reference: dict | None = None) -> str:
+    """Markdown table, best mean score first; the best score per benchmark in bold."""
+    names = list(rows[0]["scores"]) if rows else []
+    ordered = sorted(rows, key=lambda r: -np.mean([r["scores"][n]["score"] for n in names]))
+    best = {n: max(r["scores"][n]["score"] for r in rows) for n in names}
+    lines = ["| configuration | " + " | ".join(names) + " | mean |", "|---|" + "---|" * (len(names) + 1)]
+    if reference:
+        lines.append("| " + reference.get("label", "reference") + " | "
+                     + " | ".join(f"{reference['scores'].get(n, float('nan')):.3f}" for n in names) + " | |")
+    for r in ordered:
+        cells = []
+        for n in names:
+            v = r["scores"][n]["score"]
+            cells.append(f"**{v:.3f}**" if v == best[n] else f"{v:.3f}")
+        mean = np.mean([r["scores"][n]["score"] for n in names])
+        lines.append(f"| {r['label']} | " + " | ".join(cells) + f" | {mean:.3f} |")
+    return "\n".join(lines)
+
+
+def write_summary(rows: list[dict], out: Path) -> None:
+    with atomic_path(out / "results.json") as tmp:
+        tmp.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    with atomic_path(out / "results.md") as tmp:
+        tmp.write_text(summary_table(rows) + "\n", encoding="utf-8")
+    if rows:
+        plot_sweep(rows, out / "results.png")
+
+
+def plot_sweep(rows: list[dict], path: Path) -> None:
+    """A heatmap: configurations (best mean first) x benchmarks, scores annotated."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(rows[0]["scores"])
+    ordered = sorted(rows, key=lambda r: -np.mean([r["scores"][n]["score"] for n in names]))[:40]
+    data = np.array([[r["scores"][n]["score"] for n in names] for r in ordered])
+    fig, ax = plt.subplots(figsize=(1.1 * len(names) + 4, 0.35 * len(ordered) + 1.5))
+    im = ax.imshow(data, aspect="auto", cmap="viridis")
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_yticks(range(len(ordered)), [r["label"] for r in ordered], fontsize=8)
+    for i in range(data.shape[0]):
+        for j in range(data.shape[1]):
+            ax.text(j, i, f"{data[i, j]:.3f}", ha="center", va="center", fontsize=7,
+                    color="white" if data[i, j] < data.mean() else "black")
+    ax.set_title("Sweep: benchmark scores per configuration (best mean first)")
+    fig.colorbar(im, ax=ax, label="Spearman rho / analogy accuracy")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
