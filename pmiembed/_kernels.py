@@ -9,6 +9,7 @@ about 2 s, most of it hash-table cache misses.
 from __future__ import annotations
 
 import numpy as np
+import numba
 from numba import njit, prange
 
 # FNV-1a 64-bit
@@ -124,3 +125,71 @@ def csr_matmul(indptr, indices, data, x, out):
                 acc[j] += v * x[c, j]
         for j in range(k):
             out[i, j] = acc[j]
+
+
+@njit(cache=True, nogil=True)
+def fill_positions(x, indptr, positions):
+    """Counting sort of corpus positions by word id (``x[p] < 0`` skipped): writes the
+    positions of word ``w`` to ``positions[indptr[w]:indptr[w+1]]``, ascending."""
+    fill = indptr[:-1].copy()
+    for p in range(x.shape[0]):
+        w = x[p]
+        if w >= 0:
+            positions[fill[w]] = p
+            fill[w] += 1
+
+
+@njit(parallel=True, cache=True)
+def window_count_rows(x, doc, use_doc, lo, hi, weights, indptr_w, positions, words, offsets, scratch_acc,
+                      scratch_mark, scratch_touched, out_indices, out_data, out_nnz):
+    """Symmetric windowed counts of the centres ``lo <= p < hi`` for the rows ``words``,
+    Gustavson style: for word ``w``, a dense per-thread accumulator adds
+    ``weights[d-1]`` for every context at distance d on either side that is inside the
+    document (``doc[p] == doc[p']`` when ``use_doc``) and not a gap (-1); the touched
+    columns are sorted and written to ``out_*[offsets[i]:]`` (room reserved by the
+    caller), their number to ``out_nnz[i]``.  A row's result does not depend on the
+    thread that computed it.
+    """
+    window = weights.shape[0]
+    n = x.shape[0]
+    for i in prange(words.shape[0]):
+        t = numba.get_thread_id()
+        acc = scratch_acc[t]
+        mark = scratch_mark[t]
+        touched = scratch_touched[t]
+        w = words[i]
+        nt = 0
+        a = indptr_w[w]
+        z = indptr_w[w + 1]
+        k0 = a + np.searchsorted(positions[a:z], lo)
+        k1 = a + np.searchsorted(positions[a:z], hi)
+        for k in range(k0, k1):
+            p = positions[k]
+            for d in range(1, window + 1):
+                wt = weights[d - 1]
+                q = p - d
+                if q >= 0:
+                    c = x[q]
+                    if c >= 0 and (not use_doc or doc[q] == doc[p]):
+                        if mark[c] != w:
+                            mark[c] = w
+                            acc[c] = 0
+                            touched[nt] = c
+                            nt += 1
+                        acc[c] += wt
+                q = p + d
+                if q < n:
+                    c = x[q]
+                    if c >= 0 and (not use_doc or doc[q] == doc[p]):
+                        if mark[c] != w:
+                            mark[c] = w
+                            acc[c] = 0
+                            touched[nt] = c
+                            nt += 1
+                        acc[c] += wt
+        cols = np.sort(touched[:nt])
+        o = offsets[i]
+        for j in range(nt):
+            out_indices[o + j] = cols[j]
+            out_data[o + j] = acc[cols[j]]
+        out_nnz[i] = nt

@@ -23,11 +23,18 @@ EXIT_INTERRUPTED = 130
 # ---------------------------------------------------------------- arguments
 
 
-def _positive_int(text: str) -> int:
+def _int(text: str) -> int:
+    """An integer; ranges are checked by the model, whose messages name the parameter."""
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive integer")
     return value
 
 
@@ -53,13 +60,13 @@ def _optional_float(text: str):
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Every hyperparameter of PMIEmbedding as a flag (shared by train, compare, demo)."""
     g = p.add_argument_group("model (defaults: the PPMI+SVD recipe of Levy, Goldberg & Dagan 2015)")
-    g.add_argument("--dim", type=_positive_int, default=300, help="dimensions of the vectors (SVD rank) [300]")
-    g.add_argument("--window", type=_positive_int, default=2, help="symmetric window size L [2]")
+    g.add_argument("--dim", type=_int, default=300, help="dimensions of the vectors (SVD rank) [300]")
+    g.add_argument("--window", type=_int, default=2, help="symmetric window size L [2]")
     g.add_argument("--weighting", choices=("dynamic", "uniform", "harmonic"), default="dynamic",
                    help="weight of a context at distance d: dynamic (L-d+1)/L as word2vec's sampled window, "
                         "uniform 1, harmonic 1/d as GloVe [dynamic]")
-    g.add_argument("--min-count", type=_positive_int, default=5, help="ignore words seen fewer times [5]")
-    g.add_argument("--max-vocab", type=_positive_int, default=None, help="keep at most this many most frequent words [all]")
+    g.add_argument("--min-count", type=_int, default=5, help="ignore words seen fewer times [5]")
+    g.add_argument("--max-vocab", type=_int, default=None, help="keep at most this many most frequent words [all]")
     g.add_argument("--sub", type=_optional_float, default=None, metavar="T",
                    help="word2vec subsampling of frequent words with threshold T, e.g. 1e-5 [off]")
     g.add_argument("--sub-mode", choices=("dirty", "clean"), default="dirty",
@@ -71,13 +78,14 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--abtt", type=_optional_int, default=None, metavar="D",
                    help="post-process: subtract the mean vector and remove the top D principal directions "
                         "('all-but-the-top'); 'none' to switch off [none]")
-    g.add_argument("--svd", choices=("randomized", "sklearn", "arpack"), default="randomized",
-                   help="SVD backend: randomized (multi-threaded randomized SVD), sklearn (scikit-learn's "
-                        "randomized_svd) or arpack (scipy svds, exact, slow) [randomized]")
-    g.add_argument("--n-iter", type=_positive_int, default=None, help="power iterations of the randomized SVD [5]")
+    g.add_argument("--svd", choices=("krylov", "randomized", "sklearn", "arpack"), default="randomized",
+                   help="SVD backend: randomized (multi-threaded randomized subspace iteration), krylov (randomized "
+                        "block Krylov), sklearn (scikit-learn's randomized_svd) or arpack (scipy svds, exact, "
+                        "slow) [randomized]")
+    g.add_argument("--n-iter", type=_int, default=None, help="power iterations of the randomized SVD [5]")
     g.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
-    g.add_argument("--seed", type=_positive_int, default=0, help="random seed (subsampling, SVD); same seed, same bits [0]")
-    g.add_argument("--workers", type=_positive_int, default=None, help="threads for the numeric stages [all cores]")
+    g.add_argument("--seed", type=_int, default=0, help="random seed (subsampling, SVD); same seed, same bits [0]")
+    g.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")
     g.add_argument("--memory", type=_float, default=None, metavar="GB",
                    help="memory budget in GB: counting spills to temporary files beyond it, and the later "
                         "stages are checked to fit [no budget]")
@@ -94,8 +102,15 @@ def model_from_args(args, **extra):
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``pmiembed: error: ... (see 'pmiembed X --help')``."""
+
+    def error(self, message):  # noqa: D102 - argparse API
+        self.exit(EXIT_USER_ERROR, f"pmiembed: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pmiembed",
         description="Word embeddings from counts: co-occurrence counting, (shifted) PPMI and truncated SVD.",
     )

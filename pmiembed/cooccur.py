@@ -139,43 +139,78 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
     return x, starts
 
 
-def count_chunk(x: np.ndarray, starts: np.ndarray, lo: int, hi: int, weights: np.ndarray,
-                n_words: int) -> sp.csr_matrix:
-    """Upper-triangle counts of the pairs (i, i+d) with ``lo <= i < hi`` and d = 1..L,
-    both inside one document (no entry of ``starts`` in ``(i, i+d]``) and neither a gap
-    (-1): a CSR matrix with int64 data ``weights[d-1]`` per pair."""
+def positions_by_word(x: np.ndarray, n_words: int):
+    """``(indptr, positions)``: the corpus positions of each word, ascending (a counting
+    sort; 4 bytes a token)."""
+    from ._kernels import fill_positions
+
+    counts = np.bincount(x[x >= 0], minlength=n_words)
+    indptr = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    positions = np.empty(int(indptr[-1]), dtype=np.int32 if len(x) < 2**31 else np.int64)
+    fill_positions(x, indptr, positions)
+    return indptr, positions
+
+
+def count_chunk(x: np.ndarray, doc: np.ndarray | None, index, lo: int, hi: int, weights: np.ndarray,
+                n_words: int, batch_entries: int = 1 << 23) -> sp.csr_matrix:
+    """Symmetric counts of the pairs whose centre ``p`` is in ``lo <= p < hi`` (each
+    pair at distance d <= L in both directions, inside one document, no gap): a CSR
+    matrix with int64 data (see :func:`pmiembed._kernels.window_count_rows`).
+
+    ``index`` is ``positions_by_word(x)``; ``doc`` the document id of every position
+    (``None``: one document).  Rows are computed in batches whose room (at most
+    ``min(V, 2L * occurrences)`` entries a row) stays under ``batch_entries``.
+    """
+    import numba
+
+    from . import _kernels
+
+    indptr_w, positions = index
     window = len(weights)
-    seg = x[lo: min(len(x), hi + window)]
-    a, b = np.searchsorted(starts, [lo + 1, lo + len(seg)], side="left")
-    doc = None
-    if b > a:
-        marks = np.zeros(len(seg), dtype=np.int32)
-        marks[starts[a:b] - lo] = 1
-        doc = np.cumsum(marks, dtype=np.int32)
-    centres = hi - lo
-    rows, cols, data = [], [], []
-    for d, w in enumerate(weights.tolist(), start=1):
-        m = min(centres, len(seg) - d)
-        if m <= 0:
-            break
-        a_ids = seg[:m]
-        c_ids = seg[d: d + m]
-        ok = (a_ids >= 0) & (c_ids >= 0)
-        if doc is not None:
-            ok &= doc[:m] == doc[d: d + m]
-        if not ok.all():
-            a_ids = a_ids[ok]
-            c_ids = c_ids[ok]
-        rows.append(a_ids)
-        cols.append(c_ids)
-        data.append(np.full(len(a_ids), w, dtype=np.int64))
-    if not rows:
-        return sp.csr_matrix((n_words, n_words), dtype=np.int64)
-    m = sp.coo_matrix(
-        (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n_words, n_words)
-    ).tocsr()
-    m.sum_duplicates()
-    return m
+    if lo == 0 and hi >= len(x):
+        occurrences = np.diff(indptr_w)
+    else:
+        centres = x[lo:hi]
+        occurrences = np.bincount(centres[centres >= 0], minlength=n_words)
+    words = np.flatnonzero(occurrences).astype(np.int64)
+    occurrences = occurrences[words]
+    room = np.minimum(n_words, 2 * window * occurrences)
+    use_doc = doc is not None
+    doc_arr = doc if use_doc else np.zeros(1, dtype=np.int32)
+    threads = numba.get_num_threads()
+    acc = np.zeros((threads, n_words), dtype=np.int64)
+    mark = np.full((threads, n_words), -1, dtype=np.int64)
+    touched = np.empty((threads, n_words), dtype=np.int32)
+    row_nnz = np.zeros(n_words, dtype=np.int64)
+    parts_i, parts_d = [], []
+    start = 0
+    cum = np.cumsum(room)
+    while start < len(words):
+        base = cum[start - 1] if start else 0
+        stop = int(np.searchsorted(cum, base + batch_entries, side="right"))
+        stop = max(stop, start + 1)
+        batch = words[start:stop]
+        offsets = np.zeros(len(batch), dtype=np.int64)
+        np.cumsum(room[start:stop - 1], out=offsets[1:]) if len(batch) > 1 else None
+        total = int(offsets[-1] + room[stop - 1])
+        out_i = np.empty(total, dtype=np.int32)
+        out_d = np.empty(total, dtype=np.int64)
+        nnz = np.zeros(len(batch), dtype=np.int64)
+        _kernels.window_count_rows(x, doc_arr, use_doc, lo, hi, weights, indptr_w, positions, batch, offsets,
+                                   acc, mark, touched, out_i, out_d, nnz)
+        keep = np.repeat(offsets, nnz) + (np.arange(int(nnz.sum())) - np.repeat(np.cumsum(nnz) - nnz, nnz))
+        parts_i.append(out_i[keep])
+        parts_d.append(out_d[keep])
+        row_nnz[batch] = nnz
+        start = stop
+    indptr = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(row_nnz, out=indptr[1:])
+    indices = np.concatenate(parts_i) if parts_i else np.zeros(0, np.int32)
+    data = np.concatenate(parts_d) if parts_d else np.zeros(0, np.int64)
+    if indptr[-1] < 2**31 - 1:
+        indptr = indptr.astype(np.int32)
+    return sp.csr_matrix((data, indices, indptr), shape=(n_words, n_words))
 
 
 class _PartialSums:
@@ -420,11 +455,11 @@ def count_cooccurrences(
         raise ParameterError(f"subsample={subsample!r} must be in (0, 1), e.g. 1e-5; or None for no subsampling")
     x, starts = filter_tokens(corpus, vocab, subsample=subsample, subsample_mode=subsample_mode, seed=seed)
     if chunk_tokens is None:
-        # about 8M pairs a chunk; with a budget, a chunk's arrays (~64 bytes a pair with
-        # the COO -> CSR copies) take at most a quarter of it
-        chunk_tokens = max(1 << 16, (1 << 23) // window)
+        # the whole corpus at once; with a budget, a chunk's result (at most 2L
+        # nonzeros of 12 bytes a centre) takes at most a quarter of it
+        chunk_tokens = max(1, len(x))
         if memory_bytes is not None:
-            chunk_tokens = int(min(chunk_tokens, max(1 << 12, memory_bytes // (256 * window))))
+            chunk_tokens = int(min(chunk_tokens, max(1 << 12, memory_bytes // (4 * 24 * window))))
     if chunk_tokens < 1:
         raise ParameterError(f"chunk_tokens={chunk_tokens!r} must be >= 1")
     n_words = len(vocab)
@@ -434,20 +469,26 @@ def count_cooccurrences(
             spill_dir = stack.enter_context(temporary_dir(prefix="pmiembed-spill-", dir=tmp_dir))
         sums = _PartialSums((n_words, n_words), memory_bytes, spill_dir)
         n = len(x)
+        doc = None
+        if len(starts):
+            marks = np.zeros(n, dtype=np.int32)
+            marks[starts] = 1
+            doc = np.cumsum(marks, dtype=np.int32)
+            del marks
+        index = positions_by_word(x, n_words)
         try:
             with progress_bar(total=n, desc="count", unit="tok", unit_scale=True, enable=progress) as bar:
                 for lo in range(0, n, chunk_tokens):
                     hi = min(n, lo + chunk_tokens)
-                    sums.add(count_chunk(x, starts, lo, hi, weights, n_words))
+                    sums.add(count_chunk(x, doc, index, lo, hi, weights, n_words))
                     if bar is not None:
                         bar.update(hi - lo)
-            upper = sums.total()
+            counts = sums.total()
         except OSError as exc:
             raise PMIEmbedError(
                 f"{spill_dir}: cannot write temporary counts ({exc.strerror or exc}); free disk space, "
                 "set TMPDIR to a larger disk, or raise --memory"
             ) from None
-    counts = (upper + upper.T).tocsr()
     counts.sort_indices()
     params = {
         "window": int(window), "weighting": weighting,

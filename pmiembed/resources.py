@@ -28,7 +28,19 @@ def limit_threads(n: int):
 
 
 def peak_rss_bytes() -> int:
-    """High-water mark of this process' resident memory, in bytes."""
+    """High-water mark of this process' resident memory, in bytes.
+
+    Linux's ``VmHWM`` (``/proc/self/status``) first: unlike ``ru_maxrss`` it does not
+    inherit the parent's peak across ``exec`` (a process started from a large Jupyter
+    kernel or pytest would otherwise report the parent's memory).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if sys.platform == "darwin" else peak * 1024)
 

@@ -145,10 +145,7 @@ class ChunkedSentences:
             yield sentence
 
 
-def peak_rss_bytes() -> int:
-    """High-water mark of this process's resident memory, in bytes (process-wide)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)  # Linux reports KiB
+from .resources import peak_rss_bytes  # noqa: E402  (one definition, re-exported)
 
 
 class _Progress:

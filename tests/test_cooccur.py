@@ -101,11 +101,12 @@ def test_subsampling_depends_on_seed(lee_docs):
     assert (a != b).nnz > 0
 
 
-def test_chunk_sizes_give_identical_bits(lee_path):
-    c = read_corpus(lee_path)
+@pytest.mark.parametrize("n_docs,chunks", [(40, (1, 2, 13)), (300, (977, 4096, 30011))])
+def test_chunk_sizes_give_identical_bits(lee_docs, n_docs, chunks):
+    c = read_corpus(lee_docs[:n_docs])
     v = vocab_for(c, min_count=2)
     ref = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3)
-    for chunk in (1, 13, 4096):
+    for chunk in chunks:
         other = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3, chunk_tokens=chunk)
         assert other.counts.dtype == np.int64
         assert (other.counts != ref.counts).nnz == 0

@@ -1,0 +1,75 @@
+"""``pmiembed evaluate``: score word vectors on similarity and analogy benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .cli import _positive_int
+from .errors import ParameterError, PMIEmbedError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "evaluate", help="score vectors on word similarity and analogy benchmarks",
+        description="Evaluate VECTORS (a 'pmiembed train' folder or any word2vec file) on every available "
+                    "benchmark, or on the named ones / files: Spearman rho for similarity, 3CosAdd and 3CosMul "
+                    "accuracy for analogies (over all questions; coverage beside). Without PMIEMBED_DATA, "
+                    "gensim's copies of ws353, simlex999 and google are used.")
+    p.add_argument("--vectors", required=True, metavar="PATH", help="output folder of 'pmiembed train' or a word2vec file")
+    p.add_argument("--benchmarks", nargs="+", default=None, metavar="NAME_OR_PATH",
+                   help="benchmark names (ws353, ws353_similarity, ws353_relatedness, simlex999, men, rw, google, msr) "
+                        "or benchmark files [every available one]")
+    p.add_argument("--restrict-vocab", type=_positive_int, default=30000, metavar="N",
+                   help="analogy answers are searched among the N most frequent words [30000]")
+    p.add_argument("--sections", action="store_true", help="also show the analogy groups and sections (Google)")
+    p.add_argument("--json", metavar="FILE", default=None, help="also write the results as JSON to FILE")
+    p.add_argument("--force", action="store_true", help="replace an existing --json file")
+    p.add_argument("--quiet", action="store_true", help="no summary on stderr (the table still prints)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_evaluate)
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import available_benchmarks, evaluate, format_results, load_benchmark, results_to_dict
+    from .model import load_vectors
+
+    if args.restrict_vocab < 1:
+        raise ParameterError(f"--restrict-vocab {args.restrict_vocab}: must be a positive integer")
+    json_path = Path(args.json) if args.json else None
+    if json_path is not None:
+        if json_path.exists() and not args.force:
+            raise PMIEmbedError(f"{json_path}: file exists; choose another --json or pass --force to replace it")
+        if json_path.is_dir():
+            raise PMIEmbedError(f"{json_path}: is a folder; give a file name to --json")
+        parent = json_path.parent if str(json_path.parent) else Path(".")
+        if not parent.is_dir():
+            raise PMIEmbedError(f"{parent}: folder of --json does not exist; create it first")
+    specs = args.benchmarks if args.benchmarks else available_benchmarks()
+    for spec in specs:  # malformed or missing benchmark files fail before the vectors are loaded
+        load_benchmark(spec)
+    kv = load_vectors(args.vectors)
+    if not args.quiet:
+        print(f"vectors: {args.vectors} ({len(kv):,} words x {kv.vector_size} dims); "
+              f"benchmarks: {', '.join(map(str, specs))}", file=sys.stderr)
+    results = evaluate(kv, specs, restrict_vocab=args.restrict_vocab)
+    print(format_results(results, sections=args.sections))
+    if json_path is not None:
+        from .io import atomic_path
+
+        data = {
+            "vectors": str(args.vectors),
+            "vocabulary_size": len(kv),
+            "dim": int(kv.vector_size),
+            "restrict_vocab": args.restrict_vocab,
+            "benchmarks": results_to_dict(results),
+        }
+        with atomic_path(json_path) as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=2)
+                f.write("\n")
+        if not args.quiet:
+            print(f"wrote {json_path}", file=sys.stderr)
+    return 0

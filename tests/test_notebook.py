@@ -1,0 +1,74 @@
+"""The quickstart notebook runs top to bottom (nbclient, python3 kernel) on the bundled
+sample and produces its outputs: neighbours, analogies, the side-by-side table, a plot."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "quickstart.ipynb"
+
+
+def _text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+def _tagged(nb, tag):
+    cells = [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"one cell tagged {tag!r} expected"
+    return cells[0]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    workdir = tmp_path_factory.mktemp("notebook")
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(workdir)}})
+    client.execute()  # raises CellExecutionError on any error
+    return nb, workdir
+
+
+def test_runs_without_errors(executed):
+    nb, workdir = executed
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.get("execution_count") is not None
+            assert not [o for o in cell.outputs if o.get("output_type") == "error"]
+    assert list(workdir.iterdir()) == []  # the notebook writes no files
+
+
+def test_neighbours_and_analogies_are_printed(executed):
+    nb, _ = executed
+    text = _text(_tagged(nb, "neighbours"))
+    lines = [line for line in text.splitlines() if ":" in line]
+    assert [line.split(":")[0].strip() for line in lines] == ["king", "france", "computer", "three"]
+    for line in lines:
+        assert len(line.split(":", 1)[1].split(",")) == 8
+    assert "four" in text or "two" in text  # three's neighbours are numbers
+    analogies = _text(_tagged(nb, "analogies"))
+    assert "king - man + woman:  3CosAdd" in analogies and "3CosMul" in analogies
+    w2v = _text(_tagged(nb, "word2vec"))
+    assert "epochs" in w2v and "king - man + woman" in w2v
+
+
+def test_side_by_side_table_and_plot(executed):
+    nb, _ = executed
+    table = _text(_tagged(nb, "table"))
+    assert table.splitlines()[0].split() == ["benchmark", "pmi", "word2vec"]
+    assert "google 3CosMul" in table and "train time" in table
+    plot = _tagged(nb, "plot")
+    images = [o["data"]["image/png"] for o in plot.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1
+    assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
