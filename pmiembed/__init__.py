@@ -1,3 +1,17 @@
-"""pmiembed: word embeddings from counts (PPMI + truncated SVD), compared with word2vec."""
+"""pmiembed: word embeddings from counts (PPMI + truncated SVD), compared with word2vec.
+
+``PMIEmbedding().fit(corpus).wv`` is the short way; every stage is its own module
+(corpus, vocab, cooccur, pmi, svd, evaluate, word2vec, compare, sweep).
+"""
 
 __version__ = "0.1.0"
+
+__all__ = ["PMIEmbedding", "load_vectors", "__version__"]
+
+
+def __getattr__(name):  # lazy: `import pmiembed` stays cheap for the CLI
+    if name in ("PMIEmbedding", "load_vectors"):
+        from . import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'pmiembed' has no attribute {name!r}")

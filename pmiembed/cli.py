@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .defaults import DEFAULTS
 from .errors import PMIEmbedError
 
 EXIT_USER_ERROR = 2
@@ -48,7 +49,7 @@ def _float(text: str) -> float:
 def _optional_int(text: str):
     if text.lower() in ("none", "off"):
         return None
-    return _positive_int(text)
+    return _int(text)
 
 
 def _optional_float(text: str):
@@ -59,30 +60,35 @@ def _optional_float(text: str):
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Every hyperparameter of PMIEmbedding as a flag (shared by train, compare, demo)."""
-    g = p.add_argument_group("model (defaults: the PPMI+SVD recipe of Levy, Goldberg & Dagan 2015)")
-    g.add_argument("--dim", type=_int, default=300, help="dimensions of the vectors (SVD rank) [300]")
-    g.add_argument("--window", type=_int, default=2, help="symmetric window size L [2]")
-    g.add_argument("--weighting", choices=("dynamic", "uniform", "harmonic"), default="dynamic",
+    d = DEFAULTS
+    g = p.add_argument_group("model (defaults: the recipe measured best on Wikipedia, see docs/ablation.md)")
+    g.add_argument("--dim", type=_int, default=d["dim"], help=f"dimensions of the vectors (SVD rank) [{d['dim']}]")
+    g.add_argument("--window", type=_int, default=d["window"], help=f"symmetric window size L [{d['window']}]")
+    g.add_argument("--weighting", choices=("dynamic", "uniform", "harmonic"), default=d["weighting"],
                    help="weight of a context at distance d: dynamic (L-d+1)/L as word2vec's sampled window, "
-                        "uniform 1, harmonic 1/d as GloVe [dynamic]")
-    g.add_argument("--min-count", type=_int, default=5, help="ignore words seen fewer times [5]")
-    g.add_argument("--max-vocab", type=_int, default=None, help="keep at most this many most frequent words [all]")
-    g.add_argument("--sub", type=_optional_float, default=None, metavar="T",
-                   help="word2vec subsampling of frequent words with threshold T, e.g. 1e-5 [off]")
-    g.add_argument("--sub-mode", choices=("dirty", "clean"), default="dirty",
-                   help="dirty: drop subsampled tokens before windowing (word2vec); clean: keep their positions [dirty]")
-    g.add_argument("--cds", type=_float, default=0.75, help="context distribution smoothing exponent in (0, 1]; 1 = none [0.75]")
-    g.add_argument("--neg", type=_float, default=1.0, help="shift the PMI by log(NEG) (skip-gram's negative samples); 1 = no shift [1]")
-    g.add_argument("--eig", type=_float, default=0.5, help="eigenvalue weighting p: vectors = U * S^p, in [0, 1] [0.5]")
-    g.add_argument("--wc", action="store_true", help="add the normalised context vectors to the word vectors (w+c)")
-    g.add_argument("--abtt", type=_optional_int, default=None, metavar="D",
+                        f"uniform 1, harmonic 1/d as GloVe [{d['weighting']}]")
+    g.add_argument("--min-count", type=_int, default=d["min_count"], help=f"ignore words seen fewer times [{d['min_count']}]")
+    g.add_argument("--max-vocab", type=_int, default=d["max_vocab"], help="keep at most this many most frequent words [all]")
+    g.add_argument("--sub", type=_optional_float, default=d["subsample"], metavar="T",
+                   help=f"word2vec subsampling of frequent words with threshold T; 'none' to switch off [{d['subsample']}]")
+    g.add_argument("--sub-mode", choices=("dirty", "clean"), default=d["subsample_mode"],
+                   help="dirty: drop subsampled tokens before windowing (word2vec); clean: keep their positions "
+                        f"[{d['subsample_mode']}]")
+    g.add_argument("--cds", type=_float, default=d["cds"],
+                   help=f"context distribution smoothing exponent in (0, 1]; 1 = none, 0.75 = Levy et al. [{d['cds']}]")
+    g.add_argument("--neg", type=_float, default=d["neg"],
+                   help=f"shift the PMI by log(NEG) (skip-gram's negative samples); 1 = no shift [{d['neg']:g}]")
+    g.add_argument("--eig", type=_float, default=d["eig"], help=f"eigenvalue weighting p: vectors = U * S^p, in [0, 1] [{d['eig']}]")
+    g.add_argument("--wc", action=argparse.BooleanOptionalAction, default=d["wc"],
+                   help="add the normalised context vectors to the word vectors (w+c) [off]")
+    g.add_argument("--abtt", type=_optional_int, default=d["abtt"], metavar="D",
                    help="post-process: subtract the mean vector and remove the top D principal directions "
-                        "('all-but-the-top'); 'none' to switch off [none]")
-    g.add_argument("--svd", choices=("krylov", "randomized", "sklearn", "arpack"), default="randomized",
+                        f"('all-but-the-top'); 'none' to switch off [{d['abtt']}]")
+    g.add_argument("--svd", choices=("krylov", "randomized", "sklearn", "arpack"), default=d["svd"],
                    help="SVD backend: randomized (multi-threaded randomized subspace iteration), krylov (randomized "
                         "block Krylov), sklearn (scikit-learn's randomized_svd) or arpack (scipy svds, exact, "
                         "slow) [randomized]")
-    g.add_argument("--n-iter", type=_int, default=None, help="power iterations of the randomized SVD [5]")
+    g.add_argument("--n-iter", type=_int, default=d["n_iter"], help=f"power iterations of the randomized SVD [{d['n_iter']}]")
     g.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
     g.add_argument("--seed", type=_int, default=0, help="random seed (subsampling, SVD); same seed, same bits [0]")
     g.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")

@@ -374,9 +374,13 @@ def read_corpus(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     progress: bool = False,
     check_binary: bool = True,
+    workers: int = 1,
 ) -> TokenizedCorpus:
     """Read a corpus into a :class:`TokenizedCorpus` (see the module docstring for what a
     corpus can be).
+
+    With ``workers > 1`` a second thread decompresses the next chunk while the current
+    one is tokenised (both release the GIL); the result is the same.
 
     Raises :class:`CorpusError` for a missing path, an empty file or folder, binary
     data, a corrupt compressed file, or a corpus without a single token.
@@ -419,7 +423,10 @@ def read_corpus(
             for path in files:
                 if check_binary:
                     _check_not_binary(path)
-                got = consume(iter_file_chunks(path, chunk_bytes, bar), str(path))
+                chunks = iter_file_chunks(path, chunk_bytes, bar)
+                if workers > 1:
+                    chunks = _prefetch(chunks)
+                got = consume(chunks, str(path))
                 if got == 0 and path in explicit:
                     raise CorpusError(f"{path}: file has no tokens (empty or only whitespace); give a file with text")
                 sources.append(str(path))
@@ -451,6 +458,46 @@ def read_corpus(
         types = [t.lower() for t in types]
     ids, types, counts = _merge_equal_types(ids, types, counts)
     return TokenizedCorpus(ids, doc_starts, types, counts, n_replaced, n_bytes, sources)
+
+
+def _prefetch(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """Iterate ``chunks`` in a background thread, ``depth`` items ahead; exceptions are
+    re-raised in the consumer, and the thread stops when the consumer stops."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _check_not_binary(path: Path, sample_bytes: int = 1 << 16) -> None:

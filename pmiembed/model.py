@@ -22,6 +22,7 @@ from gensim.models import KeyedVectors
 from sklearn.base import BaseEstimator
 
 from . import __version__
+from .defaults import DEFAULTS
 from .cooccur import Cooccurrence, check_window, count_cooccurrences, SUBSAMPLE_MODES
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
@@ -42,9 +43,13 @@ PARAMS_FILE = "params.json"
 class PMIEmbedding(BaseEstimator):
     """Word vectors from a (shifted) positive PMI matrix factorised by truncated SVD.
 
-    Defaults follow the PPMI+SVD recipe Levy, Goldberg & Dagan (2015) found strong:
-    window 2 with word2vec's dynamic weighting, context distribution smoothing 0.75, no
-    shift, eigenvalue weighting 0.5, 300 dimensions, min_count 5.
+    The defaults (:data:`pmiembed.defaults.DEFAULTS`) were chosen by measurement on
+    17M tokens of Wikipedia (docs/ablation.md): window 5 weighted 1/d, word2vec
+    subsampling 1e-4 keeping positions ("clean"), no context distribution smoothing, no
+    shift, eigenvalue weighting 0.5, the mean and top principal direction removed, 300
+    dimensions, min_count 5.  ``PMIEmbedding(window=2, weighting="dynamic",
+    subsample=None, cds=0.75, abtt=None)`` is the recipe Levy, Goldberg & Dagan (2015)
+    recommend.
 
     Parameters
     ----------
@@ -86,10 +91,12 @@ class PMIEmbedding(BaseEstimator):
     corpus_stats_ : dict, tokens, types, documents, bytes, replaced bytes
     """
 
-    def __init__(self, dim=300, window=2, weighting="dynamic", min_count=5, max_vocab=None,
-                 subsample=None, subsample_mode="dirty", cds=0.75, neg=1.0, eig=0.5, wc=False,
-                 abtt=None, svd="randomized", n_iter=None, lowercase=False, tokenizer=None, seed=0,
-                 workers=None, memory=None, progress=False, verbose=False):
+    def __init__(self, dim=DEFAULTS["dim"], window=DEFAULTS["window"], weighting=DEFAULTS["weighting"],
+                 min_count=DEFAULTS["min_count"], max_vocab=DEFAULTS["max_vocab"], subsample=DEFAULTS["subsample"],
+                 subsample_mode=DEFAULTS["subsample_mode"], cds=DEFAULTS["cds"], neg=DEFAULTS["neg"],
+                 eig=DEFAULTS["eig"], wc=DEFAULTS["wc"], abtt=DEFAULTS["abtt"], svd=DEFAULTS["svd"],
+                 n_iter=DEFAULTS["n_iter"], lowercase=False, tokenizer=None, seed=0, workers=None, memory=None,
+                 progress=False, verbose=False):
         self.dim = dim
         self.window = window
         self.weighting = weighting
@@ -155,7 +162,8 @@ class PMIEmbedding(BaseEstimator):
         timer = StageTimer(self.verbose)
         start = time.perf_counter()
         with timer.stage("read") as info:
-            tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, progress=self.progress)
+            tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, progress=self.progress,
+                                 workers=self.n_workers_)
             info["tokens"] = f"{tokens.n_tokens:,}"
             info["types"] = f"{len(tokens.types):,}"
             info["MB"] = f"{tokens.n_bytes / 1e6:,.1f}"
@@ -172,7 +180,7 @@ class PMIEmbedding(BaseEstimator):
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
         check_fits(estimate_fit_bytes(len(vocab), self.dim), memory_bytes, what="the PMI and SVD stages")
-        with timer.stage("count") as info:
+        with timer.stage("count") as info, limit_threads(self.n_workers_):
             cooc = count_cooccurrences(
                 tokens, vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
                 subsample_mode=self.subsample_mode, seed=self.seed, memory_bytes=memory_bytes // 2 if memory_bytes else None,
@@ -206,7 +214,7 @@ class PMIEmbedding(BaseEstimator):
         self.cooccurrence_ = cooc
         with limit_threads(self.n_workers_):
             with timer.stage("pmi") as info:
-                self.pmi_ = pmi_matrix(cooc.matrix(), cds=self.cds, neg=self.neg)
+                self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg)
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
             with timer.stage("svd") as info:
                 u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter, seed=self.seed,

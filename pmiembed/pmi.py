@@ -38,39 +38,65 @@ def check_pmi_params(cds, neg) -> None:
 
 
 def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, positive: bool = True,
-               dtype=np.float32) -> sp.csr_matrix:
+               dtype=np.float32, block_rows: int = 8192) -> sp.csr_matrix:
     """(Shifted, positive) PMI of a co-occurrence count matrix (see module docstring).
 
     Parameters
     ----------
-    counts : sparse matrix of weighted counts ``#(w, c)`` (rows words, columns contexts).
+    counts : sparse matrix of weighted counts ``#(w, c)`` (rows words, columns contexts);
+        any non-negative dtype (the integer-scaled counts of a ``Cooccurrence`` work
+        as they are: PMI does not change when all counts are multiplied by a constant).
     cds : context distribution smoothing exponent alpha in (0, 1]; 1 = none.
     neg : the shift ``k``: ``log k`` is subtracted (k = 1: no shift).
     positive : clip at 0 and drop the entries that become 0 (PPMI / SPPMI).
     dtype : dtype of the result.
+
+    Memory: the input is not copied; the result is computed a block of rows at a time,
+    so the peak is the input plus the output plus one block.
     """
     check_pmi_params(cds, neg)
-    m = sp.csr_matrix(counts, dtype=np.float64, copy=True)
-    m.sum_duplicates()
-    m.eliminate_zeros()
-    if m.nnz == 0:
+    m = counts if sp.isspmatrix_csr(counts) or isinstance(counts, sp.csr_array) else sp.csr_matrix(counts)
+    if not m.has_canonical_format:
+        m = m.copy()
+        m.sum_duplicates()
+    if m.nnz == 0 or not np.any(m.data):
         raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
     if m.data.min() < 0:
         raise ParameterError("co-occurrence counts must be non-negative")
-    row_sum = np.asarray(m.sum(axis=1)).ravel()
-    col_sum = np.asarray(m.sum(axis=0)).ravel()
+    n_rows = m.shape[0]
+    row_sum = np.zeros(n_rows, dtype=np.float64)
+    nonempty = np.flatnonzero(np.diff(m.indptr))
+    if len(nonempty):
+        row_sum[nonempty] = np.add.reduceat(m.data.astype(np.float64, copy=False), m.indptr[nonempty])
+    col_sum = np.bincount(m.indices, weights=m.data, minlength=m.shape[1])
     with np.errstate(divide="ignore"):
         log_row = np.log(row_sum)
         log_col = cds * np.log(col_sum)
     nz_col = col_sum > 0
-    log_norm = np.log(np.sum(col_sum[nz_col] ** cds))
-    rows = np.repeat(np.arange(m.shape[0], dtype=np.int32), np.diff(m.indptr))
-    data = np.log(m.data)
-    data -= log_row[rows]
-    data -= log_col[m.indices]
-    data += log_norm - np.log(neg)
-    m.data = data
-    if positive:
-        np.maximum(m.data, 0.0, out=m.data)
-        m.eliminate_zeros()
-    return m.astype(dtype)
+    constant = np.log(np.sum(col_sum[nz_col] ** cds)) - np.log(neg)
+    out_data = np.empty(m.nnz, dtype=dtype)
+    for r0 in range(0, n_rows, block_rows):
+        r1 = min(n_rows, r0 + block_rows)
+        a, b = m.indptr[r0], m.indptr[r1]
+        if a == b:
+            continue
+        rows = np.repeat(np.arange(r0, r1), np.diff(m.indptr[r0:r1 + 1]))
+        with np.errstate(divide="ignore"):
+            block = np.log(m.data[a:b].astype(np.float64))
+        block -= log_row[rows]
+        block -= log_col[m.indices[a:b]]
+        block += constant
+        out_data[a:b] = block
+    if not positive:
+        keep = m.data != 0
+        if keep.all():
+            return sp.csr_matrix((out_data, m.indices.copy(), m.indptr.copy()), shape=m.shape)
+    else:
+        keep = out_data > 0
+    kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+    indptr = kept_before[m.indptr]
+    indices = m.indices[keep]
+    out_data = out_data[keep]
+    if indptr[-1] < 2**31 - 1:
+        indptr = indptr.astype(np.int32)
+    return sp.csr_matrix((out_data, indices, indptr), shape=m.shape)

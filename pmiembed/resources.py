@@ -20,11 +20,19 @@ def cpu_count() -> int:
 
 @contextlib.contextmanager
 def limit_threads(n: int):
-    """Run BLAS/OpenMP libraries with ``n`` threads (threadpoolctl)."""
+    """Run BLAS/OpenMP libraries (threadpoolctl) and numba's parallel kernels with ``n``
+    threads.  Results do not depend on ``n``: every parallel kernel computes each output
+    row in a fixed order."""
+    import numba
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=int(n)):
-        yield
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        with threadpool_limits(limits=int(n)):
+            yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def peak_rss_bytes() -> int:

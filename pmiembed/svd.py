@@ -30,7 +30,7 @@ from .errors import ParameterError
 
 SVD_BACKENDS = ("krylov", "randomized", "sklearn", "arpack")
 #: power iterations of the randomized backends when not given
-DEFAULT_N_ITER = 5
+DEFAULT_N_ITER = 8
 
 
 def check_svd_params(dim, eig, n_words: int | None = None) -> None:

@@ -163,7 +163,7 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
             sub = list(sub)
             fp = json.loads(factor_key)
             t = time.perf_counter()
-            pmi = pmi_matrix(cooc.matrix(), cds=fp["cds"], neg=fp["neg"])
+            pmi = pmi_matrix(cooc.counts, cds=fp["cds"], neg=fp["neg"])
             u, s, vt = truncated_svd(pmi, fp["dim"], backend=fp["svd"], n_iter=fp["n_iter"], seed=fp["seed"],
                                      workers=workers)
             factor_seconds = time.perf_counter() - t

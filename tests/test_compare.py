@@ -3,6 +3,7 @@ dimensions, one word2vec epoch), real evaluation, real files; nothing is mocked.
 
 from __future__ import annotations
 
+from pmiembed.defaults import DEFAULTS
 import contextlib
 import io
 import json
@@ -75,7 +76,7 @@ def test_report_json_has_both_models_every_benchmark_and_both_analogy_methods(re
                     assert {"semantic", "syntactic", "family"} <= set(b["sections"])
                     assert {"3cosadd", "3cosmul"} <= set(b["sections"]["family"])
     pmi, w2v = report["models"]
-    assert pmi["parameters"]["dim"] == 20 and pmi["parameters"]["window"] == 2 and pmi["parameters"]["min_count"] == 3
+    assert pmi["parameters"]["dim"] == 20 and pmi["parameters"]["window"] == DEFAULTS["window"] and pmi["parameters"]["min_count"] == 3
     p = w2v["parameters"]
     assert (p["sg"], p["window"], p["negative"], p["sample"], p["epochs"], p["min_count"], p["dim"]) == (1, 5, 5, 1e-4, 1, 3, 20)
     assert p["workers"] == report["machine"]["cores"] and p["seed"] == 1

@@ -219,3 +219,13 @@ def test_truncated_or_corrupt_archives(tmp_path_factory, lee_path, opener, cut, 
         assert str(bad) in str(exc)
     else:
         assert list(got.documents()) == list(expected.documents())
+
+
+def test_prefetching_reader_gives_the_same_corpus(lee_path, tmp_path):
+    a = read_corpus(lee_path, chunk_bytes=1000)
+    b = read_corpus(lee_path, chunk_bytes=1000, workers=2)
+    assert np.array_equal(a.ids, b.ids) and a.types == b.types and np.array_equal(a.doc_starts, b.doc_starts)
+    bad = tmp_path / "t.gz"
+    bad.write_bytes(gzip.compress(lee_path.read_bytes())[:5000])
+    with pytest.raises(CorpusError, match="t.gz: cannot read"):
+        read_corpus(bad, workers=2, chunk_bytes=1000)

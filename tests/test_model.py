@@ -34,10 +34,12 @@ def test_fit_returns_fitted_estimator(lee_model, lee_docs):
 
 
 def test_params_api(lee_model):
+    from pmiembed.defaults import DEFAULTS
+
     m = PMIEmbedding()
     p = m.get_params()
-    assert p["dim"] == 300 and p["window"] == 2 and p["cds"] == 0.75 and p["eig"] == 0.5
-    assert p["weighting"] == "dynamic" and p["neg"] == 1.0 and p["min_count"] == 5
+    assert {k: p[k] for k in DEFAULTS} == DEFAULTS
+    assert p["dim"] == 300 and p["min_count"] == 5 and p["neg"] == 1.0
     m.set_params(dim=10, window=5)
     assert m.dim == 10 and m.window == 5
     from sklearn.base import clone
@@ -79,7 +81,7 @@ def test_save_load_roundtrip(tmp_path, lee_model):
     assert np.array_equal(back.wv.vectors, lee_model.wv.vectors)
     assert back.vocabulary_.words == lee_model.vocabulary_.words
     meta = json.loads((out / "params.json").read_text())
-    assert meta["params"]["dim"] == 40 and meta["counting"]["window"] == 2
+    assert meta["params"]["dim"] == 40 and meta["counting"]["window"] == lee_model.window
     # an existing folder is refused unless forced
     with pytest.raises(Exception, match="exists"):
         lee_model.save(tmp_path / "m")
@@ -113,7 +115,9 @@ def test_same_seed_same_bits_any_workers(lee_path, lee_model):
 def test_all_backends_agree(lee_path):
     vecs = {}
     for backend in ("randomized", "sklearn", "arpack"):
-        m = PMIEmbedding(dim=20, min_count=3, svd=backend, n_iter=10).fit(lee_path)
+        # Levy et al.'s recipe: its spectrum on this small corpus has clear gaps at rank 20
+        m = PMIEmbedding(dim=20, min_count=3, window=2, weighting="dynamic", subsample=None, cds=0.75, abtt=None,
+                         svd=backend, n_iter=10).fit(lee_path)
         vecs[backend] = m
     s0 = vecs["arpack"].singular_values_
     for backend in ("randomized", "sklearn"):
