@@ -193,3 +193,75 @@ def window_count_rows(x, doc, use_doc, lo, hi, weights, indptr_w, positions, wor
             out_indices[o + j] = cols[j]
             out_data[o + j] = acc[cols[j]]
         out_nnz[i] = nt
+
+
+@njit(parallel=True, cache=True)
+def csr_matmul_blocked(indptr2d, indices, data, x, out, n_chunks):
+    """``out = A @ x`` with A's columns cut into blocks (row ``b`` of ``indptr2d`` is
+    the CSR row pointer of block ``b``; ``indices`` are global column ids).
+
+    Each pass over one column block gathers only the rows of ``x`` for that block's
+    columns, which fit in the CPU cache, instead of rows from all of ``x`` (100 MB for
+    80k words x 320 columns): the product is bound by cache instead of memory latency.
+    Rows are split into ``n_chunks`` contiguous chunks run in parallel; each row is summed
+    in a fixed order (block by block, nonzero by nonzero), so any number of threads gives
+    the same bits.
+    """
+    n_blocks = indptr2d.shape[0]
+    n = indptr2d.shape[1] - 1
+    k = x.shape[1]
+    for i in prange(n):
+        for j in range(k):
+            out[i, j] = 0
+    for b in range(n_blocks):
+        for t in prange(n_chunks):
+            acc = np.empty(k, dtype=out.dtype)
+            lo = t * n // n_chunks
+            hi = (t + 1) * n // n_chunks
+            for i in range(lo, hi):
+                p0 = indptr2d[b, i]
+                p1 = indptr2d[b, i + 1]
+                if p0 == p1:
+                    continue
+                for j in range(k):
+                    acc[j] = out[i, j]
+                for p in range(p0, p1):
+                    c = indices[p]
+                    v = data[p]
+                    for j in range(k):
+                        acc[j] += v * x[c, j]
+                for j in range(k):
+                    out[i, j] = acc[j]
+
+
+@njit(cache=True)
+def split_columns(indptr, indices, data, bounds, indptr2d, out_indices, out_data):
+    """Reorder a CSR matrix (sorted indices) into column blocks ``bounds`` for
+    :func:`csr_matmul_blocked`: block by block, row by row, column order kept."""
+    n = indptr.shape[0] - 1
+    nb = bounds.shape[0] - 1
+    # counts per (block, row)
+    for i in range(n):
+        b = 0
+        for p in range(indptr[i], indptr[i + 1]):
+            c = indices[p]
+            while c >= bounds[b + 1]:
+                b += 1
+            indptr2d[b, i + 1] += 1
+    total = 0
+    for b in range(nb):
+        indptr2d[b, 0] = total
+        for i in range(n):
+            total += indptr2d[b, i + 1]
+            indptr2d[b, i + 1] = total
+    fill = indptr2d[:, :n].copy()
+    for i in range(n):
+        b = 0
+        for p in range(indptr[i], indptr[i + 1]):
+            c = indices[p]
+            while c >= bounds[b + 1]:
+                b += 1
+            q = fill[b, i]
+            out_indices[q] = c
+            out_data[q] = data[p]
+            fill[b, i] = q + 1

@@ -30,7 +30,7 @@ from .errors import ParameterError
 
 SVD_BACKENDS = ("krylov", "randomized", "sklearn", "arpack")
 #: power iterations of the randomized backends when not given
-DEFAULT_N_ITER = 8
+DEFAULT_N_ITER = 5
 
 
 def check_svd_params(dim, eig, n_words: int | None = None) -> None:
@@ -81,7 +81,42 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = "randomized",
     return np.ascontiguousarray(u), s, np.ascontiguousarray(vt)
 
 
-def _spmm(a: sp.csr_matrix, x: np.ndarray) -> np.ndarray:
+class _BlockedCSR:
+    """A sparse matrix prepared for fast parallel products with tall dense matrices:
+    its columns are cut into blocks whose rows of the dense operand fit in the CPU cache
+    (about 4 MB each), see :func:`pmiembed._kernels.csr_matmul_blocked`.  On the
+    80k x 80k, 20M-nonzero PPMI matrix of wiki17m a product with 320 columns takes about
+    a third of the time of the plain row-parallel product."""
+
+    def __init__(self, a: sp.csr_matrix, width: int, cache_bytes: int = 4 << 20):
+        from ._kernels import split_columns
+
+        a = sp.csr_matrix(a)
+        if not a.has_sorted_indices:
+            a = a.sorted_indices()
+        self.shape = a.shape
+        self.dtype = a.dtype
+        n_rows, n_cols = a.shape
+        row_bytes = width * a.dtype.itemsize
+        n_blocks = int(max(1, min(256, -(-n_cols * row_bytes // cache_bytes))))
+        self.bounds = np.linspace(0, n_cols, n_blocks + 1).astype(np.int64)
+        self.indptr2d = np.zeros((n_blocks, n_rows + 1), dtype=np.int64)
+        self.indices = np.empty(a.nnz, dtype=np.int32)
+        self.data = np.empty(a.nnz, dtype=a.dtype)
+        split_columns(a.indptr.astype(np.int64), a.indices, a.data, self.bounds, self.indptr2d, self.indices,
+                      self.data)
+
+    def __matmul__(self, x: np.ndarray) -> np.ndarray:
+        from ._kernels import csr_matmul_blocked
+
+        out = np.empty((self.shape[0], x.shape[1]), dtype=self.dtype)
+        csr_matmul_blocked(self.indptr2d, self.indices, self.data, np.ascontiguousarray(x, dtype=self.dtype), out, 64)
+        return out
+
+
+def _spmm(a, x: np.ndarray) -> np.ndarray:
+    if isinstance(a, _BlockedCSR):
+        return a @ x
     from ._kernels import csr_matmul
 
     out = np.empty((a.shape[0], x.shape[1]), dtype=np.result_type(a.dtype, x.dtype))
@@ -107,6 +142,25 @@ def _orthonormalize(y: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(q, dtype=y.dtype)
 
 
+def _normalize_columns_fast(y: np.ndarray) -> np.ndarray:
+    """A well-conditioned basis of the columns of ``y`` for the power iterations: one
+    Cholesky-QR pass with the Gram matrix and the triangular solve in ``y``'s dtype
+    (BLAS, a fraction of :func:`_orthonormalize`'s float64 cost); exact
+    orthonormality is only needed for the final basis."""
+    from scipy.linalg import LinAlgError, cholesky, solve_triangular
+
+    try:
+        g = (y.T @ y).astype(np.float64)
+        r = cholesky(g, lower=False, check_finite=False)
+        r_inv = solve_triangular(r, np.eye(r.shape[0]), lower=False, check_finite=False).astype(y.dtype)
+        q = y @ r_inv
+        if not np.isfinite(q).all():
+            raise LinAlgError("not finite")
+        return q
+    except (LinAlgError, ValueError):
+        return _orthonormalize(y)
+
+
 def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITER, n_oversamples: int = 20,
                    seed: int = 0, workers: int | None = None, progress: bool = False):
     """Randomized SVD by subspace iteration with parallel sparse products.
@@ -123,10 +177,11 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
 
     a = sp.csr_matrix(matrix)
     dtype = np.float32 if a.dtype == np.float32 else np.float64
-    a = a.astype(dtype)
-    at = a.T.tocsr()
     m, n = a.shape
     l = min(dim + n_oversamples, min(m, n))
+    a = a.astype(dtype, copy=False)
+    at = _BlockedCSR(a.T.tocsr(), l)
+    a = _BlockedCSR(a, l)
     previous = numba.get_num_threads()
     numba.set_num_threads(min(workers or cpu_count(), numba.config.NUMBA_NUM_THREADS))
     try:
@@ -140,9 +195,9 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
             tick()
             del omega
             for _ in range(n_iter):
-                z = _spmm(at, _orthonormalize(y))
+                z = _spmm(at, _normalize_columns_fast(y))
                 tick()
-                y = _spmm(a, _orthonormalize(z))
+                y = _spmm(a, _normalize_columns_fast(z))
                 tick()
             q = _orthonormalize(y)
             bt = _spmm(at, q)
