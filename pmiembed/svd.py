@@ -182,10 +182,16 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
     a = a.astype(dtype, copy=False)
     at = _BlockedCSR(a.T.tocsr(), l)
     a = _BlockedCSR(a, l)
+    from threadpoolctl import threadpool_limits
+
     previous = numba.get_num_threads()
     numba.set_num_threads(min(workers or cpu_count(), numba.config.NUMBA_NUM_THREADS))
+    # dense BLAS steps single-threaded: OpenBLAS splits some products differently for
+    # different thread counts, and the result must not depend on --workers (they are a
+    # few percent of the time; the sparse products use every core)
     try:
-        with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar:
+        with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar, \
+                threadpool_limits(limits=1):
             def tick():
                 if bar is not None:
                     bar.update(1)
@@ -204,6 +210,11 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
             tick()
     finally:
         numba.set_num_threads(previous)
+    with threadpool_limits(limits=1):
+        return _ritz(q, bt, dim, dtype)
+
+
+def _ritz(q, bt, dim, dtype):
     bt64 = bt.astype(np.float64)
     gram = bt64.T @ bt64
     evals, evecs = np.linalg.eigh(gram)
@@ -339,10 +350,13 @@ def word_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, *, eig: float = 0
 
 def remove_top_directions(w: np.ndarray, d: int) -> np.ndarray:
     """Centre the rows of ``w`` and remove their top ``d`` principal directions."""
+    from threadpoolctl import threadpool_limits
+
     x = np.asarray(w, dtype=np.float64)
     x = x - x.mean(axis=0)
     if d:
-        evals, evecs = np.linalg.eigh(x.T @ x)
-        top = evecs[:, np.argsort(-evals, kind="stable")[:d]]
-        x = x - (x @ top) @ top.T
+        with threadpool_limits(limits=1):  # same bits whatever the thread count
+            evals, evecs = np.linalg.eigh(x.T @ x)
+            top = evecs[:, np.argsort(-evals, kind="stable")[:d]]
+            x = x - (x @ top) @ top.T
     return x
