@@ -56,7 +56,15 @@ def run_child(target, *args):
     t = time.perf_counter()
     proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
-    result = queue.get()
+    import queue as queue_module
+
+    while True:  # a child that dies (an error, out of memory) must not hang the benchmark
+        try:
+            result = queue.get(timeout=1.0)
+            break
+        except queue_module.Empty:
+            if not proc.is_alive():
+                raise SystemExit(f"child {target.__name__} failed with exit code {proc.exitcode}")
     proc.join()
     result["wall"] = time.perf_counter() - t  # includes interpreter start and imports
     if proc.exitcode != 0:
