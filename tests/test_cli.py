@@ -114,3 +114,21 @@ def test_same_bits_every_run(tmp_path, lee_path):
         assert main(["train", str(lee_path), "--out", str(tmp_path / name), "--dim", "20", "--min-count", "2",
                      "--sub", "1e-3", "--quiet", "--workers", "1" if name == "a" else "2"]) == 0
     assert (tmp_path / "a" / "vectors.bin").read_bytes() == (tmp_path / "b" / "vectors.bin").read_bytes()
+
+
+def test_sizes_that_cannot_fit_are_refused_before_allocating(tmp_path, lee_path, capsys):
+    code, out, err = run(capsys, "train", lee_path, "--out", tmp_path / "o", "--dim", "100", "--min-count", "2",
+                         "--memory", "0.001", "--quiet")
+    assert code == 2
+    assert err.startswith("pmiembed: error: the PMI and SVD stages need about") and "--memory budget" in err
+    assert "lower --dim or --max-vocab" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_invalid_utf8_is_replaced_and_reported(tmp_path, lee_path, capsys):
+    text = lee_path.read_bytes()
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(text[:20000] + b" caf\xe9 \xff\xfe " + text[20000:])
+    code, out, err = run(capsys, "train", bad, "--out", tmp_path / "o", "--dim", "10", "--min-count", "2")
+    assert code == 0
+    assert "undecodable bytes replaced 3" in err  # \xe9, \xff, \xfe
