@@ -182,8 +182,11 @@ def cmd_train(args) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise PMIEmbedError(f"{out}: output folder exists; choose another --out or pass --force to replace it")
-    if not (out.parent if str(out.parent) else Path(".")).is_dir():
-        raise PMIEmbedError(f"{out.parent}: parent folder of --out does not exist; create it first")
+    parent = out.parent if str(out.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an --out inside a folder")
+    if not parent.is_dir():
+        raise PMIEmbedError(f"{parent}: parent folder of --out does not exist; create it first")
     model.fit(args.corpus if len(args.corpus) > 1 else args.corpus[0])
     import time
 
