@@ -215,6 +215,9 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
 
 
 def _ritz(q, bt, dim, dtype):
+    """Top ``dim`` Ritz triplets from ``q`` and ``B^T = A^T q``: the eigendecomposition
+    ``B B^T = V_B S^2 V_B^T`` gives ``U = q V_B`` and ``V = B^T V_B / S``; signs fixed so
+    that the largest entry of each ``u`` is positive."""
     bt64 = bt.astype(np.float64)
     gram = bt64.T @ bt64
     evals, evecs = np.linalg.eigh(gram)
@@ -234,25 +237,14 @@ def _ritz(q, bt, dim, dtype):
 
 
 def _finish(a_t, q, dim: int, dtype, tick):
-    """Rayleigh-Ritz on an orthonormal range basis ``q`` (m x l): ``B^T = A^T q``; the
-    eigendecomposition ``B B^T = V_B S^2 V_B^T`` gives ``U = q V_B``, ``V = B^T V_B / S``;
-    signs fixed so the largest entry of each ``u`` is positive."""
+    """Rayleigh-Ritz on an orthonormal range basis ``q`` (m x l): ``B^T = A^T q``, then
+    :func:`_ritz`."""
+    from threadpoolctl import threadpool_limits
+
     bt = _spmm(a_t, q)
     tick()
-    gram = (bt.T @ bt).astype(np.float64)
-    evals, evecs = np.linalg.eigh(gram)
-    order = np.argsort(-evals, kind="stable")[:dim]
-    s = np.sqrt(np.maximum(evals[order], 0.0))
-    vb = evecs[:, order].astype(dtype)
-    u = q @ vb
-    safe = np.where(s > 0, s, 1.0).astype(dtype)
-    v = (bt @ vb) / safe
-    idx = np.argmax(np.abs(u), axis=0)
-    signs = np.sign(u[idx, np.arange(u.shape[1])])
-    signs[signs == 0] = 1
-    u *= signs
-    v *= signs
-    return np.ascontiguousarray(u, dtype=dtype), s.astype(dtype), np.ascontiguousarray(v.T, dtype=dtype)
+    with threadpool_limits(limits=1):
+        return _ritz(q, bt, dim, dtype)
 
 
 def _project_out(y: np.ndarray, basis: list[np.ndarray]) -> np.ndarray:
