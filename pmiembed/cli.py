@@ -179,14 +179,10 @@ def _add_optional_commands(sub) -> None:
 def cmd_train(args) -> int:
     model = model_from_args(args, progress=not args.quiet, verbose=not args.quiet)
     # refuse an existing output folder before spending minutes on training
+    from .io import check_output_dir
+
     out = Path(args.out)
-    if out.exists() and not args.force:
-        raise PMIEmbedError(f"{out}: output folder exists; choose another --out or pass --force to replace it")
-    parent = out.parent if str(out.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an --out inside a folder")
-    if not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: parent folder of --out does not exist; create it first")
+    check_output_dir(out, args.force)
     model.fit(args.corpus if len(args.corpus) > 1 else args.corpus[0])
     import time
 

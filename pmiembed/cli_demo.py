@@ -215,9 +215,9 @@ def cmd_demo(args) -> int:
         out, moved = _fresh_out(DEFAULT_OUT)
         if moved and not args.quiet:
             print(moved, file=sys.stderr)
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: parent folder of --out does not exist; create it first")
+    from .io import check_output_dir
+
+    check_output_dir(out, force=True)  # existence was decided above; parent checks here
 
     chosen = choose_corpus(offline=args.offline, corpus=args.corpus, quiet=args.quiet)
     print(chosen.message, flush=True)

@@ -927,13 +927,9 @@ def save_plots(report: Mapping, folder: Path) -> list[str]:
 def _check_out(out: Path, force: bool) -> None:
     """Refuse an existing output folder (or a missing parent) before any work; the same
     checks as :func:`pmiembed.io.atomic_dir`, which repeats them when writing."""
-    if out.exists() and not force:
-        raise PMIEmbedError(f"{out}: output folder exists; choose another --out or pass --force to replace it")
-    if out.exists() and not out.is_dir():
-        raise PMIEmbedError(f"{out}: exists and is not a folder; choose another --out")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: parent folder of --out does not exist; create it first")
+    from .io import check_output_dir
+
+    check_output_dir(out, force)
 
 
 def _check_corpus(corpus: Sequence[str | os.PathLike]) -> list[str]:

@@ -144,6 +144,22 @@ def atomic_path(path: str | os.PathLike):
         janitor.unregister(tmp)
 
 
+def check_output_dir(path: Path, force: bool = False) -> Path:
+    """Refuse an output folder that exists (unless ``force``), is not a folder, or has no
+    parent folder, before any work is done; returns the parent folder."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise PMIEmbedError(f"{path}: output folder exists; choose another --out or pass --force to replace it")
+    if path.exists() and not path.is_dir():
+        raise PMIEmbedError(f"{path}: exists and is not a folder; choose another --out")
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an --out inside a folder")
+    if not parent.is_dir():
+        raise PMIEmbedError(f"{parent}: parent folder of --out does not exist; create it first")
+    return parent
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike, force: bool = False):
     """Yield a temporary folder beside ``path``; on success it replaces ``path``.
@@ -152,13 +168,7 @@ def atomic_dir(path: str | os.PathLike, force: bool = False):
     new folder is complete).  On failure the temporary folder is removed.
     """
     path = Path(path)
-    if path.exists() and not force:
-        raise PMIEmbedError(f"{path}: output folder exists; choose another --out or pass --force to replace it")
-    if path.exists() and not path.is_dir():
-        raise PMIEmbedError(f"{path}: exists and is not a folder; choose another --out")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: parent folder of the output does not exist; create it first")
+    parent = check_output_dir(path, force)
     tmp = _new_name(parent, f".{path.name}.", ".tmp")
     janitor.register(tmp)
     try:
