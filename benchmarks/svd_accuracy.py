@@ -17,7 +17,7 @@ import numpy as np
 
 from pmiembed.cooccur import Cooccurrence, count_cooccurrences
 from pmiembed.corpus import read_corpus
-from pmiembed.evaluate import available_benchmarks, evaluate, results_to_dict
+from pmiembed.evaluate import evaluate, results_to_dict
 from pmiembed.model import make_keyed_vectors
 from pmiembed.pmi import pmi_matrix
 from pmiembed.svd import truncated_svd, word_vectors

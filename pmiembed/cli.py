@@ -8,7 +8,6 @@ to a temporary folder and renamed at the end, so a failed run leaves nothing beh
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from pathlib import Path

@@ -870,7 +870,6 @@ def draw_training(axes, report: Mapping) -> bool:
     colors = _colors(len(all_models))
     color_of = {m["label"]: colors[i] for i, m in enumerate(all_models)}
     labels = [m["label"] for m in models]
-    cores = report["machine"]["cores"]
     seconds = [m["train_seconds"] for m in models]
     memory = [(m.get("peak_memory_bytes") or 0) / 2**20 for m in models]
     unit, scale = ("GB", 1024.0) if max(memory) >= 2048 else ("MB", 1.0)
@@ -1041,9 +1040,9 @@ def compare(
                      f"seen at least {w2v_params['min_count']} times.")
     datas = _load_benchmarks(benchmarks)
     entries: list[ModelEntry] = []
-    for path, label in vectors:
-        from .model import PARAMS_FILE, load_vectors
+    from .model import PARAMS_FILE, load_vectors
 
+    for path, label in vectors:
         log(f"loading {label} from {path} ...")
         kv = load_vectors(path)
         info: dict[str, Any] = {"source": str(path)}
@@ -1071,8 +1070,6 @@ def compare(
             result = train_in_child(kind, corpus_paths, params, tmp / folder, scratch, quiet=quiet, lowercase=lowercase)
             log(f"{kind}: trained in {_fmt_seconds(result['train_seconds'])}, peak memory "
                 f"{_fmt_bytes(result['peak_memory_bytes'])}, {result['vocabulary_size']:,} words x {result['dim']}")
-            from .model import load_vectors
-
             kv = load_vectors(tmp / folder)
             info = {k: result[k] for k in ("rss_before_training_bytes", "timings", "gensim_version") if k in result}
             entry = ModelEntry(label=kind, kind=kind, kv=kv, parameters=result["parameters"],

@@ -188,7 +188,6 @@ class PMIEmbedding(BaseEstimator):
             )
             info["nonzeros"] = f"{cooc.nnz:,}"
         del tokens
-        self.timings_ = dict(timer.times)
         self._fit_from_counts(cooc, timer)
         self.timings_ = dict(timer.times)
         self.timings_["total"] = time.perf_counter() - start

@@ -114,14 +114,8 @@ class _BlockedCSR:
         return out
 
 
-def _spmm(a, x: np.ndarray) -> np.ndarray:
-    if isinstance(a, _BlockedCSR):
-        return a @ x
-    from ._kernels import csr_matmul
-
-    out = np.empty((a.shape[0], x.shape[1]), dtype=np.result_type(a.dtype, x.dtype))
-    csr_matmul(a.indptr, a.indices, a.data, np.ascontiguousarray(x, dtype=out.dtype), out)
-    return out
+def _spmm(a: "_BlockedCSR", x: np.ndarray) -> np.ndarray:
+    return a @ x
 
 
 def _orthonormalize(y: np.ndarray) -> np.ndarray:
@@ -276,13 +270,14 @@ def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
 
     a = sp.csr_matrix(matrix)
     dtype = np.float32 if a.dtype == np.float32 else np.float64
-    a = a.astype(dtype)
-    at = a.T.tocsr()
+    a = a.astype(dtype, copy=False)
     m, n = a.shape
     if block is None:
         block = -(-2 * dim // (n_iter + 1))
         block = -(-block // 16) * 16
     block = max(1, min(block, min(m, n)))
+    at = _BlockedCSR(a.T.tocsr(), block)
+    a = _BlockedCSR(a, block)
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(workers or cpu_count(), numba.config.NUMBA_NUM_THREADS)))
     try:

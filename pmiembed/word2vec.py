@@ -20,8 +20,6 @@ split at whitespace, and long lines are cut into sentences of at most 10,000 tok
 from __future__ import annotations
 
 import os
-import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence, Union
