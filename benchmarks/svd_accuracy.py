@@ -1,8 +1,8 @@
 """How much accuracy does a fast SVD give away?  Benchmark scores of the default recipe
-with the randomized SVD at several power iterations / oversamplings, against a
+with the randomized SVD at several power iterations / oversamplings / seeds, against a
 converged reference (ARPACK, or the randomized SVD with many iterations in float64).
 
-    python benchmarks/svd_accuracy.py ../shared/data/corpora/wiki17m.txt.gz
+    python benchmarks/svd_accuracy.py ../shared/data/corpora/wiki17m.txt.gz --reference arpack
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pmiembed.cooccur import Cooccurrence, count_cooccurrences
-from pmiembed.corpus import read_corpus
+from pmiembed.cooccur import Cooccurrence
+from pmiembed.defaults import DEFAULTS
 from pmiembed.evaluate import evaluate, results_to_dict
-from pmiembed.model import make_keyed_vectors
+from pmiembed.model import PMIEmbedding, make_keyed_vectors
 from pmiembed.pmi import pmi_matrix
 from pmiembed.svd import truncated_svd, word_vectors
-from pmiembed.vocab import Vocabulary
 
 
 def scores(kv) -> dict:
@@ -37,18 +36,17 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=300)
     ap.add_argument("--counts", default=None, help="cache the counts here (.npz)")
     ap.add_argument("--reference", choices=["arpack", "randomized64"], default="randomized64")
-    ap.add_argument("--variants", default="1:20,2:20,2:100,3:20,3:60,5:20")
+    ap.add_argument("--variants", default="3:20:0,5:20:0,5:20:1,5:20:2,6:20:0,8:20:0",
+                    help="n_iter:oversamples:seed,...")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if args.counts and Path(args.counts).exists():
         cooc = Cooccurrence.load(args.counts)
     else:
-        corpus = read_corpus(args.corpus if len(args.corpus) > 1 else args.corpus[0])
-        vocab = Vocabulary.from_counts(corpus.types, corpus.counts, min_count=5, total=corpus.n_tokens)
-        cooc = count_cooccurrences(corpus, vocab, window=2)
+        cooc = PMIEmbedding(n_iter=0).fit(args.corpus if len(args.corpus) > 1 else args.corpus[0]).cooccurrence_
         if args.counts:
             cooc.save(args.counts)
-    pmi = pmi_matrix(cooc.matrix(), cds=0.75)
+    pmi = pmi_matrix(cooc.counts, cds=DEFAULTS["cds"], neg=DEFAULTS["neg"])
     rows = {}
     t = time.perf_counter()
     if args.reference == "arpack":
@@ -56,16 +54,16 @@ def main() -> None:
     else:
         u, s, vt = truncated_svd(pmi.astype(np.float64), args.dim, backend="randomized", n_iter=25, n_oversamples=100)
     ref_s = s
-    rows["reference"] = {"seconds": time.perf_counter() - t, **scores(make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt)))}
+    rows["reference"] = {"seconds": time.perf_counter() - t, **scores(make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt, eig=DEFAULTS["eig"], abtt=DEFAULTS["abtt"])))}
     print(json.dumps({"reference": rows["reference"]}), flush=True)
     for spec in args.variants.split(","):
-        it, over = (int(x) for x in spec.split(":"))
+        it, over, seed = (int(x) for x in (spec + ":0").split(":")[:3])
         t = time.perf_counter()
-        u, s, vt = truncated_svd(pmi, args.dim, backend="randomized", n_iter=it, n_oversamples=over)
+        u, s, vt = truncated_svd(pmi, args.dim, backend="randomized", n_iter=it, n_oversamples=over, seed=seed)
         secs = time.perf_counter() - t
         row = {"seconds": secs, "sv_rel_err_last": float(abs(s[-1] - ref_s[-1]) / ref_s[-1]),
-               **scores(make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt)))}
-        rows[f"n_iter={it} oversample={over}"] = row
+               **scores(make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt, eig=DEFAULTS["eig"], abtt=DEFAULTS["abtt"])))}
+        rows[f"n_iter={it} oversample={over} seed={seed}"] = row
         print(json.dumps({spec: row}), flush=True)
     names = [k for k in rows["reference"] if k != "seconds"]
     print("\n| SVD | seconds | " + " | ".join(names) + " | max |diff| |")

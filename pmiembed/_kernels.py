@@ -174,23 +174,50 @@ def window_count_rows(x, doc, use_doc, lo, hi, weights, indptr_w, positions, wor
 
 
 @njit(parallel=True, cache=True)
-def csr_matmul_blocked(indptr2d, indices, data, x, out, n_chunks):
-    """``out = A @ x`` with A's columns cut into blocks (row ``b`` of ``indptr2d`` is
-    the CSR row pointer of block ``b``; ``indices`` are global column ids).
+def csr_is_symmetric(indptr, indices, data):
+    """Whether a square CSR matrix with sorted, unique column indices equals its
+    transpose bit for bit (every stored ``(i, j, v)`` has a stored ``(j, i, v)``; with
+    equal numbers of nonzeros that is equality).  No copy: a binary search in row ``j``
+    for every entry."""
+    n = indptr.shape[0] - 1
+    bad = np.zeros(n, dtype=np.uint8)
+    for i in prange(n):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            lo = indptr[j]
+            end = indptr[j + 1]
+            hi = end
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if indices[mid] < i:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo == end or indices[lo] != i or data[lo] != data[p]:
+                bad[i] = 1
+                break
+    return bad.sum() == 0
+
+
+@njit(parallel=True, cache=True, fastmath={"contract"})
+def csr_matmul_blocked(indptr2d, indices, data, x, out, alpha, beta, n_chunks):
+    """``out = alpha * (A @ x) + beta * out`` with A's columns cut into blocks (row ``b``
+    of ``indptr2d`` is the CSR row pointer of block ``b``; ``indices`` are global
+    column ids; see :func:`split_columns`).
 
     Each pass over one column block gathers only the rows of ``x`` for that block's
-    columns, which fit in the CPU cache, instead of rows from all of ``x`` (100 MB for
-    80k words x 320 columns): the product is bound by cache instead of memory latency.
-    Rows are split into ``n_chunks`` contiguous chunks run in parallel; each row is summed
-    in a fixed order (block by block, nonzero by nonzero), so any number of threads gives
-    the same bits.
+    columns, which stay in the CPU cache, instead of rows from all of ``x`` (100 MB for
+    80k words x 320 columns): the product is bound by the cache instead of memory
+    latency.  Rows are split into ``n_chunks`` contiguous chunks run in parallel; each
+    row is summed in a fixed order (block by block, nonzero by nonzero), so any number
+    of threads gives the same bits.
     """
     n_blocks = indptr2d.shape[0]
     n = indptr2d.shape[1] - 1
     k = x.shape[1]
     for i in prange(n):
         for j in range(k):
-            out[i, j] = 0
+            out[i, j] = 0 if beta == 0 else beta * out[i, j]
     for b in range(n_blocks):
         for t in prange(n_chunks):
             acc = np.empty(k, dtype=out.dtype)
@@ -205,7 +232,7 @@ def csr_matmul_blocked(indptr2d, indices, data, x, out, n_chunks):
                     acc[j] = out[i, j]
                 for p in range(p0, p1):
                     c = indices[p]
-                    v = data[p]
+                    v = alpha * data[p]
                     for j in range(k):
                         acc[j] += v * x[c, j]
                 for j in range(k):

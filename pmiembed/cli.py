@@ -176,7 +176,7 @@ def _add_optional_commands(sub) -> None:
 
 
 def cmd_train(args) -> int:
-    model = model_from_args(args, progress=not args.quiet, verbose=not args.quiet)
+    model = model_from_args(args, progress=not args.quiet, verbose=not args.quiet, keep_counts=args.save_counts)
     # refuse an existing output folder before spending minutes on training
     from .io import check_output_dir
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
-from gensim.models import KeyedVectors
 from sklearn.base import BaseEstimator
 
 from . import __version__
@@ -76,13 +76,17 @@ class PMIEmbedding(BaseEstimator):
     workers : int or None, threads for the numeric stages (None: all cores).
     memory : float or None, memory budget in GB for counting (spills to disk beyond it)
         and a check that the later stages fit.
+    keep_counts : bool, keep the co-occurrence counts after ``fit`` (``cooccurrence_``,
+        needed by ``save(save_counts=True)``); False frees them before the SVD (the
+        command line does so unless ``--save-counts``: 280 MB on wiki17m).
     progress : bool, show progress bars on stderr.
     verbose : bool, print a one-line summary per stage on stderr.
 
     Attributes
     ----------
     vocabulary_ : Vocabulary
-    cooccurrence_ : Cooccurrence, weighted counts (scipy.sparse inside)
+    cooccurrence_ : Cooccurrence, weighted counts (scipy.sparse inside); None after
+        ``fit`` with ``keep_counts=False``
     pmi_ : scipy.sparse.csr_matrix, the (S)PPMI matrix that was factorised
     singular_values_ : ndarray of shape (dim,)
     context_vectors_ : ndarray, V * S**eig
@@ -96,7 +100,7 @@ class PMIEmbedding(BaseEstimator):
                  subsample_mode=DEFAULTS["subsample_mode"], cds=DEFAULTS["cds"], neg=DEFAULTS["neg"],
                  eig=DEFAULTS["eig"], wc=DEFAULTS["wc"], abtt=DEFAULTS["abtt"], svd=DEFAULTS["svd"],
                  n_iter=DEFAULTS["n_iter"], lowercase=False, tokenizer=None, seed=0, workers=None, memory=None,
-                 progress=False, verbose=False):
+                 keep_counts=True, progress=False, verbose=False):
         self.dim = dim
         self.window = window
         self.weighting = weighting
@@ -116,6 +120,7 @@ class PMIEmbedding(BaseEstimator):
         self.seed = seed
         self.workers = workers
         self.memory = memory
+        self.keep_counts = keep_counts
         self.progress = progress
         self.verbose = verbose
 
@@ -161,6 +166,7 @@ class PMIEmbedding(BaseEstimator):
         self._validate()
         timer = StageTimer(self.verbose)
         start = time.perf_counter()
+        gensim_import = _warm_gensim()
         with timer.stage("read") as info:
             tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, progress=self.progress,
                                  workers=self.n_workers_)
@@ -188,7 +194,8 @@ class PMIEmbedding(BaseEstimator):
             )
             info["nonzeros"] = f"{cooc.nnz:,}"
         del tokens
-        self._fit_from_counts(cooc, timer)
+        gensim_import.join()
+        self._fit_from_counts(cooc, timer, owned=True)
         self.timings_ = dict(timer.times)
         self.timings_["total"] = time.perf_counter() - start
         self.peak_rss_bytes_ = peak_rss_bytes()
@@ -208,13 +215,18 @@ class PMIEmbedding(BaseEstimator):
         self.peak_rss_bytes_ = peak_rss_bytes()
         return self
 
-    def _fit_from_counts(self, cooc: Cooccurrence, timer: StageTimer) -> None:
+    def _fit_from_counts(self, cooc: Cooccurrence, timer: StageTimer, owned: bool = False) -> None:
         self.vocabulary_ = cooc.vocab
         self.cooccurrence_ = cooc
+        self.counting_params_ = dict(cooc.params)
+        self.cooccurrence_nnz_ = int(cooc.nnz)
         with limit_threads(self.n_workers_):
             with timer.stage("pmi") as info:
                 self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg)
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
+            if owned and not self.keep_counts:
+                cooc.counts = None  # ours (made by fit): free the counts before the SVD
+                self.cooccurrence_ = None
             with timer.stage("svd") as info:
                 u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter, seed=self.seed,
                                          workers=self.n_workers_, progress=self.progress)
@@ -241,13 +253,15 @@ class PMIEmbedding(BaseEstimator):
             np.save(tmp / "singular_values.npy", np.asarray(self.singular_values_))
             files = [VECTORS_FILE, VOCAB_FILE, "singular_values.npy"]
             if save_counts:
+                if getattr(self, "cooccurrence_", None) is None:
+                    raise ParameterError("save_counts needs the counts: fit with keep_counts=True")
                 self.cooccurrence_.save(tmp / "counts.npz")
                 files.append("counts.npz")
             params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
             params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
             meta = {
                 "format": MODEL_FORMAT, "version": MODEL_VERSION, "pmiembed": __version__,
-                "params": params, "counting": self.cooccurrence_.params,
+                "params": params, "counting": getattr(self, "counting_params_", None),
                 "vocabulary_size": len(self.vocabulary_),
                 "corpus": getattr(self, "corpus_stats_", None),
                 "timings": getattr(self, "timings_", None),
@@ -272,6 +286,7 @@ class PMIEmbedding(BaseEstimator):
         model.singular_values_ = np.load(path / "singular_values.npy")
         if (path / "counts.npz").exists():
             model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
+        model.counting_params_ = meta.get("counting")
         model.corpus_stats_ = meta.get("corpus")
         model.timings_ = meta.get("timings")
         return model
@@ -280,17 +295,42 @@ class PMIEmbedding(BaseEstimator):
 # -------------------------------------------------------------- vectors I/O
 
 
-def make_keyed_vectors(words, vectors: np.ndarray, counts=None) -> KeyedVectors:
+def _warm_gensim() -> threading.Thread:
+    """Import gensim (about 1.5 s of Python) on a background thread while the corpus is
+    read (numba and zlib run without the GIL there); ``fit`` joins it before gensim is
+    needed."""
+    def work():
+        try:
+            import gensim.models  # noqa: F401
+        except Exception:  # noqa: BLE001 - the import is retried (and reported) where it is used
+            pass
+
+    thread = threading.Thread(target=work, name="pmiembed-import-gensim", daemon=True)
+    thread.start()
+    return thread
+
+
+def make_keyed_vectors(words, vectors: np.ndarray, counts=None) -> "KeyedVectors":
     """A gensim ``KeyedVectors`` with ``words`` in order (and a ``count`` attribute)."""
+    from gensim.models import KeyedVectors
+
+    words = list(words)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(words) != len(vectors):
+        raise ValueError(f"{len(words)} words but {len(vectors)} vectors")
     kv = KeyedVectors(vector_size=vectors.shape[1], count=0, dtype=np.float32)
-    kv.add_vectors(list(words), np.asarray(vectors, dtype=np.float32))
+    kv.index_to_key = words
+    kv.key_to_index = {w: i for i, w in enumerate(words)}
+    if len(kv.key_to_index) != len(words):
+        raise ValueError("duplicate words")
+    kv.vectors = vectors  # no copy (add_vectors would stack a second one)
     if counts is not None:
         kv.allocate_vecattrs(["count"], [np.int64])
         kv.expandos["count"][:] = np.asarray(counts, dtype=np.int64)
     return kv
 
 
-def save_keyed_vectors(kv: KeyedVectors, path: Path) -> None:
+def save_keyed_vectors(kv: "KeyedVectors", path: Path) -> None:
     """word2vec binary format, in index order (not re-sorted)."""
     kv.save_word2vec_format(str(path), binary=True, write_header=True, sort_attr=None)
 
@@ -319,9 +359,11 @@ def read_manifest(path: Path) -> dict:
     return meta
 
 
-def load_vectors(path: str | os.PathLike) -> KeyedVectors:
+def load_vectors(path: str | os.PathLike) -> "KeyedVectors":
     """Load vectors from a pmiembed output folder (checked against its manifest) or from
     a word2vec file (binary or text, detected), or a gensim ``.kv`` file."""
+    from gensim.models import KeyedVectors
+
     path = Path(path)
     if path.is_dir():
         meta_ok = (path / PARAMS_FILE).exists()
@@ -347,9 +389,11 @@ def load_vectors(path: str | os.PathLike) -> KeyedVectors:
     return _load_word2vec(path)
 
 
-def _load_word2vec(path: Path) -> KeyedVectors:
+def _load_word2vec(path: Path) -> "KeyedVectors":
     """Load a word2vec file, binary or text (told apart by its first record), checking
     that it holds as many finite vectors as its header says."""
+    from gensim.models import KeyedVectors
+
     with open(path, "rb") as f:
         header = f.readline(200)
         first = f.readline(1 << 16)

@@ -19,17 +19,17 @@ def cpu_count() -> int:
 
 
 @contextlib.contextmanager
-def limit_threads(n: int):
-    """Run BLAS/OpenMP libraries (threadpoolctl) and numba's parallel kernels with ``n``
-    threads.  Results do not depend on ``n``: every parallel kernel computes each output
-    row in a fixed order."""
+def limit_threads(n: int, blas: int | None = None):
+    """Run numba's parallel kernels with ``n`` threads and BLAS/OpenMP libraries
+    (threadpoolctl) with ``blas`` threads (default ``n``).  Results do not depend on
+    ``n``: every parallel kernel computes each output row in a fixed order."""
     import numba
     from threadpoolctl import threadpool_limits
 
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
     try:
-        with threadpool_limits(limits=int(n)):
+        with threadpool_limits(limits=int(n if blas is None else blas)):
             yield
     finally:
         numba.set_num_threads(previous)
@@ -68,12 +68,14 @@ def available_bytes() -> int | None:
         return None
 
 
-def estimate_fit_bytes(n_words: int, dim: int, oversample: int = 20) -> int:
-    """Rough peak of the PMI + SVD stages for a vocabulary of ``n_words``: the
-    randomized SVD holds a few dense ``n_words x (dim + oversample)`` float32/64 blocks
-    (range finder, its QR, the projected matrix, U and V)."""
+def estimate_fit_bytes(n_words: int, dim: int, oversample: int = 20, pmi_nnz: int = 0) -> int:
+    """Rough peak of the PMI + SVD stages beyond the PMI matrix for a vocabulary of
+    ``n_words``: the randomized SVD holds two dense float32 ``n_words x (dim +
+    oversample)`` blocks, and turning its result into vectors two ``n_words x dim``
+    ones; with ``pmi_nnz`` known, the PMI matrix and the SVD's reordered copy of it
+    (8 bytes per nonzero each)."""
     k = dim + oversample
-    return int(6 * n_words * k * 8)
+    return int(4 * n_words * (2 * k + 2 * dim) + 16 * pmi_nnz)
 
 
 def check_fits(need: int, budget: int | None, what: str) -> None:

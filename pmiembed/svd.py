@@ -86,7 +86,10 @@ class _BlockedCSR:
     its columns are cut into blocks whose rows of the dense operand fit in the CPU cache
     (about 4 MB each), see :func:`pmiembed._kernels.csr_matmul_blocked`.  On the
     80k x 80k, 20M-nonzero PPMI matrix of wiki17m a product with 320 columns takes about
-    a third of the time of the plain row-parallel product."""
+    a third of the time of the plain row-parallel product (1.05 s on 2 cores).  The
+    reordered copy costs the matrix's size again (160 MB there); reading each row's
+    block segments in place instead saves it but is 20% slower, and the products are
+    most of the run time."""
 
     def __init__(self, a: sp.csr_matrix, width: int, cache_bytes: int = 4 << 20):
         from ._kernels import split_columns
@@ -106,139 +109,279 @@ class _BlockedCSR:
         split_columns(a.indptr.astype(np.int64), a.indices, a.data, self.bounds, self.indptr2d, self.indices,
                       self.data)
 
-    def __matmul__(self, x: np.ndarray) -> np.ndarray:
+    def matmul(self, x: np.ndarray, out: np.ndarray | None = None, alpha: float = 1.0, beta: float = 0.0) -> np.ndarray:
+        """``out = alpha * A @ x + beta * out`` (``out`` allocated when None; it must not
+        be ``x``)."""
         from ._kernels import csr_matmul_blocked
 
-        out = np.empty((self.shape[0], x.shape[1]), dtype=self.dtype)
-        csr_matmul_blocked(self.indptr2d, self.indices, self.data, np.ascontiguousarray(x, dtype=self.dtype), out, 64)
+        if out is None:
+            out = np.empty((self.shape[0], x.shape[1]), dtype=self.dtype)
+            beta = 0.0
+        t = self.dtype.type
+        csr_matmul_blocked(self.indptr2d, self.indices, self.data, np.ascontiguousarray(x, dtype=self.dtype), out,
+                           t(alpha), t(beta), 64)
+        return out
+
+    __matmul__ = matmul
+
+
+def is_symmetric(a: sp.spmatrix) -> bool:
+    """Whether ``a`` equals its transpose exactly.  PPMI without context distribution
+    smoothing (cds = 1) of symmetric-window counts is symmetric: then ``A^T = A``, the
+    SVD needs neither a transposed copy nor products with it, and the symmetric
+    solver applies.  Costs a transposed copy for a moment (about 0.5 s on wiki17m),
+    after a free test of the row and column counts."""
+    if a.shape[0] != a.shape[1]:
+        return False
+    a = sp.csr_matrix(a)
+    if not a.has_canonical_format:
+        a = a.copy()
+        a.sum_duplicates()
+    if not np.array_equal(np.diff(a.indptr), np.bincount(a.indices, minlength=a.shape[1])):
+        return False
+    t = a.T.tocsr()
+    t.sort_indices()
+    return bool(np.array_equal(t.indices, a.indices) and np.array_equal(t.data, a.data))
+
+
+class _Rows:
+    """Dense operations on tall ``n x l`` matrices, one fixed chunk of rows at a time,
+    run on ``workers`` threads (each BLAS call single-threaded).  Chunk boundaries and
+    the order in which chunk results are summed do not depend on ``workers``, so the
+    results are the same bits for any number of threads, and no operation needs more
+    than one chunk of extra memory per thread."""
+
+    CHUNK = 4096
+
+    def __init__(self, workers: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.workers = max(1, int(workers))
+        self.pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def _map(self, fn, n_rows: int) -> list:
+        spans = [(i, min(n_rows, i + self.CHUNK)) for i in range(0, n_rows, self.CHUNK)]
+        if self.pool is None:
+            return [fn(lo, hi) for lo, hi in spans]
+        return list(self.pool.map(lambda span: fn(*span), spans))
+
+    def gram(self, y: np.ndarray, precise: bool = True) -> np.ndarray:
+        """``y^T y`` in float64 (chunk products in float64 when ``precise``, else in
+        ``y``'s dtype; the chunk results are summed in float64)."""
+        def part(lo, hi):
+            c = y[lo:hi].astype(np.float64) if precise else y[lo:hi]
+            return (c.T @ c).astype(np.float64, copy=False)
+
+        total = np.zeros((y.shape[1], y.shape[1]), dtype=np.float64)
+        for g in self._map(part, y.shape[0]):
+            total += g
+        return total
+
+    def right_multiply(self, y: np.ndarray, r: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``out[:, :k] = y @ r`` chunk by chunk (``r`` is ``l x k``, ``k <= l``); with
+        ``out = y`` it works in place.  The products run in ``y``'s dtype."""
+        out = y if out is None else out
+        r = np.ascontiguousarray(r, dtype=y.dtype)
+
+        def part(lo, hi):
+            out[lo:hi, :r.shape[1]] = y[lo:hi] @ r
+
+        self._map(part, y.shape[0])
         return out
 
 
-def _spmm(a: "_BlockedCSR", x: np.ndarray) -> np.ndarray:
-    return a @ x
-
-
-def _orthonormalize(y: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the columns of ``y`` (same shape): Cholesky-QR twice, with
-    the Gram matrices in float64; Householder QR if ``y`` is too ill-conditioned."""
-    from scipy.linalg import LinAlgError, cholesky, solve_triangular
-
-    q = y
-    try:
-        for _ in range(2):
-            g = q.T.astype(np.float64) @ q.astype(np.float64)
-            r = cholesky(g, lower=False, check_finite=False)
-            q = solve_triangular(r, q.T.astype(np.float64), trans="T", lower=False, check_finite=False).T
-            q = np.ascontiguousarray(q, dtype=y.dtype)
-        return q
-    except LinAlgError:
-        q, _ = np.linalg.qr(y.astype(np.float64))
-        return np.ascontiguousarray(q, dtype=y.dtype)
-
-
-def _normalize_columns_fast(y: np.ndarray) -> np.ndarray:
-    """A well-conditioned basis of the columns of ``y`` for the power iterations: one
-    Cholesky-QR pass with the Gram matrix and the triangular solve in ``y``'s dtype
-    (BLAS, a fraction of :func:`_orthonormalize`'s float64 cost); exact
-    orthonormality is only needed for the final basis."""
+def _normalize_columns_fast(y: np.ndarray, rows: _Rows, fallback: bool = True) -> np.ndarray:
+    """Turn the columns of ``y`` (in place) into a well-conditioned basis of their span for
+    the power iterations: one Cholesky-QR pass whose Gram matrix and product run in
+    ``y``'s dtype (float64 sums); exact orthonormality is only needed for the final
+    basis (:func:`_orthonormalize`)."""
     from scipy.linalg import LinAlgError, cholesky, solve_triangular
 
     try:
-        g = (y.T @ y).astype(np.float64)
-        r = cholesky(g, lower=False, check_finite=False)
-        r_inv = solve_triangular(r, np.eye(r.shape[0]), lower=False, check_finite=False).astype(y.dtype)
-        q = y @ r_inv
-        if not np.isfinite(q).all():
+        r = cholesky(rows.gram(y, precise=False), lower=False, check_finite=False)
+        r_inv = solve_triangular(r, np.eye(r.shape[0]), lower=False, check_finite=False)
+        if not np.isfinite(r_inv).all():
             raise LinAlgError("not finite")
-        return q
     except (LinAlgError, ValueError):
-        return _orthonormalize(y)
+        if not fallback:
+            raise
+        return _orthonormalize(y, rows)
+    return rows.right_multiply(y, r_inv.astype(y.dtype))
+
+
+def _orthonormalize(y: np.ndarray, rows: _Rows, passes: int = 2) -> np.ndarray:
+    """Replace the columns of ``y`` (in place) by an orthonormal basis of their span by
+    Cholesky-QR with float64 Gram matrices (Fukaya et al. 2014).  With ``passes=2`` the
+    first pass runs in ``y``'s dtype (:func:`_normalize_columns_fast`) and only makes the
+    columns well conditioned; one float64 pass is enough when ``y`` is already
+    (condition number below ~1e4: the error is about ``eps64 * cond^2``).  Householder
+    QR if ``y`` is too ill-conditioned for Cholesky."""
+    from scipy.linalg import LinAlgError, cholesky, solve_triangular
+
+    try:
+        if passes > 1:
+            _normalize_columns_fast(y, rows, fallback=False)
+        r = cholesky(rows.gram(y), lower=False, check_finite=False)
+        r_inv = solve_triangular(r, np.eye(r.shape[0]), lower=False, check_finite=False)
+        rows.right_multiply(y, r_inv)
+        if not np.isfinite(y).all():
+            raise LinAlgError("not finite")
+    except (LinAlgError, ValueError):
+        q, _ = np.linalg.qr(y.astype(np.float64))
+        y[...] = q
+    return y
 
 
 def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITER, n_oversamples: int = 20,
                    seed: int = 0, workers: int | None = None, progress: bool = False):
     """Randomized SVD by subspace iteration with parallel sparse products.
 
-    With ``l = dim + n_oversamples`` and a seeded Gaussian ``Omega`` (n x l):
-    ``Y = A Omega``; ``n_iter`` times ``Y = A (A^T orth(Y))`` (re-orthonormalising
-    between products); ``Q = orth(Y)``; ``B^T = A^T Q`` (n x l); the eigendecomposition
-    of ``B B^T = V_B S^2 V_B^T`` gives ``U = Q V_B``, ``V = B^T V_B / S``.
-    """
-    import numba
+    With ``l = dim + n_oversamples`` and a seeded Gaussian ``Omega`` (n x l), the range
+    basis ``Q`` comes from ``2 n_iter + 1`` products:
 
+    - general ``A``: ``Y = A Omega``; ``n_iter`` times ``Y = A (A^T orth(Y))``
+      (re-orthonormalising between products); ``Q = orth(Y)`` (Halko, Martinsson &
+      Tropp 2011, Alg. 4.4);
+    - symmetric ``A`` (PPMI with cds = 1; detected): the same products drive a
+      Chebyshev-filtered subspace iteration (:func:`_chebyshev_range`), which on the
+      wiki17m PPMI matrix gets the 300th singular value within 2.5% where plain power
+      iteration with as many products is 6% low.
+
+    Then ``B^T = A^T Q`` (n x l) and the eigendecomposition of ``B B^T = V_B S^2 V_B^T``
+    give ``U = Q V_B``, ``V = B^T V_B / S``.  Memory: the matrix is not copied; besides
+    it, two dense ``n x l`` blocks in ``A``'s dtype and one chunk of rows per thread.
+    """
     from .progress import progress_bar
-    from .resources import cpu_count
+    from .resources import cpu_count, limit_threads
 
     a = sp.csr_matrix(matrix)
     dtype = np.float32 if a.dtype == np.float32 else np.float64
     m, n = a.shape
     l = min(dim + n_oversamples, min(m, n))
     a = a.astype(dtype, copy=False)
-    at = _BlockedCSR(a.T.tocsr(), l)
-    a = _BlockedCSR(a, l)
-    from threadpoolctl import threadpool_limits
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(min(workers or cpu_count(), numba.config.NUMBA_NUM_THREADS))
-    # dense BLAS steps single-threaded: OpenBLAS splits some products differently for
-    # different thread counts, and the result must not depend on --workers (they are a
-    # few percent of the time; the sparse products use every core)
+    symmetric = is_symmetric(a)
+    a_op = _BlockedCSR(a, l)
+    at_op = a_op if symmetric else _BlockedCSR(a.T.tocsr(), l)
+    del a
+    n_workers = workers or cpu_count()
+    rows = _Rows(n_workers)
+    # dense BLAS calls single-threaded, run on the row-chunk threads of `rows`: OpenBLAS
+    # splits some products differently for different thread counts, and the result must
+    # not depend on --workers
     try:
         with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar, \
-                threadpool_limits(limits=1):
+                limit_threads(n_workers, blas=1):
             def tick():
                 if bar is not None:
                     bar.update(1)
 
-            omega = np.random.default_rng(seed).standard_normal((n, l), dtype=np.float64).astype(dtype)
-            y = _spmm(a, omega)
+            z = np.empty((n, l), dtype=dtype)
+            np.random.default_rng(seed).standard_normal(out=z, dtype=dtype)
+            y = a_op.matmul(z)
             tick()
-            del omega
-            for _ in range(n_iter):
-                z = _spmm(at, _normalize_columns_fast(y))
+            if symmetric:
+                q, bt = _chebyshev_range(a_op, y, z, dim, 2 * n_iter, rows, tick)
+            else:
+                for _ in range(n_iter):
+                    at_op.matmul(_normalize_columns_fast(y, rows), out=z)
+                    tick()
+                    a_op.matmul(_normalize_columns_fast(z, rows), out=y)
+                    tick()
+                q = _orthonormalize(y, rows)
+                bt = at_op.matmul(q, out=z)
                 tick()
-                y = _spmm(a, _normalize_columns_fast(z))
-                tick()
-            q = _orthonormalize(y)
-            bt = _spmm(at, q)
-            tick()
+            return _ritz(q, bt, dim, rows)
     finally:
-        numba.set_num_threads(previous)
-    with threadpool_limits(limits=1):
-        return _ritz(q, bt, dim, dtype)
+        rows.close()
 
 
-def _ritz(q, bt, dim, dtype):
-    """Top ``dim`` Ritz triplets from ``q`` and ``B^T = A^T q``: the eigendecomposition
-    ``B B^T = V_B S^2 V_B^T`` gives ``U = q V_B`` and ``V = B^T V_B / S``; signs fixed so
-    that the largest entry of each ``u`` is positive."""
-    bt64 = bt.astype(np.float64)
-    gram = bt64.T @ bt64
-    evals, evecs = np.linalg.eigh(gram)
+def _chebyshev_range(a_op: "_BlockedCSR", y: np.ndarray, z: np.ndarray, dim: int, n_products: int,
+                     rows: "_Rows", tick, degree: int = 4, n_power: int = 2):
+    """Range basis ``Q`` of a symmetric ``A`` and ``W = A Q`` from ``n_products`` more
+    products, starting from ``y = A Omega`` (``z`` is a second buffer).
+
+    Chebyshev-filtered subspace iteration (Zhou & Saad 2007, adapted to singular
+    values): after ``n_power`` plain power steps, with ``c = s_dim``, the ``dim``-th
+    singular value of ``W = A Q`` (a lower bound of the true one), the degree-``d``
+    Chebyshev polynomial ``T_d(A / c)`` is applied by the three-term recurrence
+    ``Y_{k+1} = (2/c) A Y_k - Y_{k-1}`` (``Y_0 = Q``, ``Y_1 = W / c``).  ``|T_d|`` is at
+    most 1 on ``[-c, c]`` and grows like ``exp(d * arccosh(|x| / c))`` outside, so
+    eigenvalues of either sign above ``c`` in magnitude are separated from the rest far
+    faster than by ``A^d`` (growth ``(|x| / c)^d``): for ``|x| = 1.05 c``, ``1.37^d``
+    against ``1.05^d``.  Every second step ``Y_k`` and ``Y_{k+1}`` are re-conditioned by
+    the same right factor, which keeps the recurrence exact; every ``degree`` products
+    the basis is re-orthonormalised, ``W = A Q`` formed and ``c`` re-estimated.
+    """
+    from scipy.linalg import LinAlgError, cholesky, solve_triangular
+
+    n_power = min(n_power, max(0, n_products - 1))
+    for _ in range(n_power):
+        a_op.matmul(_normalize_columns_fast(y, rows), out=z)
+        tick()
+        y, z = z, y
+    q = _orthonormalize(y, rows, passes=1)
+    w = a_op.matmul(q, out=z)
+    tick()
+    remaining = n_products - n_power - 1
+    while remaining > 0:
+        d = min(degree, remaining)
+        s = np.sqrt(np.maximum(np.linalg.eigvalsh(rows.gram(w))[::-1], 0.0))
+        c = float(s[dim - 1])
+        if not (c > 0 and np.isfinite(c)):  # rank-deficient: plain power steps
+            for _ in range(remaining):
+                y0 = _orthonormalize(w, rows)
+                w = a_op.matmul(y0, out=q)
+                q = y0
+                tick()
+            break
+        y0, y1 = q, w
+        y1 *= y1.dtype.type(1.0 / c)
+        for k in range(d - 1):
+            a_op.matmul(y1, out=y0, alpha=2.0 / c, beta=-1.0)
+            tick()
+            y0, y1 = y1, y0
+            if k % 2 == 1 or k == d - 2:
+                continue  # the last step is conditioned by the orthonormalisation below
+            try:
+                r = cholesky(rows.gram(y1, precise=False), lower=False, check_finite=False)
+                r_inv = solve_triangular(r, np.eye(r.shape[0]), lower=False, check_finite=False)
+                if not np.isfinite(r_inv).all():
+                    raise LinAlgError("not finite")
+                r_inv = r_inv.astype(y0.dtype)
+                rows.right_multiply(y1, r_inv)
+                rows.right_multiply(y0, r_inv)
+            except (LinAlgError, ValueError):
+                pass  # the final orthonormalisation copes
+        q = _orthonormalize(y1, rows)
+        w = a_op.matmul(q, out=y0)
+        tick()
+        remaining -= d
+    return q, w
+
+
+def _ritz(q, bt, dim, rows: _Rows):
+    """Top ``dim`` Ritz triplets from ``q`` and ``B^T = A^T q`` (both overwritten): the
+    eigendecomposition ``B B^T = V_B S^2 V_B^T`` gives ``U = q V_B`` and
+    ``V = B^T V_B / S``; signs fixed so that the largest entry of each ``u`` is
+    positive.  Returns views ``U`` (m x dim), ``S`` and ``V^T`` (dim x n)."""
+    evals, evecs = np.linalg.eigh(rows.gram(bt))
     order = np.argsort(-evals, kind="stable")[:dim]
     s = np.sqrt(np.maximum(evals[order], 0.0))
     vb = evecs[:, order]
-    u = q.astype(np.float64) @ vb
+    u = rows.right_multiply(q, vb)[:, :dim]
     safe = np.where(s > 0, s, 1.0)
-    v = (bt64 @ vb) / safe
+    v = rows.right_multiply(bt, vb / safe)[:, :dim]
     # deterministic signs: the largest-magnitude entry of each u column is positive
     idx = np.argmax(np.abs(u), axis=0)
-    signs = np.sign(u[idx, np.arange(u.shape[1])])
-    signs[signs == 0] = 1.0
+    signs = np.sign(u[idx, np.arange(dim)]).astype(u.dtype)
+    signs[signs == 0] = 1
     u *= signs
     v *= signs
-    return np.ascontiguousarray(u, dtype=dtype), s.astype(dtype), np.ascontiguousarray(v.T, dtype=dtype)
-
-
-def _finish(a_t, q, dim: int, dtype, tick):
-    """Rayleigh-Ritz on an orthonormal range basis ``q`` (m x l): ``B^T = A^T q``, then
-    :func:`_ritz`."""
-    from threadpoolctl import threadpool_limits
-
-    bt = _spmm(a_t, q)
-    tick()
-    with threadpool_limits(limits=1):
-        return _ritz(q, bt, dim, dtype)
+    return u, s.astype(u.dtype), v.T
 
 
 def _project_out(y: np.ndarray, basis: list[np.ndarray]) -> np.ndarray:
@@ -261,12 +404,11 @@ def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
     triplets of ``A`` on it are returned.  Unlike subspace iteration, nothing computed
     is thrown away: ``2q + 1`` thin products of width ``b`` build a ``(q+1) b``-dim
     space whose polynomial filter has degree ``2q + 1``.  Default ``b``: the smallest
-    block with ``(q+1) b >= 2 dim`` rounded up to a multiple of 16.
+    block with ``(q+1) b >= 2 dim`` rounded up to a multiple of 16.  Memory: the whole
+    ``m x (q+1) b`` basis.
     """
-    import numba
-
     from .progress import progress_bar
-    from .resources import cpu_count
+    from .resources import cpu_count, limit_threads
 
     a = sp.csr_matrix(matrix)
     dtype = np.float32 if a.dtype == np.float32 else np.float64
@@ -276,35 +418,38 @@ def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
         block = -(-2 * dim // (n_iter + 1))
         block = -(-block // 16) * 16
     block = max(1, min(block, min(m, n)))
-    at = _BlockedCSR(a.T.tocsr(), block)
-    a = _BlockedCSR(a, block)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(workers or cpu_count(), numba.config.NUMBA_NUM_THREADS)))
+    a_op = _BlockedCSR(a, block)
+    at_op = a_op if is_symmetric(a) else _BlockedCSR(a.T.tocsr(), block)
+    n_workers = workers or cpu_count()
+    rows = _Rows(n_workers)
     try:
-        with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar:
+        with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar, \
+                limit_threads(n_workers, blas=1):
             def tick():
                 if bar is not None:
                     bar.update(1)
 
             omega = np.random.default_rng(seed).standard_normal((n, block), dtype=np.float64).astype(dtype)
-            q = _orthonormalize(_spmm(a, omega))
+            q = _orthonormalize(a_op.matmul(omega), rows)
             tick()
             del omega
             basis = [q]
             for _ in range(n_iter):
-                z = _spmm(at, q)
+                z = at_op.matmul(q)
                 tick()
-                y = _spmm(a, z)
+                y = a_op.matmul(z)
                 tick()
-                q = _orthonormalize(_project_out(y, basis))
+                q = _orthonormalize(_project_out(y, basis), rows)
                 basis.append(q)
                 if sum(b.shape[1] for b in basis) >= min(m, n):
                     break
             q = np.ascontiguousarray(np.hstack(basis))
             del basis
-            return _finish(at, q, dim, dtype, tick)
+            bt = at_op.matmul(q)
+            tick()
+            return _ritz(q, bt, dim, rows)
     finally:
-        numba.set_num_threads(previous)
+        rows.close()
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
@@ -336,14 +481,26 @@ def word_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, *, eig: float = 0
 
 
 def remove_top_directions(w: np.ndarray, d: int) -> np.ndarray:
-    """Centre the rows of ``w`` and remove their top ``d`` principal directions."""
+    """Centre the rows of ``w`` and remove their top ``d`` principal directions:
+    ``Wc - Wc E E^T`` with ``E`` the top-``d`` eigenvectors of ``Wc^T Wc`` (float64
+    mean and Gram matrix, summed over fixed row chunks in a fixed order, so the result
+    does not depend on thread counts; one extra copy of ``w`` in its own dtype)."""
     from threadpoolctl import threadpool_limits
 
-    x = np.asarray(w, dtype=np.float64)
-    x = x - x.mean(axis=0)
+    x = np.asarray(w)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
+    x = x - x.mean(axis=0, dtype=np.float64).astype(x.dtype)
     if d:
+        chunk = 8192
         with threadpool_limits(limits=1):  # same bits whatever the thread count
-            evals, evecs = np.linalg.eigh(x.T @ x)
-            top = evecs[:, np.argsort(-evals, kind="stable")[:d]]
-            x = x - (x @ top) @ top.T
+            gram = np.zeros((x.shape[1], x.shape[1]))
+            for lo in range(0, len(x), chunk):
+                c = x[lo:lo + chunk].astype(np.float64)
+                gram += c.T @ c
+            evals, evecs = np.linalg.eigh(gram)
+            top = np.ascontiguousarray(evecs[:, np.argsort(-evals, kind="stable")[:d]], dtype=x.dtype)
+            for lo in range(0, len(x), chunk):
+                c = x[lo:lo + chunk]
+                c -= (c @ top) @ top.T
     return x
