@@ -264,7 +264,7 @@ class _PartialSums:
             self._spill()
         files = self.spilled
         level = 0
-        while len(files) > 1:
+        while len(files) > self.fan_in:
             merged = []
             for g in range(0, len(files), self.fan_in):
                 group = files[g: g + self.fan_in]
@@ -273,11 +273,12 @@ class _PartialSums:
                     continue
                 m = _merge_files(group, self.shape, self.budget)
                 merged.append(_write_csr(self.spill_dir, f"m{level}_{g}", m))
+                del m
                 for f in group:
                     shutil.rmtree(f, ignore_errors=True)
             files = merged
             level += 1
-        return _read_csr(files[0], self.shape)
+        return _merge_files(files, self.shape, self.budget)  # the last merge stays in memory
 
 
 def _add_csr(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
@@ -305,13 +306,21 @@ def _read_csr(path: Path, shape, mmap: str | None = None):
 
 
 def _merge_files(paths: list[Path], shape, budget: int | None) -> sp.csr_matrix:
-    """Sum spilled CSR files, reading them (memory-mapped) in row blocks."""
+    """Sum spilled CSR files, reading them (memory-mapped) in row blocks that fit the
+    budget and writing each summed block straight into the output arrays (allocated
+    for the sum of the parts' nonzeros, of which only the pages actually written
+    become resident), so the peak is the result plus one block."""
     parts = [_read_csr(p, shape, mmap="r") for p in paths]
     n_rows = shape[0]
     total_nnz = sum(int(p[0][-1]) for p in parts)
     n_blocks = max(1, int(np.ceil(total_nnz * 12 / max(budget or 1 << 28, 1 << 20))))
     bounds = np.linspace(0, n_rows, n_blocks + 1).astype(np.int64)
-    blocks = []
+    index_dtype = np.int32 if total_nnz < 2**31 else np.int64
+    data_dtype = np.result_type(*[p[2].dtype for p in parts])
+    out_indptr = np.zeros(n_rows + 1, dtype=index_dtype)
+    out_indices = np.empty(total_nnz, dtype=index_dtype)
+    out_data = np.empty(total_nnz, dtype=data_dtype)
+    pos = 0
     for r0, r1 in zip(bounds[:-1], bounds[1:]):
         acc = None
         for indptr, indices, data in parts:
@@ -321,10 +330,16 @@ def _merge_files(paths: list[Path], shape, budget: int | None) -> sp.csr_matrix:
                 shape=(int(r1 - r0), shape[1]),
             )
             acc = blk if acc is None else acc + blk
-        blocks.append(acc)
+        acc.sum_duplicates()
+        acc.sort_indices()
+        out_indices[pos:pos + acc.nnz] = acc.indices
+        out_data[pos:pos + acc.nnz] = acc.data
+        out_indptr[r0 + 1:r1 + 1] = acc.indptr[1:] + pos
+        pos += acc.nnz
+        del acc
     del parts
-    m = sp.vstack(blocks, format="csr")
-    m.sort_indices()
+    m = sp.csr_matrix((out_data[:pos], out_indices[:pos], out_indptr), shape=shape, copy=False)
+    m.has_sorted_indices = True
     return m
 
 
@@ -482,6 +497,7 @@ def count_cooccurrences(
                     sums.add(count_chunk(x, doc, index, lo, hi, weights, n_words))
                     if bar is not None:
                         bar.update(hi - lo)
+            del index, doc, x  # not needed by the merge
             counts = sums.total()
         except OSError as exc:
             raise PMIEmbedError(

@@ -74,29 +74,34 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
         log_col = cds * np.log(col_sum)
     nz_col = col_sum > 0
     constant = np.log(np.sum(col_sum[nz_col] ** cds)) - np.log(neg)
+    # entries are compacted block by block into arrays sized for all of them; only the
+    # pages written (the kept entries) become resident
+    index_dtype = np.int32 if m.nnz < 2**31 - 1 else np.int64
     out_data = np.empty(m.nnz, dtype=dtype)
+    out_indices = np.empty(m.nnz, dtype=index_dtype)
+    out_indptr = np.zeros(n_rows + 1, dtype=index_dtype)
+    pos = 0
     for r0 in range(0, n_rows, block_rows):
         r1 = min(n_rows, r0 + block_rows)
         a, b = m.indptr[r0], m.indptr[r1]
         if a == b:
+            out_indptr[r0 + 1:r1 + 1] = pos
             continue
         rows = np.repeat(np.arange(r0, r1), np.diff(m.indptr[r0:r1 + 1]))
+        cols = m.indices[a:b]
         with np.errstate(divide="ignore"):
             block = np.log(m.data[a:b].astype(np.float64))
-        block -= log_row[rows]
-        block -= log_col[m.indices[a:b]]
+        # log #(w) + alpha log #(c) added first: with alpha = 1 the value of (w, c)
+        # and (c, w) is computed identically, so symmetric counts give a symmetric matrix
+        block -= log_row[rows] + log_col[cols]
         block += constant
-        out_data[a:b] = block
-    if not positive:
-        keep = m.data != 0
-        if keep.all():
-            return sp.csr_matrix((out_data, m.indices.copy(), m.indptr.copy()), shape=m.shape)
-    else:
-        keep = out_data > 0
-    kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
-    indptr = kept_before[m.indptr]
-    indices = m.indices[keep]
-    out_data = out_data[keep]
-    if indptr[-1] < 2**31 - 1:
-        indptr = indptr.astype(np.int32)
-    return sp.csr_matrix((out_data, indices, indptr), shape=m.shape)
+        keep = block > 0 if positive else m.data[a:b] != 0
+        kept = np.concatenate(([0], np.cumsum(keep)))
+        n_kept = int(kept[-1])
+        out_data[pos:pos + n_kept] = block[keep]
+        out_indices[pos:pos + n_kept] = cols[keep]
+        out_indptr[r0 + 1:r1 + 1] = pos + kept[m.indptr[r0 + 1:r1 + 1] - a]
+        pos += n_kept
+    result = sp.csr_matrix((out_data[:pos], out_indices[:pos], out_indptr), shape=m.shape, copy=False)
+    result.has_sorted_indices = m.has_sorted_indices
+    return result

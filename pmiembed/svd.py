@@ -11,9 +11,14 @@ deterministic sign for every vector (the largest entry of each ``u`` positive):
 ``randomized`` (default)
     Randomized subspace iteration (Halko, Martinsson & Tropp 2011, Alg. 4.4) written for
     this job: the sparse products run on every core (a numba kernel whose rows are summed
-    in a fixed order, so any number of threads gives the same bits), the range is
-    re-orthonormalised by Cholesky-QR in float64, and the small final SVD goes through the
-    eigendecomposition of an ``l x l`` Gram matrix.
+    in a fixed order, so any number of threads gives the same bits), the dense steps run
+    on fixed row chunks in parallel, the range is re-orthonormalised by Cholesky-QR with
+    float64 Gram matrices, and the small final SVD goes through the eigendecomposition of
+    an ``l x l`` Gram matrix.  A symmetric matrix (PPMI with cds = 1, the default) is
+    used as its own transpose and its products drive a Chebyshev filter instead of plain
+    powers (:func:`_chebyshev_range`): same cost, a much better converged tail.
+``krylov``
+    Randomized block Krylov (Musco & Musco 2015) with the same products.
 ``sklearn``
     scikit-learn's ``randomized_svd`` (the same algorithm, single-threaded products).
 ``arpack``
