@@ -162,3 +162,15 @@ def test_same_bits_across_chunk_sizes(lee_path, lee_model):
     small_chunks = read_corpus(lee_path, chunk_bytes=7)
     m = PMIEmbedding(dim=40, min_count=3, seed=3).fit(small_chunks)
     assert np.array_equal(m.wv.vectors, lee_model.wv.vectors)
+
+
+def test_keep_counts_false_frees_counts_but_saves(lee_docs, tmp_path):
+    m = PMIEmbedding(dim=20, min_count=3, keep_counts=False).fit(lee_docs)
+    assert m.cooccurrence_ is None and m.cooccurrence_nnz_ > 0
+    with pytest.raises(ParameterError, match="keep_counts"):
+        m.save(tmp_path / "a", save_counts=True)
+    assert not (tmp_path / "a").exists()
+    m.save(tmp_path / "b")
+    meta = json.loads((tmp_path / "b" / "params.json").read_text())
+    assert meta["counting"]["window"] == m.window
+    assert PMIEmbedding.load(tmp_path / "b").counting_params_ == meta["counting"]

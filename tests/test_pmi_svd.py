@@ -106,3 +106,24 @@ def test_eigenvalue_weighting_and_wc():
 def test_dim_must_be_below_vocabulary():
     with pytest.raises(ParameterError, match="dim=10 must be smaller than the vocabulary size"):
         truncated_svd(sp.csr_matrix(np.eye(10)), 10)
+
+
+def test_symmetric_ppmi_uses_chebyshev_route_accurately(lee_docs):
+    """Default PPMI (cds = 1) of real counts is bitwise symmetric, so the SVD takes the
+    symmetric (Chebyshev-filtered) route; its singular values match a dense SVD and the
+    result does not depend on the number of threads."""
+    from pmiembed.svd import is_symmetric
+
+    c = read_corpus(lee_docs)
+    v = Vocabulary.from_counts(c.types, c.counts, min_count=3)
+    co = count_cooccurrences(c, v, window=5, weighting="harmonic")
+    p = pmi_matrix(co.counts, cds=1.0)
+    assert is_symmetric(p)
+    assert not is_symmetric(pmi_matrix(co.counts, cds=0.75))
+    dense_s = np.linalg.svd(p.toarray().astype(np.float64), compute_uv=False)
+    u, s, vt = truncated_svd(p, 40, n_iter=5, seed=0, workers=2)
+    np.testing.assert_allclose(s[:10], dense_s[:10], rtol=1e-4)
+    assert np.all(np.abs(s - dense_s[:40]) / dense_s[:40] < 0.02)
+    np.testing.assert_allclose(u.T @ u, np.eye(40), atol=1e-4)
+    u1, s1, vt1 = truncated_svd(p, 40, n_iter=5, seed=0, workers=1)
+    assert np.array_equal(u, u1) and np.array_equal(s, s1) and np.array_equal(vt, vt1)
