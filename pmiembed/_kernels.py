@@ -173,32 +173,6 @@ def window_count_rows(x, doc, use_doc, lo, hi, weights, indptr_w, positions, wor
         out_nnz[i] = nt
 
 
-@njit(parallel=True, cache=True)
-def csr_is_symmetric(indptr, indices, data):
-    """Whether a square CSR matrix with sorted, unique column indices equals its
-    transpose bit for bit (every stored ``(i, j, v)`` has a stored ``(j, i, v)``; with
-    equal numbers of nonzeros that is equality).  No copy: a binary search in row ``j``
-    for every entry."""
-    n = indptr.shape[0] - 1
-    bad = np.zeros(n, dtype=np.uint8)
-    for i in prange(n):
-        for p in range(indptr[i], indptr[i + 1]):
-            j = indices[p]
-            lo = indptr[j]
-            end = indptr[j + 1]
-            hi = end
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if indices[mid] < i:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo == end or indices[lo] != i or data[lo] != data[p]:
-                bad[i] = 1
-                break
-    return bad.sum() == 0
-
-
 @njit(parallel=True, cache=True, fastmath={"contract"})
 def csr_matmul_blocked(indptr2d, indices, data, x, out, alpha, beta, n_chunks):
     """``out = alpha * (A @ x) + beta * out`` with A's columns cut into blocks (row ``b``

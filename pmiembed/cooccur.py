@@ -296,13 +296,9 @@ def _write_csr(folder: Path, name, m: sp.csr_matrix) -> Path:
     return path
 
 
-def _read_csr(path: Path, shape, mmap: str | None = None):
-    indptr = np.load(path / "indptr.npy", mmap_mode=mmap)
-    indices = np.load(path / "indices.npy", mmap_mode=mmap)
-    data = np.load(path / "data.npy", mmap_mode=mmap)
-    if mmap:
-        return indptr, indices, data
-    return sp.csr_matrix((data, indices, indptr), shape=shape)
+def _map_csr(path: Path):
+    """The ``(indptr, indices, data)`` arrays of a spilled CSR file, memory-mapped."""
+    return tuple(np.load(path / f"{name}.npy", mmap_mode="r") for name in ("indptr", "indices", "data"))
 
 
 def _merge_files(paths: list[Path], shape, budget: int | None) -> sp.csr_matrix:
@@ -310,7 +306,7 @@ def _merge_files(paths: list[Path], shape, budget: int | None) -> sp.csr_matrix:
     budget and writing each summed block straight into the output arrays (allocated
     for the sum of the parts' nonzeros, of which only the pages actually written
     become resident), so the peak is the result plus one block."""
-    parts = [_read_csr(p, shape, mmap="r") for p in paths]
+    parts = [_map_csr(p) for p in paths]
     n_rows = shape[0]
     total_nnz = sum(int(p[0][-1]) for p in parts)
     n_blocks = max(1, int(np.ceil(total_nnz * 12 / max(budget or 1 << 28, 1 << 20))))

@@ -68,14 +68,13 @@ def available_bytes() -> int | None:
         return None
 
 
-def estimate_fit_bytes(n_words: int, dim: int, oversample: int = 20, pmi_nnz: int = 0) -> int:
+def estimate_fit_bytes(n_words: int, dim: int, oversample: int = 20) -> int:
     """Rough peak of the PMI + SVD stages beyond the PMI matrix for a vocabulary of
     ``n_words``: the randomized SVD holds two dense float32 ``n_words x (dim +
     oversample)`` blocks, and turning its result into vectors two ``n_words x dim``
-    ones; with ``pmi_nnz`` known, the PMI matrix and the SVD's reordered copy of it
-    (8 bytes per nonzero each)."""
+    ones."""
     k = dim + oversample
-    return int(4 * n_words * (2 * k + 2 * dim) + 16 * pmi_nnz)
+    return int(4 * n_words * (2 * k + 2 * dim))
 
 
 def check_fits(need: int, budget: int | None, what: str) -> None:

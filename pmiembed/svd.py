@@ -28,6 +28,8 @@ deterministic sign for every vector (the largest entry of each ``u`` positive):
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -158,9 +160,10 @@ class _Rows:
 
     CHUNK = 4096
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, chunk: int = CHUNK):
         from concurrent.futures import ThreadPoolExecutor
 
+        self.chunk = int(chunk)
         self.workers = max(1, int(workers))
         self.pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
 
@@ -169,7 +172,7 @@ class _Rows:
             self.pool.shutdown()
 
     def _map(self, fn, n_rows: int) -> list:
-        spans = [(i, min(n_rows, i + self.CHUNK)) for i in range(0, n_rows, self.CHUNK)]
+        spans = [(i, min(n_rows, i + self.chunk)) for i in range(0, n_rows, self.chunk)]
         if self.pool is None:
             return [fn(lo, hi) for lo, hi in spans]
         return list(self.pool.map(lambda span: fn(*span), spans))
@@ -199,23 +202,33 @@ class _Rows:
         return out
 
 
+def _cholqr_factor(y: np.ndarray, rows: _Rows, precise: bool) -> np.ndarray:
+    """``R^{-1}`` (float64) of the Cholesky factor ``R^T R = y^T y`` (Gram matrix from
+    :meth:`_Rows.gram`), so that ``y R^{-1}`` has orthonormal columns; raises
+    ``LinAlgError`` when ``y`` is too ill-conditioned."""
+    from scipy.linalg import LinAlgError, cholesky, solve_triangular
+
+    r = cholesky(rows.gram(y, precise=precise), lower=False, check_finite=False)
+    r_inv = solve_triangular(r, np.eye(r.shape[0]), lower=False, check_finite=False)
+    if not np.isfinite(r_inv).all():
+        raise LinAlgError("not finite")
+    return r_inv
+
+
 def _normalize_columns_fast(y: np.ndarray, rows: _Rows, fallback: bool = True) -> np.ndarray:
     """Turn the columns of ``y`` (in place) into a well-conditioned basis of their span for
     the power iterations: one Cholesky-QR pass whose Gram matrix and product run in
     ``y``'s dtype (float64 sums); exact orthonormality is only needed for the final
     basis (:func:`_orthonormalize`)."""
-    from scipy.linalg import LinAlgError, cholesky, solve_triangular
+    from scipy.linalg import LinAlgError
 
     try:
-        r = cholesky(rows.gram(y, precise=False), lower=False, check_finite=False)
-        r_inv = solve_triangular(r, np.eye(r.shape[0]), lower=False, check_finite=False)
-        if not np.isfinite(r_inv).all():
-            raise LinAlgError("not finite")
+        r_inv = _cholqr_factor(y, rows, precise=False)
     except (LinAlgError, ValueError):
         if not fallback:
             raise
         return _orthonormalize(y, rows)
-    return rows.right_multiply(y, r_inv.astype(y.dtype))
+    return rows.right_multiply(y, r_inv)
 
 
 def _orthonormalize(y: np.ndarray, rows: _Rows, passes: int = 2) -> np.ndarray:
@@ -225,20 +238,48 @@ def _orthonormalize(y: np.ndarray, rows: _Rows, passes: int = 2) -> np.ndarray:
     columns well conditioned; one float64 pass is enough when ``y`` is already
     (condition number below ~1e4: the error is about ``eps64 * cond^2``).  Householder
     QR if ``y`` is too ill-conditioned for Cholesky."""
-    from scipy.linalg import LinAlgError, cholesky, solve_triangular
+    from scipy.linalg import LinAlgError
 
     try:
         if passes > 1:
             _normalize_columns_fast(y, rows, fallback=False)
-        r = cholesky(rows.gram(y), lower=False, check_finite=False)
-        r_inv = solve_triangular(r, np.eye(r.shape[0]), lower=False, check_finite=False)
-        rows.right_multiply(y, r_inv)
+        rows.right_multiply(y, _cholqr_factor(y, rows, precise=True))
         if not np.isfinite(y).all():
             raise LinAlgError("not finite")
     except (LinAlgError, ValueError):
         q, _ = np.linalg.qr(y.astype(np.float64))
         y[...] = q
     return y
+
+
+@contextlib.contextmanager
+def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: int | None, progress: bool):
+    """What both randomized backends run in: ``A`` in float32/float64 prepared for
+    products of ``width`` columns, ``A^T`` (the same object when ``A`` is symmetric), the
+    row-chunk pool for dense steps, and a progress ``tick`` per product.  Dense BLAS
+    calls are single-threaded and run on the pool's threads: OpenBLAS splits some
+    products differently for different thread counts, and the result must not depend on
+    ``--workers``.  Yields ``(a_op, at_op, rows, tick)``."""
+    from .progress import progress_bar
+    from .resources import cpu_count, limit_threads
+
+    a = sp.csr_matrix(matrix)
+    a = a.astype(np.float32 if a.dtype == np.float32 else np.float64, copy=False)
+    a_op = _BlockedCSR(a, width)
+    at_op = a_op if is_symmetric(a) else _BlockedCSR(a.T.tocsr(), width)
+    del a
+    n_workers = workers or cpu_count()
+    rows = _Rows(n_workers)
+    try:
+        with progress_bar(total=n_products, desc="svd", unit="product", enable=progress) as bar, \
+                limit_threads(n_workers, blas=1):
+            def tick():
+                if bar is not None:
+                    bar.update(1)
+
+            yield a_op, at_op, rows, tick
+    finally:
+        rows.close()
 
 
 def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITER, n_oversamples: int = 20,
@@ -260,48 +301,25 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
     give ``U = Q V_B``, ``V = B^T V_B / S``.  Memory: the matrix is not copied; besides
     it, two dense ``n x l`` blocks in ``A``'s dtype and one chunk of rows per thread.
     """
-    from .progress import progress_bar
-    from .resources import cpu_count, limit_threads
-
-    a = sp.csr_matrix(matrix)
-    dtype = np.float32 if a.dtype == np.float32 else np.float64
-    m, n = a.shape
+    m, n = matrix.shape
     l = min(dim + n_oversamples, min(m, n))
-    a = a.astype(dtype, copy=False)
-    symmetric = is_symmetric(a)
-    a_op = _BlockedCSR(a, l)
-    at_op = a_op if symmetric else _BlockedCSR(a.T.tocsr(), l)
-    del a
-    n_workers = workers or cpu_count()
-    rows = _Rows(n_workers)
-    # dense BLAS calls single-threaded, run on the row-chunk threads of `rows`: OpenBLAS
-    # splits some products differently for different thread counts, and the result must
-    # not depend on --workers
-    try:
-        with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar, \
-                limit_threads(n_workers, blas=1):
-            def tick():
-                if bar is not None:
-                    bar.update(1)
-
-            z = np.empty((n, l), dtype=dtype)
-            np.random.default_rng(seed).standard_normal(out=z, dtype=dtype)
-            y = a_op.matmul(z)
-            tick()
-            if symmetric:
-                q, bt = _chebyshev_range(a_op, y, z, dim, 2 * n_iter, rows, tick)
-            else:
-                for _ in range(n_iter):
-                    at_op.matmul(_normalize_columns_fast(y, rows), out=z)
-                    tick()
-                    a_op.matmul(_normalize_columns_fast(z, rows), out=y)
-                    tick()
-                q = _orthonormalize(y, rows)
-                bt = at_op.matmul(q, out=z)
+    with _svd_workspace(matrix, l, 2 * n_iter + 2, workers, progress) as (a_op, at_op, rows, tick):
+        z = np.empty((n, l), dtype=a_op.dtype)
+        np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
+        y = a_op.matmul(z)
+        tick()
+        if at_op is a_op:  # symmetric
+            q, bt = _chebyshev_range(a_op, y, z, dim, 2 * n_iter, rows, tick)
+        else:
+            for _ in range(n_iter):
+                at_op.matmul(_normalize_columns_fast(y, rows), out=z)
                 tick()
-            return _ritz(q, bt, dim, rows)
-    finally:
-        rows.close()
+                a_op.matmul(_normalize_columns_fast(z, rows), out=y)
+                tick()
+            q = _orthonormalize(y, rows)
+            bt = at_op.matmul(q, out=z)
+            tick()
+        return _ritz(q, bt, dim, rows)
 
 
 def _chebyshev_range(a_op: "_BlockedCSR", y: np.ndarray, z: np.ndarray, dim: int, n_products: int,
@@ -321,7 +339,7 @@ def _chebyshev_range(a_op: "_BlockedCSR", y: np.ndarray, z: np.ndarray, dim: int
     the same right factor, which keeps the recurrence exact; every ``degree`` products
     the basis is re-orthonormalised, ``W = A Q`` formed and ``c`` re-estimated.
     """
-    from scipy.linalg import LinAlgError, cholesky, solve_triangular
+    from scipy.linalg import LinAlgError
 
     n_power = min(n_power, max(0, n_products - 1))
     for _ in range(n_power):
@@ -352,11 +370,7 @@ def _chebyshev_range(a_op: "_BlockedCSR", y: np.ndarray, z: np.ndarray, dim: int
             if k % 2 == 1 or k == d - 2:
                 continue  # the last step is conditioned by the orthonormalisation below
             try:
-                r = cholesky(rows.gram(y1, precise=False), lower=False, check_finite=False)
-                r_inv = solve_triangular(r, np.eye(r.shape[0]), lower=False, check_finite=False)
-                if not np.isfinite(r_inv).all():
-                    raise LinAlgError("not finite")
-                r_inv = r_inv.astype(y0.dtype)
+                r_inv = _cholqr_factor(y1, rows, precise=False).astype(y0.dtype)
                 rows.right_multiply(y1, r_inv)
                 rows.right_multiply(y0, r_inv)
             except (LinAlgError, ValueError):
@@ -412,49 +426,31 @@ def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
     block with ``(q+1) b >= 2 dim`` rounded up to a multiple of 16.  Memory: the whole
     ``m x (q+1) b`` basis.
     """
-    from .progress import progress_bar
-    from .resources import cpu_count, limit_threads
-
-    a = sp.csr_matrix(matrix)
-    dtype = np.float32 if a.dtype == np.float32 else np.float64
-    a = a.astype(dtype, copy=False)
-    m, n = a.shape
+    m, n = matrix.shape
     if block is None:
         block = -(-2 * dim // (n_iter + 1))
         block = -(-block // 16) * 16
     block = max(1, min(block, min(m, n)))
-    a_op = _BlockedCSR(a, block)
-    at_op = a_op if is_symmetric(a) else _BlockedCSR(a.T.tocsr(), block)
-    n_workers = workers or cpu_count()
-    rows = _Rows(n_workers)
-    try:
-        with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar, \
-                limit_threads(n_workers, blas=1):
-            def tick():
-                if bar is not None:
-                    bar.update(1)
-
-            omega = np.random.default_rng(seed).standard_normal((n, block), dtype=np.float64).astype(dtype)
-            q = _orthonormalize(a_op.matmul(omega), rows)
+    with _svd_workspace(matrix, block, 2 * n_iter + 2, workers, progress) as (a_op, at_op, rows, tick):
+        omega = np.random.default_rng(seed).standard_normal((n, block), dtype=np.float64).astype(a_op.dtype)
+        q = _orthonormalize(a_op.matmul(omega), rows)
+        tick()
+        del omega
+        basis = [q]
+        for _ in range(n_iter):
+            z = at_op.matmul(q)
             tick()
-            del omega
-            basis = [q]
-            for _ in range(n_iter):
-                z = at_op.matmul(q)
-                tick()
-                y = a_op.matmul(z)
-                tick()
-                q = _orthonormalize(_project_out(y, basis), rows)
-                basis.append(q)
-                if sum(b.shape[1] for b in basis) >= min(m, n):
-                    break
-            q = np.ascontiguousarray(np.hstack(basis))
-            del basis
-            bt = at_op.matmul(q)
+            y = a_op.matmul(z)
             tick()
-            return _ritz(q, bt, dim, rows)
-    finally:
-        rows.close()
+            q = _orthonormalize(_project_out(y, basis), rows)
+            basis.append(q)
+            if sum(b.shape[1] for b in basis) >= min(m, n):
+                break
+        q = np.ascontiguousarray(np.hstack(basis))
+        del basis
+        bt = at_op.matmul(q)
+        tick()
+        return _ritz(q, bt, dim, rows)
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
@@ -499,11 +495,7 @@ def remove_top_directions(w: np.ndarray, d: int) -> np.ndarray:
     if d:
         chunk = 8192
         with threadpool_limits(limits=1):  # same bits whatever the thread count
-            gram = np.zeros((x.shape[1], x.shape[1]))
-            for lo in range(0, len(x), chunk):
-                c = x[lo:lo + chunk].astype(np.float64)
-                gram += c.T @ c
-            evals, evecs = np.linalg.eigh(gram)
+            evals, evecs = np.linalg.eigh(_Rows(1, chunk).gram(x))
             top = np.ascontiguousarray(evecs[:, np.argsort(-evals, kind="stable")[:d]], dtype=x.dtype)
             for lo in range(0, len(x), chunk):
                 c = x[lo:lo + chunk]
