@@ -45,6 +45,19 @@ def test_params_api(lee_model):
     from sklearn.base import clone
 
     assert clone(lee_model).get_params() == lee_model.get_params()
+    assert repr(m) == "PMIEmbedding(dim=10)" and repr(PMIEmbedding()) == "PMIEmbedding()"
+    with pytest.raises(ParameterError, match="'windw' is not a parameter of PMIEmbedding; valid parameters: .*window"):
+        m.set_params(windw=5)
+
+
+def test_import_does_not_load_sklearn():
+    # the CLI needs the model class before it starts reading; scikit-learn costs ~1.5 s
+    import subprocess
+    import sys
+
+    code = "import sys, pmiembed.model, pmiembed.cli; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 @pytest.mark.parametrize("kwargs,name", [
