@@ -118,12 +118,12 @@ def fill_positions(x, indptr, positions):
 
 
 @njit(parallel=True, cache=True)
-def window_count_rows(x, doc, use_doc, lo, hi, weights, indptr_w, positions, words, offsets, scratch_acc,
+def window_count_rows(x, lo, hi, weights, indptr_w, positions, words, offsets, scratch_acc,
                       scratch_mark, scratch_touched, out_indices, out_data, out_nnz):
     """Symmetric windowed counts of the centres ``lo <= p < hi`` for the rows ``words``,
     Gustavson style: for word ``w``, a dense per-thread accumulator adds
-    ``weights[d-1]`` for every context at distance d on either side that is inside the
-    document (``doc[p] == doc[p']`` when ``use_doc``) and not a gap (-1); the touched
+    ``weights[d-1]`` for every context at distance d on either side that is not a gap
+    or document separator (-1); the touched
     columns are sorted and written to ``out_*[offsets[i]:]`` (room reserved by the
     caller), their number to ``out_nnz[i]``.  A row's result does not depend on the
     thread that computed it.
@@ -148,7 +148,7 @@ def window_count_rows(x, doc, use_doc, lo, hi, weights, indptr_w, positions, wor
                 q = p - d
                 if q >= 0:
                     c = x[q]
-                    if c >= 0 and (not use_doc or doc[q] == doc[p]):
+                    if c >= 0:
                         if mark[c] != w:
                             mark[c] = w
                             acc[c] = 0
@@ -158,7 +158,7 @@ def window_count_rows(x, doc, use_doc, lo, hi, weights, indptr_w, positions, wor
                 q = p + d
                 if q < n:
                     c = x[q]
-                    if c >= 0 and (not use_doc or doc[q] == doc[p]):
+                    if c >= 0:
                         if mark[c] != w:
                             mark[c] = w
                             acc[c] = 0
@@ -174,10 +174,11 @@ def window_count_rows(x, doc, use_doc, lo, hi, weights, indptr_w, positions, wor
 
 
 @njit(parallel=True, cache=True, fastmath={"contract"})
-def csr_matmul_blocked(indptr2d, indices, data, x, out, alpha, beta, n_chunks):
-    """``out = alpha * (A @ x) + beta * out`` with A's columns cut into blocks (row ``b``
-    of ``indptr2d`` is the CSR row pointer of block ``b``; ``indices`` are global
-    column ids; see :func:`split_columns`).
+def csr_matmul_blocked(starts, ends, indices, data, x, out, alpha, beta, n_chunks):
+    """``out = alpha * (A @ x) + beta * out`` with A's columns cut into blocks: the
+    entries of row ``i`` in column block ``b`` are ``starts[b, i]:ends[b, i]`` of
+    ``indices``/``data`` (global column ids; see :func:`split_columns` for a reordered
+    copy and :func:`segment_pointers` for pointers into a CSR matrix as it is).
 
     Each pass over one column block gathers only the rows of ``x`` for that block's
     columns, which stay in the CPU cache, instead of rows from all of ``x`` (100 MB for
@@ -186,8 +187,8 @@ def csr_matmul_blocked(indptr2d, indices, data, x, out, alpha, beta, n_chunks):
     row is summed in a fixed order (block by block, nonzero by nonzero), so any number
     of threads gives the same bits.
     """
-    n_blocks = indptr2d.shape[0]
-    n = indptr2d.shape[1] - 1
+    n_blocks = starts.shape[0]
+    n = starts.shape[1]
     k = x.shape[1]
     for i in prange(n):
         for j in range(k):
@@ -198,8 +199,8 @@ def csr_matmul_blocked(indptr2d, indices, data, x, out, alpha, beta, n_chunks):
             lo = t * n // n_chunks
             hi = (t + 1) * n // n_chunks
             for i in range(lo, hi):
-                p0 = indptr2d[b, i]
-                p1 = indptr2d[b, i + 1]
+                p0 = starts[b, i]
+                p1 = ends[b, i]
                 if p0 == p1:
                     continue
                 for j in range(k):
@@ -211,6 +212,24 @@ def csr_matmul_blocked(indptr2d, indices, data, x, out, alpha, beta, n_chunks):
                         acc[j] += v * x[c, j]
                 for j in range(k):
                     out[i, j] = acc[j]
+
+
+@njit(parallel=True, cache=True)
+def segment_pointers(indptr, indices, bounds, seg):
+    """``seg[b, i]``: where row ``i`` of a CSR matrix with sorted indices reaches column
+    ``bounds[b]`` (``seg[0] = indptr[:-1]``, ``seg[-1] = indptr[1:]``), so the entries of
+    row ``i`` in column block ``b`` are ``seg[b, i]:seg[b + 1, i]``."""
+    nb = bounds.shape[0] - 1
+    n = indptr.shape[0] - 1
+    for i in prange(n):
+        p = indptr[i]
+        end = indptr[i + 1]
+        seg[0, i] = p
+        for b in range(1, nb):
+            while p < end and indices[p] < bounds[b]:
+                p += 1
+            seg[b, i] = p
+        seg[nb, i] = end
 
 
 @njit(cache=True)

@@ -93,7 +93,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")
     g.add_argument("--memory", type=_float, default=None, metavar="GB",
                    help="memory budget in GB: counting spills to temporary files beyond it, and the later "
-                        "stages are checked to fit [no budget]")
+                        "stages are checked to fit; the SVD reads the PMI matrix in place instead of a "
+                        "faster blocked copy [no budget]")
 
 
 def model_from_args(args, **extra):

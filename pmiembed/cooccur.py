@@ -100,13 +100,16 @@ def position_uniforms(seed: int, start: int, n: int) -> np.ndarray:
 
 
 def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: float | None = None,
-                  subsample_mode: str = "dirty", seed: int = 0, chunk_tokens: int = 1 << 22):
+                  subsample_mode: str = "dirty", seed: int = 0, gap: int = 0, chunk_tokens: int = 1 << 22):
     """Map the corpus to vocabulary rows and drop what does not take part in windows.
 
     Returns ``(x, doc_starts)``: ``x`` int32 rows (``-1`` marks a position kept as a
-    gap by clean subsampling), ``doc_starts`` the positions in ``x`` where documents
-    start.  Out-of-vocabulary tokens are always removed; subsampled tokens are removed
-    (dirty) or turned into gaps (clean).
+    gap by clean subsampling, or a separator), ``doc_starts`` the positions in ``x``
+    where documents start.  Out-of-vocabulary tokens are always removed; subsampled
+    tokens are removed (dirty) or turned into gaps (clean).  ``gap`` separators (-1)
+    are put before every document but the first: with ``gap`` >= the window, no
+    window reaches across a document boundary, and no per-token document ids are
+    needed.
     """
     if subsample_mode not in SUBSAMPLE_MODES:
         raise ParameterError(f"subsample_mode={subsample_mode!r} is not one of {', '.join(SUBSAMPLE_MODES)}")
@@ -114,7 +117,8 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
     keep_p = vocab.keep_probability(subsample) if subsample else None
     ids = corpus.ids
     n = len(ids)
-    parts, kept_before = [], np.zeros(len(corpus.doc_starts), dtype=np.int64)
+    doc_starts = corpus.doc_starts
+    parts, starts = [], []
     out_pos = 0
     for s in range(0, n, chunk_tokens):
         e = min(n, s + chunk_tokens)
@@ -128,12 +132,17 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
             else:
                 r[drop] = -1
         csum = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
-        lo, hi = np.searchsorted(corpus.doc_starts, [s, e])
-        kept_before[lo:hi] = out_pos + csum[corpus.doc_starts[lo:hi] - s]
-        parts.append(r[keep])
-        out_pos += int(csum[-1])
+        lo, hi = np.searchsorted(doc_starts, [s, e])
+        at = csum[doc_starts[lo:hi] - s]  # where the documents starting here start in this part
+        part = r[keep]
+        if gap and len(at):
+            part = np.insert(part, np.repeat(at, gap), np.int32(-1))
+            at = at + gap * np.arange(1, len(at) + 1)
+        starts.append(out_pos + at)
+        parts.append(part)
+        out_pos += len(part)
     x = np.concatenate(parts) if parts else np.zeros(0, np.int32)
-    starts = np.unique(kept_before)
+    starts = np.unique(np.concatenate(starts)) if starts else np.zeros(0, np.int64)
     starts = starts[(starts > 0) & (starts < len(x))]
     return x, starts
 
@@ -151,14 +160,14 @@ def positions_by_word(x: np.ndarray, n_words: int):
     return indptr, positions
 
 
-def count_chunk(x: np.ndarray, doc: np.ndarray | None, index, lo: int, hi: int, weights: np.ndarray,
+def count_chunk(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray,
                 n_words: int, batch_entries: int = 1 << 23) -> sp.csr_matrix:
     """Symmetric counts of the pairs whose centre ``p`` is in ``lo <= p < hi`` (each
-    pair at distance d <= L in both directions, inside one document, no gap): a CSR
-    matrix with int64 data (see :func:`pmiembed._kernels.window_count_rows`).
+    pair at distance d <= L in both directions, no gap or separator between documents
+    (see :func:`filter_tokens`)): a CSR matrix with int64 data (see
+    :func:`pmiembed._kernels.window_count_rows`).
 
-    ``index`` is ``positions_by_word(x)``; ``doc`` the document id of every position
-    (``None``: one document).  Rows are computed in batches whose room (at most
+    ``index`` is ``positions_by_word(x)``.  Rows are computed in batches whose room (at most
     ``min(V, 2L * occurrences)`` entries a row) stays under ``batch_entries``.
     """
     import numba
@@ -175,8 +184,6 @@ def count_chunk(x: np.ndarray, doc: np.ndarray | None, index, lo: int, hi: int, 
     words = np.flatnonzero(occurrences).astype(np.int64)
     occurrences = occurrences[words]
     room = np.minimum(n_words, 2 * window * occurrences)
-    use_doc = doc is not None
-    doc_arr = doc if use_doc else np.zeros(1, dtype=np.int32)
     threads = numba.get_num_threads()
     acc = np.zeros((threads, n_words), dtype=np.int64)
     mark = np.full((threads, n_words), -1, dtype=np.int64)
@@ -196,7 +203,7 @@ def count_chunk(x: np.ndarray, doc: np.ndarray | None, index, lo: int, hi: int, 
         out_i = np.empty(total, dtype=np.int32)
         out_d = np.empty(total, dtype=np.int64)
         nnz = np.zeros(len(batch), dtype=np.int64)
-        _kernels.window_count_rows(x, doc_arr, use_doc, lo, hi, weights, indptr_w, positions, batch, offsets,
+        _kernels.window_count_rows(x, lo, hi, weights, indptr_w, positions, batch, offsets,
                                    acc, mark, touched, out_i, out_d, nnz)
         keep = np.repeat(offsets, nnz) + (np.arange(int(nnz.sum())) - np.repeat(np.cumsum(nnz) - nnz, nnz))
         parts_i.append(out_i[keep])
@@ -296,44 +303,66 @@ def _write_csr(folder: Path, name, m: sp.csr_matrix) -> Path:
     return path
 
 
-def _map_csr(path: Path):
-    """The ``(indptr, indices, data)`` arrays of a spilled CSR file, memory-mapped."""
-    return tuple(np.load(path / f"{name}.npy", mmap_mode="r") for name in ("indptr", "indices", "data"))
+class _NpyReader:
+    """Slices of a 1-D ``.npy`` file read with plain file reads: unlike a memory map, the
+    pages read never count towards the process's resident memory."""
+
+    def __init__(self, path: Path):
+        self.file = open(path, "rb")
+        fmt = np.lib.format
+        version = fmt.read_magic(self.file)
+        read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, _, self.dtype = read_header(self.file)
+        self.length = shape[0]
+        self.offset = self.file.tell()
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        self.file.seek(self.offset + a * self.dtype.itemsize)
+        out = np.fromfile(self.file, dtype=self.dtype, count=b - a)
+        if len(out) != b - a:
+            raise OSError(f"{self.file.name}: truncated temporary counts")
+        return out
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _merge_files(paths: list[Path], shape, budget: int | None) -> sp.csr_matrix:
-    """Sum spilled CSR files, reading them (memory-mapped) in row blocks that fit the
-    budget and writing each summed block straight into the output arrays (allocated
-    for the sum of the parts' nonzeros, of which only the pages actually written
-    become resident), so the peak is the result plus one block."""
-    parts = [_map_csr(p) for p in paths]
-    n_rows = shape[0]
-    total_nnz = sum(int(p[0][-1]) for p in parts)
-    n_blocks = max(1, int(np.ceil(total_nnz * 12 / max(budget or 1 << 28, 1 << 20))))
-    bounds = np.linspace(0, n_rows, n_blocks + 1).astype(np.int64)
-    index_dtype = np.int32 if total_nnz < 2**31 else np.int64
-    data_dtype = np.result_type(*[p[2].dtype for p in parts])
-    out_indptr = np.zeros(n_rows + 1, dtype=index_dtype)
-    out_indices = np.empty(total_nnz, dtype=index_dtype)
-    out_data = np.empty(total_nnz, dtype=data_dtype)
-    pos = 0
-    for r0, r1 in zip(bounds[:-1], bounds[1:]):
-        acc = None
-        for indptr, indices, data in parts:
-            a, b = int(indptr[r0]), int(indptr[r1])
-            blk = sp.csr_matrix(
-                (np.asarray(data[a:b]), np.asarray(indices[a:b]), np.asarray(indptr[r0: r1 + 1]) - a),
-                shape=(int(r1 - r0), shape[1]),
-            )
-            acc = blk if acc is None else acc + blk
-        acc.sum_duplicates()
-        acc.sort_indices()
-        out_indices[pos:pos + acc.nnz] = acc.indices
-        out_data[pos:pos + acc.nnz] = acc.data
-        out_indptr[r0 + 1:r1 + 1] = acc.indptr[1:] + pos
-        pos += acc.nnz
-        del acc
-    del parts
+    """Sum spilled CSR files, reading them in row blocks that fit the budget and writing
+    each summed block straight into the output arrays (allocated for the sum of the
+    parts' nonzeros, of which only the pages actually written become resident), so
+    the peak is the result plus one block."""
+    with contextlib.ExitStack() as stack:
+        parts = []
+        for path in paths:
+            readers = [_NpyReader(path / f"{name}.npy") for name in ("indices", "data")]
+            for r in readers:
+                stack.callback(r.close)
+            parts.append((np.load(path / "indptr.npy"), *readers))
+        n_rows = shape[0]
+        total_nnz = sum(int(p[0][-1]) for p in parts)
+        n_blocks = max(1, int(np.ceil(total_nnz * 12 / max(budget or 1 << 28, 1 << 20))))
+        bounds = np.linspace(0, n_rows, n_blocks + 1).astype(np.int64)
+        index_dtype = np.int32 if total_nnz < 2**31 else np.int64
+        data_dtype = np.result_type(*[p[2].dtype for p in parts])
+        out_indptr = np.zeros(n_rows + 1, dtype=index_dtype)
+        out_indices = np.empty(total_nnz, dtype=index_dtype)
+        out_data = np.empty(total_nnz, dtype=data_dtype)
+        pos = 0
+        for r0, r1 in zip(bounds[:-1], bounds[1:]):
+            acc = None
+            for indptr, indices, data in parts:
+                a, b = int(indptr[r0]), int(indptr[r1])
+                blk = sp.csr_matrix((data.read(a, b), indices.read(a, b), indptr[r0: r1 + 1] - a),
+                                    shape=(int(r1 - r0), shape[1]))
+                acc = blk if acc is None else acc + blk
+            acc.sum_duplicates()
+            acc.sort_indices()
+            out_indices[pos:pos + acc.nnz] = acc.indices
+            out_data[pos:pos + acc.nnz] = acc.data
+            out_indptr[r0 + 1:r1 + 1] = acc.indptr[1:] + pos
+            pos += acc.nnz
+            del acc
     m = sp.csr_matrix((out_data[:pos], out_indices[:pos], out_indptr), shape=shape, copy=False)
     m.has_sorted_indices = True
     return m
@@ -463,7 +492,9 @@ def count_cooccurrences(
     weights, scale = window_weights(window, weighting)
     if subsample is not None and not (0 < subsample < 1):
         raise ParameterError(f"subsample={subsample!r} must be in (0, 1), e.g. 1e-5; or None for no subsampling")
-    x, starts = filter_tokens(corpus, vocab, subsample=subsample, subsample_mode=subsample_mode, seed=seed)
+    n_tokens = corpus.n_tokens
+    x, _ = filter_tokens(corpus, vocab, subsample=subsample, subsample_mode=subsample_mode, seed=seed, gap=window)
+    del corpus  # frees the token ids when the caller passed the only reference (as fit does)
     if chunk_tokens is None:
         # the whole corpus at once; with a budget, a chunk's result (at most 2L
         # nonzeros of 12 bytes a centre) takes at most a quarter of it
@@ -479,21 +510,15 @@ def count_cooccurrences(
             spill_dir = stack.enter_context(temporary_dir(prefix="pmiembed-spill-", dir=tmp_dir))
         sums = _PartialSums((n_words, n_words), memory_bytes, spill_dir)
         n = len(x)
-        doc = None
-        if len(starts):
-            marks = np.zeros(n, dtype=np.int32)
-            marks[starts] = 1
-            doc = np.cumsum(marks, dtype=np.int32)
-            del marks
         index = positions_by_word(x, n_words)
         try:
             with progress_bar(total=n, desc="count", unit="tok", unit_scale=True, enable=progress) as bar:
                 for lo in range(0, n, chunk_tokens):
                     hi = min(n, lo + chunk_tokens)
-                    sums.add(count_chunk(x, doc, index, lo, hi, weights, n_words))
+                    sums.add(count_chunk(x, index, lo, hi, weights, n_words))
                     if bar is not None:
                         bar.update(hi - lo)
-            del index, doc, x  # not needed by the merge
+            del index, x  # not needed by the merge
             counts = sums.total()
         except OSError as exc:
             raise PMIEmbedError(
@@ -504,6 +529,6 @@ def count_cooccurrences(
     params = {
         "window": int(window), "weighting": weighting,
         "subsample": None if subsample is None else float(subsample),
-        "subsample_mode": subsample_mode, "seed": int(seed), "n_tokens": int(corpus.n_tokens),
+        "subsample_mode": subsample_mode, "seed": int(seed), "n_tokens": int(n_tokens),
     }
     return Cooccurrence(counts, scale, vocab, params)

@@ -111,7 +111,8 @@ class PMIEmbedding(_Params):
     seed : int, seeds subsampling and the SVD; the same seed gives the same bits.
     workers : int or None, threads for the numeric stages (None: all cores).
     memory : float or None, memory budget in GB for counting (spills to disk beyond it)
-        and a check that the later stages fit.
+        and a check that the later stages fit; with a budget the SVD also reads the
+        PMI matrix in place instead of a cache-blocked copy (a little slower).
     keep_counts : bool, keep the co-occurrence counts after ``fit`` (``cooccurrence_``,
         needed by ``save(save_counts=True)``); False frees them before the SVD (the
         command line does so unless ``--save-counts``: 280 MB on wiki17m).
@@ -223,13 +224,16 @@ class PMIEmbedding(_Params):
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
         check_fits(estimate_fit_bytes(len(vocab), self.dim), memory_bytes, what="the PMI and SVD stages")
         with timer.stage("count") as info, limit_threads(self.n_workers_):
+            # the counter gets the only reference to the tokens: it frees their ids as soon
+            # as they are mapped to vocabulary rows (275 MB for 69M tokens)
+            box = [tokens]
+            del tokens
             cooc = count_cooccurrences(
-                tokens, vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
+                box.pop(), vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
                 subsample_mode=self.subsample_mode, seed=self.seed, memory_bytes=memory_bytes // 2 if memory_bytes else None,
                 progress=self.progress,
             )
             info["nonzeros"] = f"{cooc.nnz:,}"
-        del tokens
         gensim_import.join()
         self._fit_from_counts(cooc, timer, owned=True)
         self.timings_ = dict(timer.times)
@@ -264,8 +268,9 @@ class PMIEmbedding(_Params):
                 cooc.counts = None  # ours (made by fit): free the counts before the SVD
                 self.cooccurrence_ = None
             with timer.stage("svd") as info:
+                # under a memory budget the SVD reads the matrix in place (no blocked copy)
                 u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter, seed=self.seed,
-                                         workers=self.n_workers_, progress=self.progress)
+                                         workers=self.n_workers_, progress=self.progress, copy=self.memory is None)
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
         self.singular_values_ = s

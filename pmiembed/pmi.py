@@ -38,7 +38,7 @@ def check_pmi_params(cds, neg) -> None:
 
 
 def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, positive: bool = True,
-               dtype=np.float32, block_rows: int = 8192) -> sp.csr_matrix:
+               dtype=np.float32, block_nnz: int = 1 << 22) -> sp.csr_matrix:
     """(Shifted, positive) PMI of a co-occurrence count matrix (see module docstring).
 
     Parameters
@@ -51,8 +51,9 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
     positive : clip at 0 and drop the entries that become 0 (PPMI / SPPMI).
     dtype : dtype of the result.
 
-    Memory: the input is not copied; the result is computed a block of rows at a time,
-    so the peak is the input plus the output plus one block.
+    Memory: the input is not copied; marginals and the result are computed a block of
+    rows (about ``block_nnz`` entries) at a time, so the peak is the input plus the
+    output plus one block.
     """
     check_pmi_params(cds, neg)
     m = counts if sp.isspmatrix_csr(counts) or isinstance(counts, sp.csr_array) else sp.csr_matrix(counts)
@@ -64,11 +65,17 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
     if m.data.min() < 0:
         raise ParameterError("co-occurrence counts must be non-negative")
     n_rows = m.shape[0]
+    bounds = _row_blocks(m.indptr, block_nnz)
+    # marginals block by block: no nnz-sized float64 copy of integer counts
     row_sum = np.zeros(n_rows, dtype=np.float64)
-    nonempty = np.flatnonzero(np.diff(m.indptr))
-    if len(nonempty):
-        row_sum[nonempty] = np.add.reduceat(m.data.astype(np.float64, copy=False), m.indptr[nonempty])
-    col_sum = np.bincount(m.indices, weights=m.data, minlength=m.shape[1])
+    col_sum = np.zeros(m.shape[1], dtype=np.float64)
+    for r0, r1 in zip(bounds[:-1], bounds[1:]):
+        a, b = m.indptr[r0], m.indptr[r1]
+        data = m.data[a:b].astype(np.float64)
+        nonempty = np.flatnonzero(np.diff(m.indptr[r0:r1 + 1]))
+        if len(nonempty):
+            row_sum[r0 + nonempty] = np.add.reduceat(data, m.indptr[r0 + nonempty] - a)
+        col_sum += np.bincount(m.indices[a:b], weights=data, minlength=m.shape[1])
     with np.errstate(divide="ignore"):
         log_row = np.log(row_sum)
         log_col = cds * np.log(col_sum)
@@ -81,8 +88,7 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
     out_indices = np.empty(m.nnz, dtype=index_dtype)
     out_indptr = np.zeros(n_rows + 1, dtype=index_dtype)
     pos = 0
-    for r0 in range(0, n_rows, block_rows):
-        r1 = min(n_rows, r0 + block_rows)
+    for r0, r1 in zip(bounds[:-1], bounds[1:]):
         a, b = m.indptr[r0], m.indptr[r1]
         if a == b:
             out_indptr[r0 + 1:r1 + 1] = pos
@@ -105,3 +111,14 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
     result = sp.csr_matrix((out_data[:pos], out_indices[:pos], out_indptr), shape=m.shape, copy=False)
     result.has_sorted_indices = m.has_sorted_indices
     return result
+
+
+def _row_blocks(indptr: np.ndarray, block_nnz: int) -> np.ndarray:
+    """Row bounds ``[0, ..., n_rows]`` of consecutive blocks of about ``block_nnz``
+    entries (a block holds at least one row): the first rows of a frequency-sorted
+    vocabulary hold most of the entries, so blocks of a fixed number of rows would not
+    bound the temporaries."""
+    n_rows = len(indptr) - 1
+    targets = np.arange(block_nnz, int(indptr[-1]), block_nnz)
+    bounds = np.unique(np.concatenate(([0], np.searchsorted(indptr, targets, side="left"), [n_rows])))
+    return bounds[(bounds >= 0) & (bounds <= n_rows)]

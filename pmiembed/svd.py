@@ -53,22 +53,26 @@ def check_svd_params(dim, eig, n_words: int | None = None) -> None:
 
 
 def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = "randomized", n_iter: int | None = None,
-                  n_oversamples: int = 20, seed: int = 0, workers: int | None = None, progress: bool = False):
+                  n_oversamples: int = 20, seed: int = 0, workers: int | None = None, progress: bool = False,
+                  copy: bool = True):
     """The ``dim`` largest singular triplets of ``matrix``: ``(U, S, Vt)``, S descending.
 
     ``n_iter``: power iterations of the randomized backends (default
-    ``DEFAULT_N_ITER``); ``n_oversamples``: extra columns of the random range finder.
+    ``DEFAULT_N_ITER``); ``n_oversamples``: extra columns of the random range finder;
+    ``copy``: the randomized backends reorder the matrix into a cache-blocked copy
+    (fastest); False reads it in place (saves the matrix's size in memory, products
+    about 5-10% slower; ``pmiembed train --memory`` uses it).
     """
     check_svd_params(dim, 0.5, min(matrix.shape))
     if backend not in SVD_BACKENDS:
         raise ParameterError(f"svd backend {backend!r} is not one of {', '.join(SVD_BACKENDS)}")
     if backend == "krylov":
         return block_krylov_svd(matrix, dim, n_iter=6 if n_iter is None else n_iter, seed=seed,
-                                workers=workers, progress=progress)
+                                workers=workers, progress=progress, copy=copy)
     n_iter = DEFAULT_N_ITER if n_iter is None else n_iter
     if backend == "randomized":
         return randomized_svd(matrix, dim, n_iter=n_iter, n_oversamples=n_oversamples, seed=seed,
-                              workers=workers, progress=progress)
+                              workers=workers, progress=progress, copy=copy)
     from sklearn.utils.extmath import svd_flip
 
     if backend == "sklearn":
@@ -93,13 +97,16 @@ class _BlockedCSR:
     its columns are cut into blocks whose rows of the dense operand fit in the CPU cache
     (about 4 MB each), see :func:`pmiembed._kernels.csr_matmul_blocked`.  On the
     80k x 80k, 20M-nonzero PPMI matrix of wiki17m a product with 320 columns takes about
-    a third of the time of the plain row-parallel product (1.05 s on 2 cores).  The
-    reordered copy costs the matrix's size again (160 MB there); reading each row's
-    block segments in place instead saves it but is 20% slower, and the products are
-    most of the run time."""
+    a third of the time of the plain row-parallel product (1.0 s on 2 cores).
 
-    def __init__(self, a: sp.csr_matrix, width: int, cache_bytes: int = 4 << 20):
-        from ._kernels import split_columns
+    ``copy=True`` reorders the entries block by block into a copy (the matrix's size
+    again: 160 MB there); ``copy=False`` keeps pointers to each row's block segments in
+    ``a`` as it is (``a`` must stay alive and unchanged), which saves the copy and costs
+    about 20% per product: segments scattered over the matrix are read less
+    efficiently than one contiguous pass per block."""
+
+    def __init__(self, a: sp.csr_matrix, width: int, cache_bytes: int = 4 << 20, copy: bool = True):
+        from ._kernels import segment_pointers, split_columns
 
         a = sp.csr_matrix(a)
         if not a.has_sorted_indices:
@@ -110,11 +117,18 @@ class _BlockedCSR:
         row_bytes = width * a.dtype.itemsize
         n_blocks = int(max(1, min(256, -(-n_cols * row_bytes // cache_bytes))))
         self.bounds = np.linspace(0, n_cols, n_blocks + 1).astype(np.int64)
-        self.indptr2d = np.zeros((n_blocks, n_rows + 1), dtype=np.int64)
-        self.indices = np.empty(a.nnz, dtype=np.int32)
-        self.data = np.empty(a.nnz, dtype=a.dtype)
-        split_columns(a.indptr.astype(np.int64), a.indices, a.data, self.bounds, self.indptr2d, self.indices,
-                      self.data)
+        indptr = a.indptr.astype(np.int64)
+        if copy:
+            indptr2d = np.zeros((n_blocks, n_rows + 1), dtype=np.int64)
+            self.indices = np.empty(a.nnz, dtype=np.int32)
+            self.data = np.empty(a.nnz, dtype=a.dtype)
+            split_columns(indptr, a.indices, a.data, self.bounds, indptr2d, self.indices, self.data)
+            self.starts, self.ends = indptr2d[:, :-1], indptr2d[:, 1:]
+        else:
+            seg = np.empty((n_blocks + 1, n_rows), dtype=np.int64)
+            segment_pointers(indptr, a.indices, self.bounds, seg)
+            self.indices, self.data = a.indices, a.data
+            self.starts, self.ends = seg[:-1], seg[1:]
 
     def matmul(self, x: np.ndarray, out: np.ndarray | None = None, alpha: float = 1.0, beta: float = 0.0) -> np.ndarray:
         """``out = alpha * A @ x + beta * out`` (``out`` allocated when None; it must not
@@ -125,8 +139,8 @@ class _BlockedCSR:
             out = np.empty((self.shape[0], x.shape[1]), dtype=self.dtype)
             beta = 0.0
         t = self.dtype.type
-        csr_matmul_blocked(self.indptr2d, self.indices, self.data, np.ascontiguousarray(x, dtype=self.dtype), out,
-                           t(alpha), t(beta), 64)
+        csr_matmul_blocked(self.starts, self.ends, self.indices, self.data, np.ascontiguousarray(x, dtype=self.dtype),
+                           out, t(alpha), t(beta), 64)
         return out
 
     __matmul__ = matmul
@@ -253,7 +267,8 @@ def _orthonormalize(y: np.ndarray, rows: _Rows, passes: int = 2) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: int | None, progress: bool):
+def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: int | None, progress: bool,
+                   copy: bool = True):
     """What both randomized backends run in: ``A`` in float32/float64 prepared for
     products of ``width`` columns, ``A^T`` (the same object when ``A`` is symmetric), the
     row-chunk pool for dense steps, and a progress ``tick`` per product.  Dense BLAS
@@ -265,8 +280,8 @@ def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: in
 
     a = sp.csr_matrix(matrix)
     a = a.astype(np.float32 if a.dtype == np.float32 else np.float64, copy=False)
-    a_op = _BlockedCSR(a, width)
-    at_op = a_op if is_symmetric(a) else _BlockedCSR(a.T.tocsr(), width)
+    a_op = _BlockedCSR(a, width, copy=copy)
+    at_op = a_op if is_symmetric(a) else _BlockedCSR(a.T.tocsr(), width, copy=copy)
     del a
     n_workers = workers or cpu_count()
     rows = _Rows(n_workers)
@@ -283,7 +298,7 @@ def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: in
 
 
 def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITER, n_oversamples: int = 20,
-                   seed: int = 0, workers: int | None = None, progress: bool = False):
+                   seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True):
     """Randomized SVD by subspace iteration with parallel sparse products.
 
     With ``l = dim + n_oversamples`` and a seeded Gaussian ``Omega`` (n x l), the range
@@ -303,7 +318,7 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
     """
     m, n = matrix.shape
     l = min(dim + n_oversamples, min(m, n))
-    with _svd_workspace(matrix, l, 2 * n_iter + 2, workers, progress) as (a_op, at_op, rows, tick):
+    with _svd_workspace(matrix, l, 2 * n_iter + 2, workers, progress, copy) as (a_op, at_op, rows, tick):
         z = np.empty((n, l), dtype=a_op.dtype)
         np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
         y = a_op.matmul(z)
@@ -414,7 +429,7 @@ def _project_out(y: np.ndarray, basis: list[np.ndarray]) -> np.ndarray:
 
 
 def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None, n_iter: int = 6,
-                     seed: int = 0, workers: int | None = None, progress: bool = False):
+                     seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True):
     """Randomized block Krylov SVD (Musco & Musco 2015) with parallel sparse products.
 
     With a seeded Gaussian ``Omega`` (n x b), the basis ``Q`` spans the block Krylov
@@ -431,7 +446,7 @@ def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
         block = -(-2 * dim // (n_iter + 1))
         block = -(-block // 16) * 16
     block = max(1, min(block, min(m, n)))
-    with _svd_workspace(matrix, block, 2 * n_iter + 2, workers, progress) as (a_op, at_op, rows, tick):
+    with _svd_workspace(matrix, block, 2 * n_iter + 2, workers, progress, copy) as (a_op, at_op, rows, tick):
         omega = np.random.default_rng(seed).standard_normal((n, block), dtype=np.float64).astype(a_op.dtype)
         q = _orthonormalize(a_op.matmul(omega), rows)
         tick()

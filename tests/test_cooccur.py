@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
 
-from pmiembed.cooccur import Cooccurrence, count_cooccurrences, position_uniforms, window_weights
+from pmiembed.cooccur import Cooccurrence, count_cooccurrences, filter_tokens, position_uniforms, window_weights
 from pmiembed.corpus import read_corpus
 from pmiembed.errors import CorpusError, ParameterError, VectorsError
 from pmiembed.vocab import Vocabulary
@@ -111,6 +111,22 @@ def test_chunk_sizes_give_identical_bits(lee_docs, n_docs, chunks):
         assert other.counts.dtype == np.int64
         assert (other.counts != ref.counts).nnz == 0
         assert np.array_equal(other.counts.indptr, ref.counts.indptr)
+
+
+@pytest.mark.parametrize("mode", ["dirty", "clean"])
+def test_document_separators_do_not_depend_on_chunks(lee_docs, mode):
+    # documents are kept apart by `gap` -1 separators (no per-token document ids)
+    docs = lee_docs[:120] + [[]] + lee_docs[120:140]
+    c = read_corpus(docs)
+    v = vocab_for(c, min_count=2)
+    ref, ref_starts = filter_tokens(c, v, subsample=1e-3, subsample_mode=mode, seed=1, gap=5)
+    for chunk in (1, 7, 1000):
+        x, starts = filter_tokens(c, v, subsample=1e-3, subsample_mode=mode, seed=1, gap=5, chunk_tokens=chunk)
+        assert np.array_equal(x, ref) and np.array_equal(starts, ref_starts)
+    plain, plain_starts = filter_tokens(c, v, subsample=1e-3, subsample_mode=mode, seed=1)
+    assert len(c.doc_starts) == 139 and len(ref) == len(plain) + 5 * 139  # the empty document has no start
+    assert all((ref[s - 5:s] == -1).all() for s in ref_starts)
+    assert np.array_equal(ref[ref >= 0], plain[plain >= 0])
 
 
 def test_counts_are_additive(lee_docs):
