@@ -223,8 +223,8 @@ class _PartialSums:
     """A binary counter of CSR matrices with an optional spill to disk.
 
     ``add`` pushes a matrix; equal-sized neighbours are summed, so every entry is
-    merged O(log n) times.  When the matrices held exceed ``budget_bytes`` they are
-    summed and written to ``spill_dir`` as sorted CSR arrays; ``total`` merges the
+    merged O(log n) times.  When the matrices held exceed half of ``budget_bytes`` they
+    are summed and written to ``spill_dir`` as sorted CSR arrays; ``total`` merges the
     spilled files in row blocks, at most ``fan_in`` open at once.
     """
 
@@ -250,7 +250,8 @@ class _PartialSums:
             m = _add_csr(top, m)
             level += 1
         self.stack.append((level, m))
-        if self.budget is not None and self.held_bytes() > self.budget:
+        # spill at half the budget: the held matrices and their sum are alive at once
+        if self.budget is not None and self.held_bytes() > self.budget // 2:
             self._spill()
 
     def _collapse(self) -> sp.csr_matrix:
@@ -328,7 +329,7 @@ class _NpyReader:
 
 
 def _merge_files(paths: list[Path], shape, budget: int | None) -> sp.csr_matrix:
-    """Sum spilled CSR files, reading them in row blocks that fit the budget and writing
+    """Sum spilled CSR files, reading them in row blocks well inside the budget and writing
     each summed block straight into the output arrays (allocated for the sum of the
     parts' nonzeros, of which only the pages actually written become resident), so
     the peak is the result plus one block."""
@@ -341,7 +342,9 @@ def _merge_files(paths: list[Path], shape, budget: int | None) -> sp.csr_matrix:
             parts.append((np.load(path / "indptr.npy"), *readers))
         n_rows = shape[0]
         total_nnz = sum(int(p[0][-1]) for p in parts)
-        n_blocks = max(1, int(np.ceil(total_nnz * 12 / max(budget or 1 << 28, 1 << 20))))
+        # blocks of an eighth of the budget: a block's parts, their running sum and its
+        # canonical form are alive at once
+        n_blocks = max(1, int(np.ceil(total_nnz * 12 / max((budget or 1 << 31) // 8, 1 << 20))))
         bounds = np.linspace(0, n_rows, n_blocks + 1).astype(np.int64)
         index_dtype = np.int32 if total_nnz < 2**31 else np.int64
         data_dtype = np.result_type(*[p[2].dtype for p in parts])

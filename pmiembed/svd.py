@@ -410,12 +410,28 @@ def _ritz(q, bt, dim, rows: _Rows):
     safe = np.where(s > 0, s, 1.0)
     v = rows.right_multiply(bt, vb / safe)[:, :dim]
     # deterministic signs: the largest-magnitude entry of each u column is positive
-    idx = np.argmax(np.abs(u), axis=0)
+    idx = _argmax_abs_columns(u)
     signs = np.sign(u[idx, np.arange(dim)]).astype(u.dtype)
     signs[signs == 0] = 1
     u *= signs
     v *= signs
     return u, s.astype(u.dtype), v.T
+
+
+def _argmax_abs_columns(u: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """``np.argmax(np.abs(u), axis=0)`` (first occurrence) without an ``abs`` copy of
+    all of ``u``: one chunk of rows at a time."""
+    best = np.full(u.shape[1], -1.0)
+    idx = np.zeros(u.shape[1], dtype=np.int64)
+    cols = np.arange(u.shape[1])
+    for r0 in range(0, u.shape[0], chunk):
+        blk = np.abs(u[r0:r0 + chunk])
+        i = np.argmax(blk, axis=0)
+        val = blk[i, cols]
+        better = val > best
+        idx[better] = r0 + i[better]
+        best[better] = val[better]
+    return idx
 
 
 def _project_out(y: np.ndarray, basis: list[np.ndarray]) -> np.ndarray:
