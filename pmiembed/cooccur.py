@@ -113,8 +113,11 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
     """
     if subsample_mode not in SUBSAMPLE_MODES:
         raise ParameterError(f"subsample_mode={subsample_mode!r} is not one of {', '.join(SUBSAMPLE_MODES)}")
-    remap = vocab.id_map(corpus.types)
-    keep_p = vocab.keep_probability(subsample) if subsample else None
+    from ._kernels import filter_chunk
+
+    remap = vocab.id_map(corpus.types).astype(np.int32)
+    keep_p = vocab.keep_probability(subsample) if subsample else np.ones(1)
+    seed_add = np.uint64((int(seed) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
     ids = corpus.ids
     n = len(ids)
     doc_starts = corpus.doc_starts
@@ -122,25 +125,15 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
     out_pos = 0
     for s in range(0, n, chunk_tokens):
         e = min(n, s + chunk_tokens)
-        r = remap[ids[s:e]]
-        keep = r >= 0
-        if keep_p is not None:
-            u = position_uniforms(seed, s, e - s)
-            drop = keep & (u >= keep_p[np.maximum(r, 0)])
-            if subsample_mode == "dirty":
-                keep &= ~drop
-            else:
-                r[drop] = -1
-        csum = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
         lo, hi = np.searchsorted(doc_starts, [s, e])
-        at = csum[doc_starts[lo:hi] - s]  # where the documents starting here start in this part
-        part = r[keep]
-        if gap and len(at):
-            part = np.insert(part, np.repeat(at, gap), np.int32(-1))
-            at = at + gap * np.arange(1, len(at) + 1)
+        doc_rel = (doc_starts[lo:hi] - s).astype(np.int64)
+        out = np.empty(e - s + gap * len(doc_rel), dtype=np.int32)
+        at = np.empty(len(doc_rel), dtype=np.int64)
+        written = filter_chunk(ids[s:e], remap, keep_p, bool(subsample), seed_add, s, subsample_mode == "dirty",
+                               doc_rel, gap, out, at)
         starts.append(out_pos + at)
-        parts.append(part)
-        out_pos += len(part)
+        parts.append(out[:written].copy())  # not the chunk-sized buffer
+        out_pos += written
     x = np.concatenate(parts) if parts else np.zeros(0, np.int32)
     starts = np.unique(np.concatenate(starts)) if starts else np.zeros(0, np.int64)
     starts = starts[(starts > 0) & (starts < len(x))]
@@ -205,9 +198,14 @@ def count_chunk(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray,
         nnz = np.zeros(len(batch), dtype=np.int64)
         _kernels.window_count_rows(x, lo, hi, weights, indptr_w, positions, batch, offsets,
                                    acc, mark, touched, out_i, out_d, nnz)
-        keep = np.repeat(offsets, nnz) + (np.arange(int(nnz.sum())) - np.repeat(np.cumsum(nnz) - nnz, nnz))
-        parts_i.append(out_i[keep])
-        parts_d.append(out_d[keep])
+        dst_ptr = np.zeros(len(batch) + 1, dtype=np.int64)
+        np.cumsum(nnz, out=dst_ptr[1:])
+        part_i = np.empty(int(dst_ptr[-1]), dtype=np.int32)
+        part_d = np.empty(int(dst_ptr[-1]), dtype=np.int64)
+        _kernels.compact_rows(offsets, nnz, out_i, out_d, dst_ptr, part_i, part_d)
+        del out_i, out_d
+        parts_i.append(part_i)
+        parts_d.append(part_d)
         row_nnz[batch] = nnz
         start = stop
     indptr = np.zeros(n_words + 1, dtype=np.int64)

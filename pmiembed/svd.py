@@ -140,7 +140,7 @@ class _BlockedCSR:
             beta = 0.0
         t = self.dtype.type
         csr_matmul_blocked(self.starts, self.ends, self.indices, self.data, np.ascontiguousarray(x, dtype=self.dtype),
-                           out, t(alpha), t(beta), 64)
+                           out, t(alpha), t(beta), 16)
         return out
 
     __matmul__ = matmul
