@@ -16,7 +16,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -127,7 +126,9 @@ class PMIEmbedding(_Params):
     pmi_ : scipy.sparse.csr_matrix, the (S)PPMI matrix that was factorised
     singular_values_ : ndarray of shape (dim,)
     context_vectors_ : ndarray, V * S**eig
-    wv : gensim KeyedVectors with the word vectors (index order = vocabulary order)
+    wv : gensim KeyedVectors with the word vectors (index order = vocabulary order),
+        built on first access
+    vectors_ : float32 array (words x dim), the word vectors (shared with ``wv``)
     timings_ : dict, seconds per stage
     corpus_stats_ : dict, tokens, types, documents, bytes, replaced bytes
     """
@@ -203,7 +204,6 @@ class PMIEmbedding(_Params):
         self._validate()
         timer = StageTimer(self.verbose)
         start = time.perf_counter()
-        gensim_import = _warm_gensim()
         with timer.stage("read") as info:
             tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, progress=self.progress,
                                  workers=self.n_workers_)
@@ -234,7 +234,6 @@ class PMIEmbedding(_Params):
                 progress=self.progress,
             )
             info["nonzeros"] = f"{cooc.nnz:,}"
-        gensim_import.join()
         self._fit_from_counts(cooc, timer, owned=True)
         self.timings_ = dict(timer.times)
         self.timings_["total"] = time.perf_counter() - start
@@ -274,9 +273,33 @@ class PMIEmbedding(_Params):
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
         self.singular_values_ = s
-        vectors = word_vectors(u, s, vt, eig=self.eig, wc=self.wc, abtt=self.abtt)
+        self.vectors_ = np.ascontiguousarray(word_vectors(u, s, vt, eig=self.eig, wc=self.wc, abtt=self.abtt),
+                                             dtype=np.float32)
         self.context_vectors_ = np.ascontiguousarray(vt.T * s ** self.eig, dtype=np.float32)
-        self.wv = make_keyed_vectors(cooc.vocab.words, vectors, cooc.vocab.counts)
+        self._wv = None  # built from vectors_ on first use
+
+    @property
+    def wv(self) -> "KeyedVectors":
+        """The word vectors as a gensim ``KeyedVectors`` (sharing ``vectors_``), built on
+        first use: importing gensim takes about 1.4 s of Python, which ``fit`` and
+        ``save`` (and so ``pmiembed train``) do not need."""
+        kv = self.__dict__.get("_wv")
+        if kv is None:
+            if self.__dict__.get("vectors_") is None:
+                raise AttributeError("wv: the model is not fitted; call fit(corpus) first")
+            kv = self._wv = make_keyed_vectors(self.vocabulary_.words, self.vectors_, self.vocabulary_.counts)
+        return kv
+
+    @wv.setter
+    def wv(self, kv: "KeyedVectors") -> None:
+        self._wv = kv
+        self.vectors_ = kv.vectors
+
+    def _words_and_vectors(self) -> tuple[list, np.ndarray]:
+        kv = self.__dict__.get("_wv")
+        if kv is not None:
+            return kv.index_to_key, kv.vectors
+        return self.vocabulary_.words, self.vectors_
 
     # ----------------------------------------------------------- persistence
 
@@ -285,11 +308,11 @@ class PMIEmbedding(_Params):
         gensim's ``KeyedVectors.load_word2vec_format(..., binary=True)``), ``vocab.tsv``
         (words and counts), ``params.json`` (parameters, stats, timings, format version
         and SHA-256 of every file) and, with ``save_counts``, ``counts.npz``."""
-        if not hasattr(self, "wv"):
+        if self.__dict__.get("vectors_") is None:
             raise ParameterError("the model is not fitted; call fit(corpus) before save")
         path = Path(path)
         with atomic_dir(path, force=force) as tmp:
-            save_keyed_vectors(self.wv, tmp / VECTORS_FILE)
+            write_word2vec_binary(*self._words_and_vectors(), tmp / VECTORS_FILE)
             self.vocabulary_.save(tmp / VOCAB_FILE)
             np.save(tmp / "singular_values.npy", np.asarray(self.singular_values_))
             files = [VECTORS_FILE, VOCAB_FILE, "singular_values.npy"]
@@ -336,21 +359,6 @@ class PMIEmbedding(_Params):
 # -------------------------------------------------------------- vectors I/O
 
 
-def _warm_gensim() -> threading.Thread:
-    """Import gensim (about 1.5 s of Python) on a background thread while the corpus is
-    read (numba and zlib run without the GIL there); ``fit`` joins it before gensim is
-    needed."""
-    def work():
-        try:
-            import gensim.models  # noqa: F401
-        except Exception:  # noqa: BLE001 - the import is retried (and reported) where it is used
-            pass
-
-    thread = threading.Thread(target=work, name="pmiembed-import-gensim", daemon=True)
-    thread.start()
-    return thread
-
-
 def make_keyed_vectors(words, vectors: np.ndarray, counts=None) -> "KeyedVectors":
     """A gensim ``KeyedVectors`` with ``words`` in order (and a ``count`` attribute)."""
     from gensim.models import KeyedVectors
@@ -373,7 +381,22 @@ def make_keyed_vectors(words, vectors: np.ndarray, counts=None) -> "KeyedVectors
 
 def save_keyed_vectors(kv: "KeyedVectors", path: Path) -> None:
     """word2vec binary format, in index order (not re-sorted)."""
-    kv.save_word2vec_format(str(path), binary=True, write_header=True, sort_attr=None)
+    write_word2vec_binary(kv.index_to_key, kv.vectors, path)
+
+
+def write_word2vec_binary(words, vectors: np.ndarray, path: Path, batch: int = 4096) -> None:
+    """The word2vec binary format: a ``"count dim"`` line, then per word its UTF-8 bytes,
+    a space and ``dim`` little-endian float32 values: byte for byte what gensim's
+    ``save_word2vec_format(binary=True, sort_attr=None)`` writes (tested), without
+    importing gensim."""
+    vectors = np.ascontiguousarray(vectors, dtype="<f4")
+    if len(words) != len(vectors):
+        raise ValueError(f"{len(words)} words but {len(vectors)} vectors")
+    with open(path, "wb") as f:
+        f.write(f"{len(words)} {vectors.shape[1]}\n".encode("utf-8"))
+        for i in range(0, len(words), batch):
+            f.write(b"".join(f"{w} ".encode("utf-8") + row.tobytes()
+                             for w, row in zip(words[i:i + batch], vectors[i:i + batch])))
 
 
 def read_manifest(path: Path) -> dict:

@@ -50,6 +50,30 @@ def test_params_api(lee_model):
         m.set_params(windw=5)
 
 
+def test_word2vec_writer_matches_gensim(lee_model, tmp_path):
+    from pmiembed.model import write_word2vec_binary
+
+    kv = lee_model.wv
+    kv.save_word2vec_format(str(tmp_path / "gensim.bin"), binary=True, write_header=True, sort_attr=None)
+    write_word2vec_binary(kv.index_to_key, kv.vectors, tmp_path / "ours.bin")
+    assert (tmp_path / "ours.bin").read_bytes() == (tmp_path / "gensim.bin").read_bytes()
+    assert kv.vectors is lee_model.vectors_
+
+
+def test_fit_and_save_do_not_import_gensim(tmp_path):
+    # gensim is imported when .wv is first used, not by 'pmiembed train' (fit + save)
+    import subprocess
+    import sys
+
+    from gensim.test.utils import datapath
+
+    code = ("import sys; from pmiembed.model import PMIEmbedding; "
+            f"m = PMIEmbedding(dim=8, min_count=2).fit({datapath('lee_background.cor')!r}); m.save({str(tmp_path / 'o')!r}); "
+            "print('gensim' in sys.modules, len(m.wv), 'gensim' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", str(len(PMIEmbedding.load(tmp_path / "o").wv)), "True"]
+
+
 def test_import_does_not_load_sklearn():
     # the CLI needs the model class before it starts reading; scikit-learn costs ~1.5 s
     import subprocess
