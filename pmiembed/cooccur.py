@@ -158,11 +158,20 @@ def count_chunk(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray,
     """Symmetric counts of the pairs whose centre ``p`` is in ``lo <= p < hi`` (each
     pair at distance d <= L in both directions, no gap or separator between documents
     (see :func:`filter_tokens`)): a CSR matrix with int64 data (see
-    :func:`pmiembed._kernels.window_count_rows`).
+    :func:`pmiembed._kernels.window_count_rows` and :func:`row_batches`)."""
+    rows = _RowBlocks(n_words)
+    for batch in row_batches(x, index, lo, hi, weights, n_words, batch_entries):
+        rows.add(*batch)
+    return rows.total()
 
-    ``index`` is ``positions_by_word(x)``.  Rows are computed in batches whose room (at most
+
+def row_batches(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray, n_words: int,
+                batch_entries: int = 1 << 23):
+    """Yield ``(words, nnz, indices, data)`` for consecutive batches of rows, ascending:
+    the final counts of those rows over the centres ``lo <= p < hi`` (``nnz[i]`` entries
+    of row ``words[i]``, concatenated, columns ascending).  A batch's room (at most
     ``min(V, 2L * occurrences)`` entries a row) stays under ``batch_entries``.
-    """
+    ``index`` is ``positions_by_word(x)``."""
     import numba
 
     from . import _kernels
@@ -181,8 +190,6 @@ def count_chunk(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray,
     acc = np.zeros((threads, n_words), dtype=np.int64)
     mark = np.full((threads, n_words), -1, dtype=np.int64)
     touched = np.empty((threads, n_words), dtype=np.int32)
-    row_nnz = np.zeros(n_words, dtype=np.int64)
-    parts_i, parts_d = [], []
     start = 0
     cum = np.cumsum(room)
     while start < len(words):
@@ -204,17 +211,68 @@ def count_chunk(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray,
         part_d = np.empty(int(dst_ptr[-1]), dtype=np.int64)
         _kernels.compact_rows(offsets, nnz, out_i, out_d, dst_ptr, part_i, part_d)
         del out_i, out_d
-        parts_i.append(part_i)
-        parts_d.append(part_d)
-        row_nnz[batch] = nnz
+        yield batch, nnz, part_i, part_d
         start = stop
-    indptr = np.zeros(n_words + 1, dtype=np.int64)
-    np.cumsum(row_nnz, out=indptr[1:])
-    indices = np.concatenate(parts_i) if parts_i else np.zeros(0, np.int32)
-    data = np.concatenate(parts_d) if parts_d else np.zeros(0, np.int64)
-    if indptr[-1] < 2**31 - 1:
-        indptr = indptr.astype(np.int32)
-    return sp.csr_matrix((data, indices, indptr), shape=(n_words, n_words))
+
+
+class _RowBlocks:
+    """Final rows of a count matrix arriving in ascending batches (see
+    :func:`row_batches`), held in memory or, beyond half of ``budget_bytes``, written
+    to ``spill_dir`` as sorted partial counts (disjoint row ranges); ``total`` reads the
+    files back one at a time into arrays of the final size, so the peak is the result
+    plus half the budget, never the result twice."""
+
+    def __init__(self, n_rows: int, budget_bytes: int | None = None, spill_dir: Path | None = None):
+        self.n_rows = n_rows
+        self.row_nnz = np.zeros(n_rows, dtype=np.int64)
+        self.held: list[tuple[np.ndarray, np.ndarray]] = []
+        self.held_bytes = 0
+        self.files: list[Path] = []
+        self.budget = budget_bytes
+        self.spill_dir = spill_dir
+
+    def add(self, words, nnz, indices, data) -> None:
+        self.row_nnz[words] = nnz
+        self.held.append((indices, data))
+        self.held_bytes += indices.nbytes + data.nbytes
+        if self.budget is not None and self.held_bytes > self.budget // 2:
+            self._spill()
+
+    def _spill(self) -> None:
+        path = self.spill_dir / f"part{len(self.files)}"
+        path.mkdir()
+        np.save(path / "indices.npy", np.concatenate([i for i, _ in self.held]))
+        np.save(path / "data.npy", np.concatenate([d for _, d in self.held]))
+        self.files.append(path)
+        self.held, self.held_bytes = [], 0
+
+    def total(self) -> sp.csr_matrix:
+        indptr = np.zeros(self.n_rows + 1, dtype=np.int64)
+        np.cumsum(self.row_nnz, out=indptr[1:])
+        nnz = int(indptr[-1])
+        if not self.files and len(self.held) == 1:
+            indices, data = self.held[0]
+        else:
+            indices = np.empty(nnz, dtype=np.int32)
+            data = np.empty(nnz, dtype=np.int64)
+            pos = 0
+            for path in self.files:
+                for name, out in (("indices", indices), ("data", data)):
+                    reader = _NpyReader(path / f"{name}.npy")
+                    try:
+                        out[pos:pos + reader.length] = reader.read(0, reader.length)
+                    finally:
+                        reader.close()
+                pos += reader.length
+                shutil.rmtree(path, ignore_errors=True)
+            for i, d in self.held:
+                indices[pos:pos + len(i)] = i
+                data[pos:pos + len(d)] = d
+                pos += len(i)
+            self.held = []
+        if nnz < 2**31 - 1:
+            indptr = indptr.astype(np.int32)
+        return sp.csr_matrix((data, indices, indptr), shape=(self.n_rows, self.n_rows))
 
 
 class _PartialSums:
@@ -485,10 +543,12 @@ def count_cooccurrences(
     """Count weighted co-occurrences of ``corpus`` over ``vocab`` (see the module
     docstring for the weights, subsampling and exactness).
 
-    ``chunk_tokens`` sets how many window centres are counted at once (default: about
-    8M pairs a chunk); it changes speed and memory, never the result.  With
-    ``memory_bytes``, partial counts beyond that budget spill to temporary files in
-    ``tmp_dir`` (default: the system temp folder), removed afterwards even on errors.
+    By default all window centres are counted at once, a batch of rows at a time; each
+    batch holds final rows.  ``chunk_tokens`` instead counts that many centres at a time
+    and sums the chunks' partial counts; it changes speed and memory, never the result.
+    With ``memory_bytes``, partial counts (finished row blocks, or partial sums with
+    ``chunk_tokens``) beyond half that budget spill to temporary files in ``tmp_dir``
+    (default: the system temp folder), removed afterwards even on errors.
     """
     weights, scale = window_weights(window, weighting)
     if subsample is not None and not (0 < subsample < 1):
@@ -496,31 +556,46 @@ def count_cooccurrences(
     n_tokens = corpus.n_tokens
     x, _ = filter_tokens(corpus, vocab, subsample=subsample, subsample_mode=subsample_mode, seed=seed, gap=window)
     del corpus  # frees the token ids when the caller passed the only reference (as fit does)
-    if chunk_tokens is None:
-        # the whole corpus at once; with a budget, a chunk's result (at most 2L
-        # nonzeros of 12 bytes a centre) takes at most a quarter of it
-        chunk_tokens = max(1, len(x))
-        if memory_bytes is not None:
-            chunk_tokens = int(min(chunk_tokens, max(1 << 12, memory_bytes // (4 * 24 * window))))
-    if chunk_tokens < 1:
+    if chunk_tokens is not None and chunk_tokens < 1:
         raise ParameterError(f"chunk_tokens={chunk_tokens!r} must be >= 1")
     n_words = len(vocab)
     with contextlib.ExitStack() as stack:
         spill_dir = None
         if memory_bytes is not None:
             spill_dir = stack.enter_context(temporary_dir(prefix="pmiembed-spill-", dir=tmp_dir))
-        sums = _PartialSums((n_words, n_words), memory_bytes, spill_dir)
         n = len(x)
         index = positions_by_word(x, n_words)
         try:
             with progress_bar(total=n, desc="count", unit="tok", unit_scale=True, enable=progress) as bar:
-                for lo in range(0, n, chunk_tokens):
-                    hi = min(n, lo + chunk_tokens)
-                    sums.add(count_chunk(x, index, lo, hi, weights, n_words))
+                if chunk_tokens is None:
+                    # all centres at once, a batch of rows at a time: every batch holds
+                    # final rows, so nothing is ever summed; beyond half the budget the
+                    # finished rows go to disk
+                    rows = _RowBlocks(n_words, memory_bytes, spill_dir)
+                    occurrences = np.diff(index[0])
+                    done = 0
+                    for batch in row_batches(x, index, 0, n, weights, n_words):
+                        rows.add(*batch)
+                        if bar is not None:
+                            step = int(occurrences[batch[0]].sum())
+                            bar.update(step)
+                            done += step
+                        del batch
                     if bar is not None:
-                        bar.update(hi - lo)
-            del index, x  # not needed by the merge
-            counts = sums.total()
+                        bar.update(n - done)
+                    del index, x  # not needed to assemble the rows
+                    counts = rows.total()
+                else:
+                    # chunks of centres: partial sums of every row, summed (and, beyond
+                    # the budget, spilled and merged at the end as GloVe's cooccur does)
+                    sums = _PartialSums((n_words, n_words), memory_bytes, spill_dir)
+                    for lo in range(0, n, chunk_tokens):
+                        hi = min(n, lo + chunk_tokens)
+                        sums.add(count_chunk(x, index, lo, hi, weights, n_words))
+                        if bar is not None:
+                            bar.update(hi - lo)
+                    del index, x  # not needed by the merge
+                    counts = sums.total()
         except OSError as exc:
             raise PMIEmbedError(
                 f"{spill_dir}: cannot write temporary counts ({exc.strerror or exc}); free disk space, "

@@ -150,6 +150,27 @@ def test_spill_to_disk_gives_identical_counts(lee_path, tmp_path):
     assert list(tmp_path.iterdir()) == []  # spill files cleaned up
 
 
+@pytest.mark.parametrize("budget", [150_000, 2_000_000])
+def test_row_blocks_spilled_to_disk_give_identical_counts(lee_path, tmp_path, monkeypatch, budget):
+    # the default budgeted path: all centres at once, finished row blocks spilled
+    import pmiembed.cooccur as cooccur
+
+    c = read_corpus(lee_path)
+    v = vocab_for(c, min_count=2)
+    ref = count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=1e-3, seed=4)
+    spills = []
+    real_spill = cooccur._RowBlocks._spill
+    monkeypatch.setattr(cooccur._RowBlocks, "_spill", lambda self: (spills.append(1), real_spill(self)))
+    original = cooccur.row_batches
+    monkeypatch.setattr(cooccur, "row_batches", lambda *a, **k: original(*a, **{**k, "batch_entries": 5000}))
+    got = count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=1e-3, seed=4,
+                              memory_bytes=budget, tmp_dir=tmp_path)
+    assert len(spills) > (5 if budget < 1_000_000 else 0)
+    assert np.array_equal(got.counts.indptr, ref.counts.indptr)
+    assert np.array_equal(got.counts.indices, ref.counts.indices) and np.array_equal(got.counts.data, ref.counts.data)
+    assert list(tmp_path.iterdir()) == []  # spill files cleaned up
+
+
 def test_save_load_roundtrip_and_damage(tmp_path, lee_path):
     c = read_corpus(lee_path)
     co = count_cooccurrences(c, vocab_for(c, min_count=3), window=3)
