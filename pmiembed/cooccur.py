@@ -25,12 +25,18 @@ Counts are kept exactly: weights are scaled to integers (``L`` for dynamic,
 gives bitwise-identical matrices, and counts of two corpora over one vocabulary add up
 to the counts of their concatenation.
 
-Counting is vectorised per chunk of tokens: for each distance ``d`` the row and column
-ids are two shifted views of the id array; ``scipy.sparse`` sums duplicates (COO to
-CSR).  Chunk matrices are summed pairwise (a binary counter, so each count is merged
-O(log chunks) times).  With a memory budget, partial sums that exceed it are written
-to temporary files (sorted, CSR) and merged at the end in row blocks, as GloVe's
-``cooccur`` does, with a bounded number of files open at once.
+Counting works row by row (Gustavson style, :func:`row_batches`): the positions of
+each word are listed once (a counting sort), and a compiled kernel adds the weighted
+contexts of all of a word's occurrences into a dense per-thread accumulator, then writes
+the row's columns in order.  Rows are computed a batch at a time, and each batch holds
+final rows, so nothing is ever summed.  Documents are kept apart by ``L`` separator
+positions between them (:func:`filter_tokens`).  With a memory budget, finished row
+blocks beyond half of it are written to temporary files (sorted, CSR) and read back into
+the result one at a time.  With explicit ``chunk_tokens`` the corpus is counted a chunk
+of window centres at a time instead; chunk matrices are summed pairwise (a binary
+counter, so each count is merged O(log chunks) times) and, beyond the budget, written to
+temporary files and merged at the end in row blocks, as GloVe's ``cooccur`` does, with a
+bounded number of files open at once.
 """
 
 from __future__ import annotations
