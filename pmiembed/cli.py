@@ -63,9 +63,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model (defaults: the recipe measured best on Wikipedia, see docs/ablation.md)")
     g.add_argument("--dim", type=_int, default=d["dim"], help=f"dimensions of the vectors (SVD rank) [{d['dim']}]")
     g.add_argument("--window", type=_int, default=d["window"], help=f"symmetric window size L [{d['window']}]")
-    g.add_argument("--weighting", choices=("dynamic", "uniform", "harmonic"), default=d["weighting"],
+    g.add_argument("--weighting", choices=("dynamic", "uniform", "harmonic", "harmonic2"), default=d["weighting"],
                    help="weight of a context at distance d: dynamic (L-d+1)/L as word2vec's sampled window, "
-                        f"uniform 1, harmonic 1/d as GloVe [{d['weighting']}]")
+                        f"uniform 1, harmonic 1/d as GloVe, harmonic2 1/d^2 [{d['weighting']}]")
     g.add_argument("--min-count", type=_int, default=d["min_count"], help=f"ignore words seen fewer times [{d['min_count']}]")
     g.add_argument("--max-vocab", type=_int, default=d["max_vocab"], help="keep at most this many most frequent words [all]")
     g.add_argument("--sub", type=_optional_float, default=d["subsample"], metavar="T",

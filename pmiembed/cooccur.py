@@ -11,6 +11,8 @@ dynamic    (L - d + 1) / L      word2vec's dynamic window, as its exact expectat
                                 distance d is seen when b >= d, P = (L - d + 1) / L
 uniform    1                    a plain window
 harmonic   1 / d                GloVe's distance weighting
+harmonic2  1 / d^2              steeper: near contexts dominate, so a wider window
+                                adds topical context without drowning the near ones
 =========  ==================  ====================================================
 
 Words below ``min_count`` are removed before windowing (as word2vec does).  Frequent
@@ -21,8 +23,8 @@ positions.  The random draw for the token at corpus position ``i`` is a hash of
 ``(seed, i)``, so it does not depend on chunking or on the number of workers.
 
 Counts are kept exactly: weights are scaled to integers (``L`` for dynamic,
-``lcm(1..L)`` for harmonic) and summed as int64, so counting in any chunk size or order
-gives bitwise-identical matrices, and counts of two corpora over one vocabulary add up
+``lcm(1..L)`` for harmonic, its square for harmonic2) and summed as int64, so counting
+in any chunk size or order gives bitwise-identical matrices, and counts of two corpora over one vocabulary add up
 to the counts of their concatenation.
 
 Counting works row by row (Gustavson style, :func:`row_batches`): the positions of
@@ -59,12 +61,15 @@ from .io import atomic_path, temporary_dir
 from .progress import progress_bar
 from .vocab import Vocabulary
 
-WEIGHTINGS = ("dynamic", "uniform", "harmonic")
+WEIGHTINGS = ("dynamic", "uniform", "harmonic", "harmonic2")
 SUBSAMPLE_MODES = ("dirty", "clean")
 COUNTS_FORMAT = "pmiembed-cooccurrence"
 COUNTS_VERSION = 1
 #: the largest window for harmonic weighting (lcm(1..20) keeps int64 counts exact)
 MAX_HARMONIC_WINDOW = 20
+#: the largest window for harmonic2 weighting (scale lcm(1..12)^2 = 7.7e8: a pair may
+#: occur 1e10 times before int64 counts overflow)
+MAX_HARMONIC2_WINDOW = 12
 MAX_WINDOW = 100
 
 
@@ -77,6 +82,8 @@ def window_weights(window: int, weighting: str) -> tuple[np.ndarray, int]:
     if weighting == "dynamic":
         return window - d + 1, window
     scale = math.lcm(*range(1, window + 1))
+    if weighting == "harmonic2":
+        return scale * scale // (d * d), scale * scale
     return scale // d, scale
 
 
@@ -85,9 +92,10 @@ def check_window(window, weighting) -> None:
         raise ParameterError(f"weighting={weighting!r} is not one of {', '.join(WEIGHTINGS)}")
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or not 1 <= window <= MAX_WINDOW:
         raise ParameterError(f"window={window!r} must be an integer from 1 to {MAX_WINDOW}")
-    if weighting == "harmonic" and window > MAX_HARMONIC_WINDOW:
+    limit = {"harmonic": MAX_HARMONIC_WINDOW, "harmonic2": MAX_HARMONIC2_WINDOW}.get(weighting)
+    if limit is not None and window > limit:
         raise ParameterError(
-            f"window={window} is too large for harmonic weighting (at most {MAX_HARMONIC_WINDOW}); "
+            f"window={window} is too large for {weighting} weighting (at most {limit}); "
             "lower --window or use --weighting dynamic"
         )
 

@@ -90,8 +90,8 @@ class PMIEmbedding(_Params):
     ----------
     dim : int, dimensions of the vectors (SVD rank).
     window : int, symmetric window size L.
-    weighting : {'dynamic', 'uniform', 'harmonic'}, weight of a context at distance d:
-        (L-d+1)/L, 1 or 1/d.
+    weighting : {'dynamic', 'uniform', 'harmonic', 'harmonic2'}, weight of a context at distance d:
+        (L-d+1)/L, 1, 1/d or 1/d^2.
     min_count : int, drop words seen fewer times (before windowing).
     max_vocab : int or None, keep at most this many most frequent words.
     subsample : float or None, word2vec subsampling threshold t (e.g. 1e-5).

@@ -11,6 +11,8 @@ def weight(d: int, window: int, weighting: str) -> float:
         return 1.0
     if weighting == "dynamic":
         return (window - d + 1) / window
+    if weighting == "harmonic2":
+        return 1.0 / (d * d)
     return 1.0 / d
 
 

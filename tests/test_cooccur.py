@@ -63,7 +63,7 @@ def test_keep_probability_is_word2vecs():
     np.testing.assert_allclose(v.keep_probability(t), np.minimum(1, (np.sqrt(f / t) + 1) * t / f))
 
 
-@pytest.mark.parametrize("weighting", ["dynamic", "uniform", "harmonic"])
+@pytest.mark.parametrize("weighting", ["dynamic", "uniform", "harmonic", "harmonic2"])
 @pytest.mark.parametrize("window", [1, 2, 5])
 def test_counts_equal_brute_force_on_real_text(lee_docs, weighting, window):
     docs = lee_docs[:60]
@@ -193,6 +193,10 @@ def test_window_weights_are_exact_integers():
     assert s == 12 and w.tolist() == [12, 6, 4, 3]
     w, s = window_weights(3, "dynamic")
     assert s == 3 and w.tolist() == [3, 2, 1]
+    w, s = window_weights(4, "harmonic2")
+    assert s == 144 and w.tolist() == [144, 36, 16, 9]
+    with pytest.raises(ParameterError, match="window=13 is too large for harmonic2 weighting"):
+        window_weights(13, "harmonic2")
     with pytest.raises(ParameterError, match="window=0"):
         window_weights(0, "uniform")
     with pytest.raises(ParameterError, match="weighting='gauss'"):
@@ -203,7 +207,7 @@ def test_window_weights_are_exact_integers():
 @given(
     docs=st.lists(st.lists(st.sampled_from("abcdefg"), max_size=12), min_size=1, max_size=8),
     window=st.integers(1, 6),
-    weighting=st.sampled_from(["dynamic", "uniform", "harmonic"]),
+    weighting=st.sampled_from(["dynamic", "uniform", "harmonic", "harmonic2"]),
     chunk=st.integers(1, 30),
 )
 def test_random_corpora_equal_brute_force(docs, window, weighting, chunk):
