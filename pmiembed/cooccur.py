@@ -173,7 +173,7 @@ def count_chunk(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray,
     pair at distance d <= L in both directions, no gap or separator between documents
     (see :func:`filter_tokens`)): a CSR matrix with int64 data (see
     :func:`pmiembed._kernels.window_count_rows` and :func:`row_batches`)."""
-    rows = _RowBlocks(n_words)
+    rows = RowBlocks(n_words)
     for batch in row_batches(x, index, lo, hi, weights, n_words, batch_entries):
         rows.add(*batch)
     return rows.total()
@@ -229,24 +229,31 @@ def row_batches(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray, n_w
         start = stop
 
 
-class _RowBlocks:
-    """Final rows of a count matrix arriving in ascending batches (see
+class RowBlocks:
+    """Final rows of a symmetric count matrix arriving in ascending batches (see
     :func:`row_batches`), held in memory or, beyond half of ``budget_bytes``, written
-    to ``spill_dir`` as sorted partial counts (disjoint row ranges); ``total`` reads the
-    files back one at a time into arrays of the final size, so the peak is the result
-    plus half the budget, never the result twice."""
+    to ``spill_dir`` as sorted partial counts (disjoint row ranges).  ``total`` reads
+    the files back one at a time into arrays of the final size (the peak is the result
+    plus half the budget, never the result twice); ``parts`` hands them out one at a
+    time instead, with the row sums kept while counting, so PMI can be computed without
+    the whole count matrix (:func:`pmiembed.pmi.pmi_from_rows`)."""
 
     def __init__(self, n_rows: int, budget_bytes: int | None = None, spill_dir: Path | None = None):
         self.n_rows = n_rows
         self.row_nnz = np.zeros(n_rows, dtype=np.int64)
+        self.row_sum = np.zeros(n_rows, dtype=np.float64)
         self.held: list[tuple[np.ndarray, np.ndarray]] = []
         self.held_bytes = 0
-        self.files: list[Path] = []
+        self.files: list[tuple[Path, int]] = []
         self.budget = budget_bytes
         self.spill_dir = spill_dir
 
     def add(self, words, nnz, indices, data) -> None:
         self.row_nnz[words] = nnz
+        nonempty = nnz > 0
+        if nonempty.any():
+            starts = np.concatenate(([0], np.cumsum(nnz)[:-1]))[nonempty]
+            self.row_sum[words[nonempty]] = np.add.reduceat(data.astype(np.float64), starts)
         self.held.append((indices, data))
         self.held_bytes += indices.nbytes + data.nbytes
         if self.budget is not None and self.held_bytes > self.budget // 2:
@@ -255,35 +262,55 @@ class _RowBlocks:
     def _spill(self) -> None:
         path = self.spill_dir / f"part{len(self.files)}"
         path.mkdir()
-        np.save(path / "indices.npy", np.concatenate([i for i, _ in self.held]))
+        indices = np.concatenate([i for i, _ in self.held])
+        np.save(path / "indices.npy", indices)
         np.save(path / "data.npy", np.concatenate([d for _, d in self.held]))
-        self.files.append(path)
+        self.files.append((path, len(indices)))
         self.held, self.held_bytes = [], 0
 
-    def total(self) -> sp.csr_matrix:
+    @property
+    def nnz(self) -> int:
+        return int(self.row_nnz.sum())
+
+    def indptr(self) -> np.ndarray:
         indptr = np.zeros(self.n_rows + 1, dtype=np.int64)
         np.cumsum(self.row_nnz, out=indptr[1:])
+        return indptr
+
+    def parts(self):
+        """Yield ``(start, indices, data)`` in row order (``start``: offset of the part's
+        first entry in the whole matrix); spilled parts are read (and deleted) one at a
+        time."""
+        pos = 0
+        for path, length in self.files:
+            got = []
+            for name in ("indices", "data"):
+                reader = _NpyReader(path / f"{name}.npy")
+                try:
+                    got.append(reader.read(0, length))
+                finally:
+                    reader.close()
+            shutil.rmtree(path, ignore_errors=True)
+            yield pos, got[0], got[1]
+            pos += length
+            del got
+        self.files = []
+        while self.held:
+            indices, data = self.held.pop(0)
+            yield pos, indices, data
+            pos += len(indices)
+
+    def total(self) -> sp.csr_matrix:
+        indptr = self.indptr()
         nnz = int(indptr[-1])
         if not self.files and len(self.held) == 1:
-            indices, data = self.held[0]
+            indices, data = self.held.pop()
         else:
             indices = np.empty(nnz, dtype=np.int32)
             data = np.empty(nnz, dtype=np.int64)
-            pos = 0
-            for path in self.files:
-                for name, out in (("indices", indices), ("data", data)):
-                    reader = _NpyReader(path / f"{name}.npy")
-                    try:
-                        out[pos:pos + reader.length] = reader.read(0, reader.length)
-                    finally:
-                        reader.close()
-                pos += reader.length
-                shutil.rmtree(path, ignore_errors=True)
-            for i, d in self.held:
-                indices[pos:pos + len(i)] = i
-                data[pos:pos + len(d)] = d
-                pos += len(i)
-            self.held = []
+            for start, i, d in self.parts():
+                indices[start:start + len(i)] = i
+                data[start:start + len(d)] = d
         if nnz < 2**31 - 1:
             indptr = indptr.astype(np.int32)
         return sp.csr_matrix((data, indices, indptr), shape=(self.n_rows, self.n_rows))
@@ -564,14 +591,62 @@ def count_cooccurrences(
     ``chunk_tokens``) beyond half that budget spill to temporary files in ``tmp_dir``
     (default: the system temp folder), removed afterwards even on errors.
     """
+    box = [corpus]
+    del corpus  # counting() gets the only reference the caller gave us (see there)
+    with counting(box.pop(), vocab, window=window, weighting=weighting, subsample=subsample,
+                  subsample_mode=subsample_mode, seed=seed, chunk_tokens=chunk_tokens, memory_bytes=memory_bytes,
+                  tmp_dir=tmp_dir, progress=progress) as counted:
+        try:
+            counts = counted.rows.total() if counted.rows is not None else counted.counts
+        except OSError as exc:
+            raise _spill_error(counted.spill_dir, exc) from None
+    counts.sort_indices()
+    return Cooccurrence(counts, counted.scale, vocab, counted.params)
+
+
+@dataclass
+class Counted:
+    """What :func:`counting` yields: the finished rows (``rows``, a :class:`RowBlocks`)
+    or, with ``chunk_tokens``, the summed ``counts``; the integer ``scale`` of the
+    weights and the counting ``params``."""
+
+    rows: RowBlocks | None
+    counts: sp.csr_matrix | None
+    scale: int
+    params: dict
+    spill_dir: Path | None
+
+
+def _spill_error(spill_dir, exc: OSError) -> PMIEmbedError:
+    return PMIEmbedError(
+        f"{spill_dir}: cannot write temporary counts ({exc.strerror or exc}); free disk space, "
+        "set TMPDIR to a larger disk, or raise --memory"
+    )
+
+
+@contextlib.contextmanager
+def counting(corpus: TokenizedCorpus, vocab: Vocabulary, *, window: int = 2, weighting: str = "dynamic",
+             subsample: float | None = None, subsample_mode: str = "dirty", seed: int = 0,
+             chunk_tokens: int | None = None, memory_bytes: int | None = None,
+             tmp_dir: str | os.PathLike | None = None, progress: bool = False):
+    """Count as :func:`count_cooccurrences` does and yield a :class:`Counted` whose spill
+    files live until the ``with`` block ends: the rows can then be read once, to build
+    the count matrix or straight into PMI (:func:`pmiembed.pmi.pmi_from_rows`) without
+    ever holding the whole count matrix.  When the caller passes the only reference to
+    ``corpus``, its token ids are freed as soon as they are mapped to rows."""
     weights, scale = window_weights(window, weighting)
     if subsample is not None and not (0 < subsample < 1):
         raise ParameterError(f"subsample={subsample!r} must be in (0, 1), e.g. 1e-5; or None for no subsampling")
+    if chunk_tokens is not None and chunk_tokens < 1:
+        raise ParameterError(f"chunk_tokens={chunk_tokens!r} must be >= 1")
     n_tokens = corpus.n_tokens
     x, _ = filter_tokens(corpus, vocab, subsample=subsample, subsample_mode=subsample_mode, seed=seed, gap=window)
     del corpus  # frees the token ids when the caller passed the only reference (as fit does)
-    if chunk_tokens is not None and chunk_tokens < 1:
-        raise ParameterError(f"chunk_tokens={chunk_tokens!r} must be >= 1")
+    params = {
+        "window": int(window), "weighting": weighting,
+        "subsample": None if subsample is None else float(subsample),
+        "subsample_mode": subsample_mode, "seed": int(seed), "n_tokens": int(n_tokens),
+    }
     n_words = len(vocab)
     with contextlib.ExitStack() as stack:
         spill_dir = None
@@ -579,13 +654,14 @@ def count_cooccurrences(
             spill_dir = stack.enter_context(temporary_dir(prefix="pmiembed-spill-", dir=tmp_dir))
         n = len(x)
         index = positions_by_word(x, n_words)
+        rows = counts = None
         try:
             with progress_bar(total=n, desc="count", unit="tok", unit_scale=True, enable=progress) as bar:
                 if chunk_tokens is None:
                     # all centres at once, a batch of rows at a time: every batch holds
                     # final rows, so nothing is ever summed; beyond half the budget the
                     # finished rows go to disk
-                    rows = _RowBlocks(n_words, memory_bytes, spill_dir)
+                    rows = RowBlocks(n_words, memory_bytes, spill_dir)
                     occurrences = np.diff(index[0])
                     done = 0
                     for batch in row_batches(x, index, 0, n, weights, n_words):
@@ -597,8 +673,7 @@ def count_cooccurrences(
                         del batch
                     if bar is not None:
                         bar.update(n - done)
-                    del index, x  # not needed to assemble the rows
-                    counts = rows.total()
+                    del index, x  # not needed to read the rows
                 else:
                     # chunks of centres: partial sums of every row, summed (and, beyond
                     # the budget, spilled and merged at the end as GloVe's cooccur does)
@@ -611,14 +686,5 @@ def count_cooccurrences(
                     del index, x  # not needed by the merge
                     counts = sums.total()
         except OSError as exc:
-            raise PMIEmbedError(
-                f"{spill_dir}: cannot write temporary counts ({exc.strerror or exc}); free disk space, "
-                "set TMPDIR to a larger disk, or raise --memory"
-            ) from None
-    counts.sort_indices()
-    params = {
-        "window": int(window), "weighting": weighting,
-        "subsample": None if subsample is None else float(subsample),
-        "subsample_mode": subsample_mode, "seed": int(seed), "n_tokens": int(n_tokens),
-    }
-    return Cooccurrence(counts, scale, vocab, params)
+            raise _spill_error(spill_dir, exc) from None
+        yield Counted(rows, counts, scale, params, spill_dir)

@@ -13,6 +13,7 @@ trailing-underscore attributes.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -23,11 +24,11 @@ import numpy as np
 
 from . import __version__
 from .defaults import DEFAULTS
-from .cooccur import Cooccurrence, check_window, count_cooccurrences, SUBSAMPLE_MODES
+from .cooccur import Cooccurrence, SUBSAMPLE_MODES, _spill_error, check_window, counting
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
 from .io import atomic_dir, sha256_file
-from .pmi import check_pmi_params, pmi_matrix
+from .pmi import check_pmi_params, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
 from .svd import SVD_BACKENDS, check_svd_params, truncated_svd, word_vectors
@@ -223,18 +224,41 @@ class PMIEmbedding(_Params):
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
         check_fits(estimate_fit_bytes(len(vocab), self.dim), memory_bytes, what="the PMI and SVD stages")
-        with timer.stage("count") as info, limit_threads(self.n_workers_):
-            # the counter gets the only reference to the tokens: it frees their ids as soon
-            # as they are mapped to vocabulary rows (275 MB for 69M tokens)
-            box = [tokens]
-            del tokens
-            cooc = count_cooccurrences(
-                box.pop(), vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
-                subsample_mode=self.subsample_mode, seed=self.seed, memory_bytes=memory_bytes // 2 if memory_bytes else None,
-                progress=self.progress,
-            )
-            info["nonzeros"] = f"{cooc.nnz:,}"
-        self._fit_from_counts(cooc, timer, owned=True)
+        with contextlib.ExitStack() as stack:
+            with timer.stage("count") as info, limit_threads(self.n_workers_):
+                # the counter gets the only reference to the tokens: it frees their ids as
+                # soon as they are mapped to vocabulary rows (275 MB for 69M tokens)
+                box = [tokens]
+                del tokens
+                counted = stack.enter_context(counting(
+                    box.pop(), vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
+                    subsample_mode=self.subsample_mode, seed=self.seed,
+                    memory_bytes=memory_bytes // 2 if memory_bytes else None, progress=self.progress,
+                ))
+                info["nonzeros"] = f"{counted.rows.nnz:,}"
+            if self.keep_counts:
+                try:
+                    counts = counted.rows.total()
+                except OSError as exc:
+                    raise _spill_error(counted.spill_dir, exc) from None
+                cooc = Cooccurrence(counts, counted.scale, vocab, counted.params)
+                stack.close()
+                self._fit_from_counts(cooc, timer, owned=True)
+            else:
+                # PMI straight from the finished row blocks: the whole count matrix is
+                # never held (on 68.8M tokens it would be 1.2 GB beside the PMI matrix)
+                self.vocabulary_ = vocab
+                self.cooccurrence_ = None
+                self.counting_params_ = dict(counted.params)
+                self.cooccurrence_nnz_ = counted.rows.nnz
+                with timer.stage("pmi") as info, limit_threads(self.n_workers_):
+                    try:
+                        self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg)
+                    except OSError as exc:
+                        raise _spill_error(counted.spill_dir, exc) from None
+                    info["nonzeros"] = f"{self.pmi_.nnz:,}"
+                stack.close()
+                self._factorise(timer)
         self.timings_ = dict(timer.times)
         self.timings_["total"] = time.perf_counter() - start
         self.peak_rss_bytes_ = peak_rss_bytes()
@@ -263,9 +287,14 @@ class PMIEmbedding(_Params):
             with timer.stage("pmi") as info:
                 self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg)
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
-            if owned and not self.keep_counts:
-                cooc.counts = None  # ours (made by fit): free the counts before the SVD
-                self.cooccurrence_ = None
+        if owned and not self.keep_counts:
+            cooc.counts = None  # ours (made by fit): free the counts before the SVD
+            self.cooccurrence_ = None
+        self._factorise(timer)
+
+    def _factorise(self, timer: StageTimer) -> None:
+        """SVD of ``pmi_`` -> ``vectors_``, ``context_vectors_``, ``singular_values_``."""
+        with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
                 u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter, seed=self.seed,

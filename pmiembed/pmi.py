@@ -76,41 +76,91 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
         if len(nonempty):
             row_sum[r0 + nonempty] = np.add.reduceat(data, m.indptr[r0 + nonempty] - a)
         col_sum += np.bincount(m.indices[a:b], weights=data, minlength=m.shape[1])
-    with np.errstate(divide="ignore"):
-        log_row = np.log(row_sum)
-        log_col = cds * np.log(col_sum)
-    nz_col = col_sum > 0
-    constant = np.log(np.sum(col_sum[nz_col] ** cds)) - np.log(neg)
-    # entries are compacted block by block into arrays sized for all of them; only the
-    # pages written (the kept entries) become resident
-    index_dtype = np.int32 if m.nnz < 2**31 - 1 else np.int64
-    out_data = np.empty(m.nnz, dtype=dtype)
-    out_indices = np.empty(m.nnz, dtype=index_dtype)
-    out_indptr = np.zeros(n_rows + 1, dtype=index_dtype)
-    pos = 0
+    out = _PMIWriter(m.indptr, row_sum, col_sum, cds, neg, positive, dtype)
     for r0, r1 in zip(bounds[:-1], bounds[1:]):
         a, b = m.indptr[r0], m.indptr[r1]
-        if a == b:
-            out_indptr[r0 + 1:r1 + 1] = pos
-            continue
-        rows = np.repeat(np.arange(r0, r1), np.diff(m.indptr[r0:r1 + 1]))
-        cols = m.indices[a:b]
-        with np.errstate(divide="ignore"):
-            block = np.log(m.data[a:b].astype(np.float64))
-        # log #(w) + alpha log #(c) added first: with alpha = 1 the value of (w, c)
-        # and (c, w) is computed identically, so symmetric counts give a symmetric matrix
-        block -= log_row[rows] + log_col[cols]
-        block += constant
-        keep = block > 0 if positive else m.data[a:b] != 0
-        kept = np.concatenate(([0], np.cumsum(keep)))
-        n_kept = int(kept[-1])
-        out_data[pos:pos + n_kept] = block[keep]
-        out_indices[pos:pos + n_kept] = cols[keep]
-        out_indptr[r0 + 1:r1 + 1] = pos + kept[m.indptr[r0 + 1:r1 + 1] - a]
-        pos += n_kept
-    result = sp.csr_matrix((out_data[:pos], out_indices[:pos], out_indptr), shape=m.shape, copy=False)
+        out.add(r0, r1, m.indices[a:b], m.data[a:b])
+    result = out.matrix(m.shape)
     result.has_sorted_indices = m.has_sorted_indices
     return result
+
+
+def pmi_from_rows(rows, *, cds: float = 0.75, neg: float = 1.0, positive: bool = True, dtype=np.float32,
+                  block_nnz: int = 1 << 22) -> sp.csr_matrix:
+    """:func:`pmi_matrix` of symmetric counts that arrive as finished row blocks
+    (:class:`pmiembed.cooccur.RowBlocks`, whose row sums were kept while counting; for
+    symmetric counts the column sums are the same numbers), without ever holding the
+    whole count matrix: the peak is the result plus one block of counts.  Gives the same
+    bits as ``pmi_matrix(rows.total())``."""
+    check_pmi_params(cds, neg)
+    indptr = rows.indptr()
+    if indptr[-1] == 0 or not np.any(rows.row_sum):
+        raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
+    out = _PMIWriter(indptr, rows.row_sum, rows.row_sum, cds, neg, positive, dtype)
+    for start, indices, data in rows.parts():
+        stop = start + len(indices)
+        r0 = int(np.searchsorted(indptr, start, side="right")) - 1
+        r1 = int(np.searchsorted(indptr, stop, side="left"))
+        local = np.clip(indptr[r0:r1 + 1], start, stop) - start
+        bounds = _row_blocks(local, block_nnz)
+        for b0, b1 in zip(bounds[:-1], bounds[1:]):
+            a, b = local[b0], local[b1]
+            out.add(r0 + b0, r0 + b1, indices[a:b], data[a:b])
+    result = out.matrix((rows.n_rows, rows.n_rows))
+    result.has_sorted_indices = True
+    return result
+
+
+class _PMIWriter:
+    """Computes the (S)PPMI of consecutive row blocks of counts and packs the kept
+    entries into arrays sized for all entries (only the pages written become
+    resident)."""
+
+    def __init__(self, indptr, row_sum, col_sum, cds, neg, positive, dtype):
+        with np.errstate(divide="ignore"):
+            self.log_row = np.log(row_sum)
+            self.log_col = cds * np.log(col_sum)
+        nz_col = col_sum > 0
+        self.constant = np.log(np.sum(col_sum[nz_col] ** cds)) - np.log(neg)
+        self.indptr = indptr
+        self.positive = positive
+        nnz = int(indptr[-1])
+        n_rows = len(indptr) - 1
+        index_dtype = np.int32 if nnz < 2**31 - 1 else np.int64
+        self.data = np.empty(nnz, dtype=dtype)
+        self.indices = np.empty(nnz, dtype=index_dtype)
+        self.out_indptr = np.zeros(n_rows + 1, dtype=index_dtype)
+        self.pos = 0
+        self.done = 0  # rows finished
+
+    def add(self, r0: int, r1: int, cols: np.ndarray, counts: np.ndarray) -> None:
+        """Rows ``r0 .. r1-1`` (they follow the rows added before) with their entries."""
+        a = self.indptr[r0]
+        pos = self.pos
+        self.out_indptr[self.done + 1:r0 + 1] = pos  # rows without entries in between
+        if len(cols) == 0:
+            self.out_indptr[r0 + 1:r1 + 1] = pos
+            self.done = r1
+            return
+        rows = np.repeat(np.arange(r0, r1), np.diff(self.indptr[r0:r1 + 1]))
+        with np.errstate(divide="ignore"):
+            block = np.log(counts.astype(np.float64))
+        # log #(w) + alpha log #(c) added first: with alpha = 1 the value of (w, c)
+        # and (c, w) is computed identically, so symmetric counts give a symmetric matrix
+        block -= self.log_row[rows] + self.log_col[cols]
+        block += self.constant
+        keep = block > 0 if self.positive else counts != 0
+        kept = np.concatenate(([0], np.cumsum(keep)))
+        n_kept = int(kept[-1])
+        self.data[pos:pos + n_kept] = block[keep]
+        self.indices[pos:pos + n_kept] = cols[keep]
+        self.out_indptr[r0 + 1:r1 + 1] = pos + kept[self.indptr[r0 + 1:r1 + 1] - a]
+        self.pos = pos + n_kept
+        self.done = r1
+
+    def matrix(self, shape) -> sp.csr_matrix:
+        self.out_indptr[self.done + 1:] = self.pos
+        return sp.csr_matrix((self.data[:self.pos], self.indices[:self.pos], self.out_indptr), shape=shape, copy=False)
 
 
 def _row_blocks(indptr: np.ndarray, block_nnz: int) -> np.ndarray:

@@ -159,8 +159,8 @@ def test_row_blocks_spilled_to_disk_give_identical_counts(lee_path, tmp_path, mo
     v = vocab_for(c, min_count=2)
     ref = count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=1e-3, seed=4)
     spills = []
-    real_spill = cooccur._RowBlocks._spill
-    monkeypatch.setattr(cooccur._RowBlocks, "_spill", lambda self: (spills.append(1), real_spill(self)))
+    real_spill = cooccur.RowBlocks._spill
+    monkeypatch.setattr(cooccur.RowBlocks, "_spill", lambda self: (spills.append(1), real_spill(self)))
     original = cooccur.row_batches
     monkeypatch.setattr(cooccur, "row_batches", lambda *a, **k: original(*a, **{**k, "batch_entries": 5000}))
     got = count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=1e-3, seed=4,
@@ -169,6 +169,28 @@ def test_row_blocks_spilled_to_disk_give_identical_counts(lee_path, tmp_path, mo
     assert np.array_equal(got.counts.indptr, ref.counts.indptr)
     assert np.array_equal(got.counts.indices, ref.counts.indices) and np.array_equal(got.counts.data, ref.counts.data)
     assert list(tmp_path.iterdir()) == []  # spill files cleaned up
+
+
+def test_pmi_from_spilled_rows_equals_pmi_of_the_matrix(lee_path, tmp_path, monkeypatch):
+    # fit(keep_counts=False) computes PMI from the row blocks without the count matrix
+    import pmiembed.cooccur as cooccur
+    from pmiembed.cooccur import counting
+    from pmiembed.pmi import pmi_from_rows, pmi_matrix
+
+    c = read_corpus(lee_path)
+    v = vocab_for(c, min_count=3)
+    ref = count_cooccurrences(c, v, window=4, weighting="harmonic2", subsample=1e-3)
+    original = cooccur.row_batches
+    monkeypatch.setattr(cooccur, "row_batches", lambda *a, **k: original(*a, **{**k, "batch_entries": 3000}))
+    for cds, neg in [(1.0, 1.0), (0.75, 5.0)]:
+        with counting(c, v, window=4, weighting="harmonic2", subsample=1e-3, memory_bytes=300_000,
+                      tmp_dir=tmp_path) as counted:
+            assert len(counted.rows.files) > 3
+            got = pmi_from_rows(counted.rows, cds=cds, neg=neg)
+        want = pmi_matrix(ref.counts, cds=cds, neg=neg)
+        assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+        assert np.array_equal(got.data, want.data)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_save_load_roundtrip_and_damage(tmp_path, lee_path):
