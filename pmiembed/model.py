@@ -80,7 +80,7 @@ class PMIEmbedding(_Params):
     """Word vectors from a (shifted) positive PMI matrix factorised by truncated SVD.
 
     The defaults (:data:`pmiembed.defaults.DEFAULTS`) were chosen by measurement on
-    17M tokens of Wikipedia (docs/ablation.md): window 5 weighted 1/d, word2vec
+    17M tokens of Wikipedia (docs/ablation.md): window 8 weighted 1/d^2, word2vec
     subsampling 1e-4 keeping positions ("clean"), no context distribution smoothing, no
     shift, eigenvalue weighting 0.5, the mean and top principal direction removed, 300
     dimensions, min_count 5.  ``PMIEmbedding(window=2, weighting="dynamic",

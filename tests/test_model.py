@@ -40,12 +40,12 @@ def test_params_api(lee_model):
     p = m.get_params()
     assert {k: p[k] for k in DEFAULTS} == DEFAULTS
     assert p["dim"] == 300 and p["min_count"] == 5 and p["neg"] == 1.0
-    m.set_params(dim=10, window=5)
-    assert m.dim == 10 and m.window == 5
+    m.set_params(dim=10, window=3)
+    assert m.dim == 10 and m.window == 3
     from sklearn.base import clone
 
     assert clone(lee_model).get_params() == lee_model.get_params()
-    assert repr(m) == "PMIEmbedding(dim=10)" and repr(PMIEmbedding()) == "PMIEmbedding()"
+    assert repr(m) == "PMIEmbedding(dim=10, window=3)" and repr(PMIEmbedding()) == "PMIEmbedding()"
     with pytest.raises(ParameterError, match="'windw' is not a parameter of PMIEmbedding; valid parameters: .*window"):
         m.set_params(windw=5)
 
