@@ -106,17 +106,31 @@ def rehash(keys, vals, new_keys, new_vals):
 
 
 @njit(cache=True, nogil=True)
+def position_uniform(seed_add, position):
+    """The subsampling draw of corpus ``position``: splitmix64 of ``seed_add + position``
+    (``seed_add = seed * golden mod 2**64``) as a uniform number in [0, 1)."""
+    z = np.uint64(position) + seed_add + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)  # 2**-53
+
+
+@njit(cache=True, nogil=True)
+def position_uniforms(seed_add, start, out):
+    """``out[i] = position_uniform(seed_add, start + i)``."""
+    for i in range(out.shape[0]):
+        out[i] = position_uniform(seed_add, start + i)
+
+
+@njit(cache=True, nogil=True)
 def filter_chunk(ids, remap, keep_p, use_p, seed_add, start, dirty, doc_rel, gap, out, at):
     """One pass of :func:`pmiembed.cooccur.filter_tokens` over ``ids`` (corpus positions
     ``start ..``): map to vocabulary rows, drop out-of-vocabulary tokens, subsample
-    (dirty: drop; clean: -1) with the draw of :func:`pmiembed.cooccur.position_uniforms`,
-    and put ``gap`` -1 separators before every document start ``doc_rel`` (relative,
-    ascending); ``at[k]`` receives where document ``k`` starts in ``out``.  Returns the
-    number of entries written."""
-    golden = np.uint64(0x9E3779B97F4A7C15)
-    m1 = np.uint64(0xBF58476D1CE4E5B9)
-    m2 = np.uint64(0x94D049BB133111EB)
-    scale = 1.0 / 9007199254740992.0  # 2**-53
+    (dirty: drop; clean: -1) with :func:`position_uniform`, and put ``gap`` -1
+    separators before every document start ``doc_rel`` (relative, ascending); ``at[k]``
+    receives where document ``k`` starts in ``out``.  Returns the number of entries
+    written."""
     j = 0
     d = 0
     nd = doc_rel.shape[0]
@@ -131,12 +145,7 @@ def filter_chunk(ids, remap, keep_p, use_p, seed_add, start, dirty, doc_rel, gap
         if r < 0:
             continue
         if use_p:
-            z = np.uint64(start + i) + seed_add + golden
-            z = (z ^ (z >> np.uint64(30))) * m1
-            z = (z ^ (z >> np.uint64(27))) * m2
-            z ^= z >> np.uint64(31)
-            u = np.float64(z >> np.uint64(11)) * scale
-            if u >= keep_p[r]:
+            if position_uniform(seed_add, start + i) >= keep_p[r]:
                 if dirty:
                     continue
                 r = -1

@@ -102,15 +102,17 @@ def check_window(window, weighting) -> None:
 
 def position_uniforms(seed: int, start: int, n: int) -> np.ndarray:
     """Uniform [0, 1) numbers for corpus positions ``start .. start+n-1``: splitmix64 of
-    ``seed * golden + position``, so the draw of a position never depends on chunking."""
-    with np.errstate(over="ignore"):
-        z = np.arange(start, start + n, dtype=np.uint64)
-        z += np.uint64((int(seed) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
-        z += np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z ^= z >> np.uint64(31)
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    ``seed * golden + position`` (:func:`pmiembed._kernels.position_uniform`, the draw
+    counting uses), so the draw of a position never depends on chunking."""
+    from . import _kernels
+
+    out = np.empty(n, dtype=np.float64)
+    _kernels.position_uniforms(_seed_add(seed), start, out)
+    return out
+
+
+def _seed_add(seed: int) -> np.uint64:
+    return np.uint64((int(seed) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
 
 
 def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: float | None = None,
@@ -131,7 +133,7 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
 
     remap = vocab.id_map(corpus.types).astype(np.int32)
     keep_p = vocab.keep_probability(subsample) if subsample else np.ones(1)
-    seed_add = np.uint64((int(seed) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+    seed_add = _seed_add(seed)
     ids = corpus.ids
     n = len(ids)
     doc_starts = corpus.doc_starts
