@@ -238,7 +238,8 @@ class RowBlocks:
     the files back one at a time into arrays of the final size (the peak is the result
     plus half the budget, never the result twice); ``parts`` hands them out one at a
     time instead, with the row sums kept while counting, so PMI can be computed without
-    the whole count matrix (:func:`pmiembed.pmi.pmi_from_rows`)."""
+    the whole count matrix (:func:`pmiembed.pmi.pmi_from_rows`).  A spilled part that
+    cannot be read back raises :class:`PMIEmbedError` naming the spill folder."""
 
     def __init__(self, n_rows: int, budget_bytes: int | None = None, spill_dir: Path | None = None):
         self.n_rows = n_rows
@@ -287,11 +288,14 @@ class RowBlocks:
         for path, length in self.files:
             got = []
             for name in ("indices", "data"):
-                reader = _NpyReader(path / f"{name}.npy")
                 try:
-                    got.append(reader.read(0, length))
-                finally:
-                    reader.close()
+                    reader = _NpyReader(path / f"{name}.npy")
+                    try:
+                        got.append(reader.read(0, length))
+                    finally:
+                        reader.close()
+                except OSError as exc:
+                    raise _spill_error(self.spill_dir, exc) from None
             shutil.rmtree(path, ignore_errors=True)
             yield pos, got[0], got[1]
             pos += length
@@ -598,12 +602,7 @@ def count_cooccurrences(
     with counting(box.pop(), vocab, window=window, weighting=weighting, subsample=subsample,
                   subsample_mode=subsample_mode, seed=seed, chunk_tokens=chunk_tokens, memory_bytes=memory_bytes,
                   tmp_dir=tmp_dir, progress=progress) as counted:
-        try:
-            counts = counted.rows.total() if counted.rows is not None else counted.counts
-        except OSError as exc:
-            raise _spill_error(counted.spill_dir, exc) from None
-    counts.sort_indices()
-    return Cooccurrence(counts, counted.scale, vocab, counted.params)
+        return counted.cooccurrence(vocab)
 
 
 @dataclass
@@ -616,7 +615,12 @@ class Counted:
     counts: sp.csr_matrix | None
     scale: int
     params: dict
-    spill_dir: Path | None
+
+    def cooccurrence(self, vocab: Vocabulary) -> "Cooccurrence":
+        """The counts as a :class:`Cooccurrence` (reads the rows, once)."""
+        counts = self.rows.total() if self.rows is not None else self.counts
+        counts.sort_indices()
+        return Cooccurrence(counts, self.scale, vocab, self.params)
 
 
 def _spill_error(spill_dir, exc: OSError) -> PMIEmbedError:
@@ -689,4 +693,4 @@ def counting(corpus: TokenizedCorpus, vocab: Vocabulary, *, window: int = 2, wei
                     counts = sums.total()
         except OSError as exc:
             raise _spill_error(spill_dir, exc) from None
-        yield Counted(rows, counts, scale, params, spill_dir)
+        yield Counted(rows, counts, scale, params)

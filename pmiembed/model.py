@@ -24,7 +24,7 @@ import numpy as np
 
 from . import __version__
 from .defaults import DEFAULTS
-from .cooccur import Cooccurrence, SUBSAMPLE_MODES, _spill_error, check_window, counting
+from .cooccur import Cooccurrence, SUBSAMPLE_MODES, check_window, counting
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
 from .io import atomic_dir, sha256_file
@@ -238,11 +238,7 @@ class PMIEmbedding(_Params):
                 ))
                 info["nonzeros"] = f"{counted.rows.nnz:,}"
             if self.keep_counts:
-                try:
-                    counts = counted.rows.total()
-                except OSError as exc:
-                    raise _spill_error(counted.spill_dir, exc) from None
-                cooc = Cooccurrence(counts, counted.scale, vocab, counted.params)
+                cooc = counted.cooccurrence(vocab)
                 stack.close()
                 self._fit_from_counts(cooc, timer)
             else:
@@ -253,10 +249,7 @@ class PMIEmbedding(_Params):
                 self.counting_params_ = dict(counted.params)
                 self.cooccurrence_nnz_ = counted.rows.nnz
                 with timer.stage("pmi") as info, limit_threads(self.n_workers_):
-                    try:
-                        self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg)
-                    except OSError as exc:
-                        raise _spill_error(counted.spill_dir, exc) from None
+                    self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg)
                     info["nonzeros"] = f"{self.pmi_.nnz:,}"
                 stack.close()
                 self._factorise(timer)
