@@ -19,6 +19,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
 from .svd import SVD_BACKENDS, check_svd_params, truncated_svd, word_vectors
 from .vocab import Vocabulary
+
+if TYPE_CHECKING:  # gensim is imported where it is used (about 1.4 s)
+    from gensim.models import KeyedVectors
 
 MODEL_FORMAT = "pmiembed-model"
 MODEL_VERSION = 1
