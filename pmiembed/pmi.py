@@ -170,5 +170,4 @@ def _row_blocks(indptr: np.ndarray, block_nnz: int) -> np.ndarray:
     bound the temporaries."""
     n_rows = len(indptr) - 1
     targets = np.arange(block_nnz, int(indptr[-1]), block_nnz)
-    bounds = np.unique(np.concatenate(([0], np.searchsorted(indptr, targets, side="left"), [n_rows])))
-    return bounds[(bounds >= 0) & (bounds <= n_rows)]
+    return np.unique(np.concatenate(([0], np.searchsorted(indptr, targets, side="left"), [n_rows])))
