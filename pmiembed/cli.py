@@ -88,6 +88,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                         "block Krylov), sklearn (scikit-learn's randomized_svd) or arpack (scipy svds, exact, "
                         "slow) [randomized]")
     g.add_argument("--n-iter", type=_int, default=d["n_iter"], help=f"power iterations of the randomized SVD [{d['n_iter']}]")
+    g.add_argument("--oversamples", type=_int, default=d["oversamples"],
+                   help="extra columns the randomized SVD iterates beyond --dim; more converge the last "
+                        f"dimensions faster, each costs time [{d['oversamples']}]")
     g.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
     g.add_argument("--seed", type=_int, default=0, help="random seed (subsampling, SVD); same seed, same bits [0]")
     g.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")
@@ -103,7 +106,7 @@ def model_from_args(args, **extra):
     return PMIEmbedding(
         dim=args.dim, window=args.window, weighting=args.weighting, min_count=args.min_count,
         max_vocab=args.max_vocab, subsample=args.sub, subsample_mode=args.sub_mode, cds=args.cds,
-        neg=args.neg, eig=args.eig, wc=args.wc, abtt=args.abtt, svd=args.svd, n_iter=args.n_iter,
+        neg=args.neg, eig=args.eig, wc=args.wc, abtt=args.abtt, svd=args.svd, n_iter=args.n_iter, oversamples=args.oversamples,
         lowercase=args.lowercase, seed=args.seed, workers=args.workers, memory=args.memory, **extra,
     )
 

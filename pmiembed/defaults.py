@@ -25,4 +25,5 @@ DEFAULTS = {
     "abtt": 1,
     "svd": "randomized",
     "n_iter": 5,
+    "oversamples": 20,
 }

@@ -110,6 +110,9 @@ class PMIEmbedding(_Params):
         remove this many top principal directions (None: no post-processing).
     svd : {'randomized', 'sklearn', 'arpack'}, SVD backend (see :mod:`pmiembed.svd`).
     n_iter : int or None, power iterations of the randomized SVD.
+    oversamples : int, extra columns the randomized SVD iterates beyond ``dim``: the top
+        ``dim`` directions converge at the rate of ``s_dim / s_(dim + oversamples)``, so a
+        flat spectrum needs many (see :mod:`pmiembed.svd`).
     lowercase : bool, lowercase tokens.
     tokenizer : callable str -> list of str, or None for whitespace splitting.
     seed : int, seeds subsampling and the SVD; the same seed gives the same bits.
@@ -143,7 +146,8 @@ class PMIEmbedding(_Params):
                  min_count=DEFAULTS["min_count"], max_vocab=DEFAULTS["max_vocab"], subsample=DEFAULTS["subsample"],
                  subsample_mode=DEFAULTS["subsample_mode"], cds=DEFAULTS["cds"], neg=DEFAULTS["neg"],
                  eig=DEFAULTS["eig"], wc=DEFAULTS["wc"], abtt=DEFAULTS["abtt"], svd=DEFAULTS["svd"],
-                 n_iter=DEFAULTS["n_iter"], lowercase=False, tokenizer=None, seed=0, workers=None, memory=None,
+                 n_iter=DEFAULTS["n_iter"], oversamples=DEFAULTS["oversamples"], lowercase=False, tokenizer=None,
+                 seed=0, workers=None, memory=None,
                  keep_counts=True, progress=False, verbose=False):
         self.dim = dim
         self.window = window
@@ -159,6 +163,7 @@ class PMIEmbedding(_Params):
         self.abtt = abtt
         self.svd = svd
         self.n_iter = n_iter
+        self.oversamples = oversamples
         self.lowercase = lowercase
         self.tokenizer = tokenizer
         self.seed = seed
@@ -191,6 +196,8 @@ class PMIEmbedding(_Params):
             raise ParameterError(f"svd={self.svd!r} is not one of {', '.join(SVD_BACKENDS)}")
         if self.n_iter is not None and (isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0):
             raise ParameterError(f"n_iter={self.n_iter!r} must be an integer >= 0 or None")
+        if isinstance(self.oversamples, bool) or not isinstance(self.oversamples, (int, np.integer)) or self.oversamples < 0:
+            raise ParameterError(f"oversamples={self.oversamples!r} must be an integer >= 0")
         if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, (int, np.integer)) or self.workers < 1):
             raise ParameterError(f"workers={self.workers!r} must be an integer >= 1 or None (all cores)")
         if self.memory is not None and (isinstance(self.memory, bool) or not isinstance(self.memory, (int, float)) or not self.memory > 0):
@@ -292,8 +299,9 @@ class PMIEmbedding(_Params):
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
-                u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter, seed=self.seed,
-                                         workers=self.n_workers_, progress=self.progress, copy=self.memory is None)
+                u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter,
+                                         n_oversamples=self.oversamples, seed=self.seed, workers=self.n_workers_,
+                                         progress=self.progress, copy=self.memory is None)
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
         self.singular_values_ = s

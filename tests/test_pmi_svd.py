@@ -127,3 +127,58 @@ def test_symmetric_ppmi_uses_chebyshev_route_accurately(lee_docs):
     np.testing.assert_allclose(u.T @ u, np.eye(40), atol=1e-4)
     u1, s1, vt1 = truncated_svd(p, 40, n_iter=5, seed=0, workers=1)
     assert np.array_equal(u, u1) and np.array_equal(s, s1) and np.array_equal(vt, vt1)
+
+
+def test_is_symmetric_agrees_with_the_transpose(lee_docs):
+    """The mirror-lookup kernel against ``a == a.T`` on real PPMI and on changes that
+    keep every row and column count (so the cheap count test cannot decide): one value
+    changed, one entry moved to a column whose mirror is missing."""
+    from pmiembed.svd import is_symmetric
+
+    def reference(m):
+        return (abs(m - m.T) > 0).nnz == 0
+
+    c = read_corpus(lee_docs)
+    v = Vocabulary.from_counts(c.types, c.counts, min_count=3)
+    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0).tocsr()
+    assert is_symmetric(p) and reference(p)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        q = p.copy()
+        k = int(rng.integers(q.nnz))
+        q.data[k] = np.nextafter(q.data[k], np.float32(np.inf))
+        assert not is_symmetric(q) and not reference(q)
+    # swap the columns of two entries in different rows: counts per row/column unchanged
+    d = p.toarray()
+    i, j = np.argwhere(np.triu(d, 1) > 0)[0]
+    k, l = [x for x in np.argwhere(np.triu(d, 1) > 0) if x[0] != i and x[1] != j and d[i, x[1]] == 0 and d[x[0], j] == 0][0]
+    for a, b in ((i, j), (k, l)):
+        d[a, b] = d[b, a] = 0
+    d[i, l] = d[l, i] = d[k, j] = d[j, k] = 1.0
+    d[i, l] = 2.0  # (i, l) and (l, i) now differ, counts unchanged
+    q = sp.csr_matrix(d)
+    assert not is_symmetric(q) and not reference(q)
+    assert not is_symmetric(sp.csr_matrix(np.triu(np.ones((4, 4)))))
+
+
+def test_oversampling_converges_the_last_dimensions(lee_docs):
+    """The lever the model exposes as ``oversamples``: with the same number of products,
+    a wider block gets the trailing singular values of real PPMI closer to the exact
+    ones (they converge at the rate of s_dim / s_(dim + oversamples))."""
+    c = read_corpus(lee_docs)
+    v = Vocabulary.from_counts(c.types, c.counts, min_count=3)
+    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0)
+    exact = np.linalg.svd(p.toarray().astype(np.float64), compute_uv=False)[:50]
+    errors = []
+    for over in (0, 20, 100):
+        _, s, _ = truncated_svd(p, 50, n_iter=1, n_oversamples=over, seed=0)
+        errors.append(np.abs(s[40:50] / exact[40:50] - 1).max())
+    assert errors[0] > errors[1] > errors[2]
+
+
+def test_oversamples_parameter_is_validated_and_used():
+    from pmiembed.model import PMIEmbedding
+
+    with pytest.raises(ParameterError, match="oversamples=-1 must be an integer >= 0"):
+        PMIEmbedding(oversamples=-1)._validate()
+    assert PMIEmbedding(oversamples=140).get_params()["oversamples"] == 140
