@@ -313,6 +313,12 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
       wiki17m PPMI matrix gets the 300th singular value within 2.5% where plain power
       iteration with as many products is 6% low.
 
+    The top ``dim`` directions converge at the rate of ``s_dim / s_(l+1)``: where the
+    spectrum is flat at the cut (wiki17m's PPMI: ``s_300 / s_321 = 1.0095``,
+    ``s_300 / s_400 = 1.041``) a wider ``l`` converges them far faster than more
+    iterations (measured against ARPACK: 6 iterations with 140 extra columns beat 10 with
+    20).
+
     Then ``B^T = A^T Q`` (n x l) and the eigendecomposition of ``B B^T = V_B S^2 V_B^T``
     give ``U = Q V_B``, ``V = B^T V_B / S``.  Memory: the matrix is not copied; besides
     it, two dense ``n x l`` blocks in ``A``'s dtype and one chunk of rows per thread.
