@@ -68,7 +68,7 @@ def available_bytes() -> int | None:
         return None
 
 
-def estimate_fit_bytes(n_words: int, dim: int, oversample: int = 20) -> int:
+def estimate_fit_bytes(n_words: int, dim: int, oversample: int) -> int:
     """Rough peak of the PMI + SVD stages beyond the PMI matrix for a vocabulary of
     ``n_words``: the randomized SVD holds two dense float32 ``n_words x (dim +
     oversample)`` blocks, and turning its result into vectors two ``n_words x dim``

@@ -132,3 +132,16 @@ def test_invalid_utf8_is_replaced_and_reported(tmp_path, lee_path, capsys):
     code, out, err = run(capsys, "train", bad, "--out", tmp_path / "o", "--dim", "10", "--min-count", "2")
     assert code == 0
     assert "undecodable bytes replaced 3" in err  # \xe9, \xff, \xfe
+
+
+def test_memory_check_counts_the_oversampled_columns(tmp_path, lee_path, capsys):
+    """The SVD's dense blocks are ``dim + oversamples`` wide: a budget that fits the
+    default oversampling is refused, before counting, for a very wide one."""
+    args = ["train", lee_path, "--out", tmp_path / "o", "--dim", "20", "--min-count", "2", "--memory", "0.005",
+            "--quiet"]
+    code, _, err = run(capsys, *args)
+    assert code == 0, err
+    code, _, err = run(capsys, *args[:3], tmp_path / "o2", *args[4:], "--oversamples", "2000")
+    assert code == 2
+    assert err.startswith("pmiembed: error: the PMI and SVD stages need about") and "--memory budget" in err
+    assert not (tmp_path / "o2").exists()
