@@ -257,8 +257,14 @@ def csr_matmul_blocked(starts, ends, indices, data, x, out, alpha, beta, n_chunk
     contiguous row ranges would give the thread with the frequent words (the first
     rows, most of the nonzeros) nearly all the work (measured on wiki17m: 1.0 s a
     product with contiguous chunks, 0.65-0.8 s interleaved).  Each row is summed in a
-    fixed order (block by block, nonzero by nonzero), so any number of threads gives
-    the same bits.
+    fixed order (block by block, then eight nonzeros at a time, then the rest one by
+    one), so any number of threads gives the same bits.
+
+    Eight nonzeros per pass over the row's accumulator: one load and one store of
+    ``acc`` per eight gathered rows of ``x`` instead of per row, which is what bounds
+    the plain loop (measured on wiki17m's PPMI, width 320, 2 cores, five alternating
+    rounds: 0.59-0.71 s against 0.77-0.93 s nonzero by nonzero; four at a time
+    0.61-0.76 s).
     """
     n_blocks = starts.shape[0]
     n = starts.shape[1]
@@ -276,11 +282,22 @@ def csr_matmul_blocked(starts, ends, indices, data, x, out, alpha, beta, n_chunk
                     continue
                 for j in range(k):
                     acc[j] = out[i, j]
-                for p in range(p0, p1):
+                p = p0
+                while p + 7 < p1:
+                    c0, c1, c2, c3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
+                    c4, c5, c6, c7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]
+                    v0, v1, v2, v3 = alpha * data[p], alpha * data[p + 1], alpha * data[p + 2], alpha * data[p + 3]
+                    v4, v5, v6, v7 = alpha * data[p + 4], alpha * data[p + 5], alpha * data[p + 6], alpha * data[p + 7]
+                    for j in range(k):
+                        acc[j] += (((v0 * x[c0, j] + v1 * x[c1, j]) + (v2 * x[c2, j] + v3 * x[c3, j]))
+                                   + ((v4 * x[c4, j] + v5 * x[c5, j]) + (v6 * x[c6, j] + v7 * x[c7, j])))
+                    p += 8
+                while p < p1:
                     c = indices[p]
                     v = alpha * data[p]
                     for j in range(k):
                         acc[j] += v * x[c, j]
+                    p += 1
                 for j in range(k):
                     out[i, j] = acc[j]
 

@@ -97,7 +97,7 @@ class _BlockedCSR:
     its columns are cut into blocks whose rows of the dense operand fit in the CPU cache
     (about 4 MB each), see :func:`pmiembed._kernels.csr_matmul_blocked`.  On the
     80k x 80k, 20M-nonzero PPMI matrix of wiki17m a product with 320 columns takes about
-    a third of the time of the plain row-parallel product (0.65-0.8 s on 2 cores).
+    a third of the time of the plain row-parallel product (0.6-0.7 s on 2 cores).
 
     ``copy=True`` reorders the entries block by block into a copy (the matrix's size
     again: 160 MB there); ``copy=False`` keeps pointers to each row's block segments in

@@ -182,3 +182,37 @@ def test_oversamples_parameter_is_validated_and_used():
     with pytest.raises(ParameterError, match="oversamples=-1 must be an integer >= 0"):
         PMIEmbedding(oversamples=-1)._validate()
     assert PMIEmbedding(oversamples=140).get_params()["oversamples"] == 140
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_blocked_product_matches_scipy_on_real_ppmi(lee_docs, copy):
+    """The SVD's sparse product kernel (column blocks, eight nonzeros at a time, the rest
+    one by one) against scipy on real PPMI, whose rows have from one to hundreds of
+    entries; ``alpha``/``beta`` as the Chebyshev recurrence uses them; same bits on 1
+    and 2 numba threads."""
+    import numba
+
+    from pmiembed.svd import _BlockedCSR
+
+    c = read_corpus(lee_docs)
+    v = Vocabulary.from_counts(c.types, c.counts, min_count=2)
+    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0)
+    lengths = np.diff(p.indptr)
+    assert lengths.min() < 8 and (lengths % 8 != 0).any() and lengths.max() > 100
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((p.shape[1], 37)).astype(np.float32)
+    y0 = rng.standard_normal((p.shape[0], 37)).astype(np.float32)
+    op = _BlockedCSR(p, 37, cache_bytes=4096, copy=copy)  # small cache: many column blocks
+    assert len(op.bounds) > 3
+    ref = (p.astype(np.float64) @ x.astype(np.float64))
+    np.testing.assert_allclose(op.matmul(x), ref, rtol=1e-4, atol=1e-4)
+    outs = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        try:
+            out = y0.copy()
+            outs.append(op.matmul(x, out=out, alpha=0.5, beta=-1.0))
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    np.testing.assert_allclose(outs[0], 0.5 * ref - y0, rtol=1e-4, atol=1e-4)
+    assert np.array_equal(outs[0], outs[1])
