@@ -25,7 +25,7 @@ from pmiembed.defaults import DEFAULTS
 from pmiembed.evaluate import evaluate, results_to_dict
 from pmiembed.model import PMIEmbedding, make_keyed_vectors
 from pmiembed.pmi import pmi_matrix
-from pmiembed.svd import truncated_svd, word_vectors
+from pmiembed.svd import core_size, fold_in, truncated_svd, word_vectors
 
 
 def scores(kv) -> dict:
@@ -46,6 +46,10 @@ def main() -> None:
     ap.add_argument("--spectrum", type=int, default=0, metavar="N",
                     help="ARPACK reference only: compute N singular values beyond --dim and print the "
                          "spectrum at the cut (how flat it is decides how fast the tail converges)")
+    ap.add_argument("--core-min-count", type=lambda v: None if v.lower() == "none" else int(v),
+                    default=DEFAULTS["core_min_count"],
+                    help="factorise the words seen this often, fold in the rest, as the model does "
+                         "('none': every word) [%(default)s]")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if args.counts and Path(args.counts).exists():
@@ -55,28 +59,39 @@ def main() -> None:
         if args.counts:
             cooc.save(args.counts)
     pmi = pmi_matrix(cooc.counts, cds=DEFAULTS["cds"], neg=DEFAULTS["neg"])
+    core = core_size(cooc.vocab.counts, args.core_min_count, args.dim)
+    print(f"SVD of {'every word' if core is None else f'the {core:,} words seen >= {args.core_min_count} times'}"
+          f" ({len(cooc.vocab):,} words)", flush=True)
+
+    def vectors(u, s, vt):
+        if core is not None:
+            u, s, vt = fold_in(pmi, u, s, vt)
+        return make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt, eig=DEFAULTS["eig"], abtt=DEFAULTS["abtt"]))
+
     rows = {}
     t = time.perf_counter()
     if args.reference == "arpack":
         k = args.dim + max(0, args.spectrum)
-        u, s, vt = truncated_svd(pmi.astype(np.float64), k, backend="arpack")
+        u, s, vt = truncated_svd(pmi.astype(np.float64), k, backend="arpack", core=core)
         if args.spectrum > 0:
             marks = sorted({args.dim - 20, args.dim - 1, args.dim + 19, args.dim + args.spectrum // 2, k - 1} - {-1})
             print("spectrum at the cut: " + ", ".join(f"s_{i + 1} {s[i]:.2f}" for i in marks if 0 <= i < k)
                   + f"; s_{args.dim} / s_{args.dim + 21} = {s[args.dim - 1] / s[min(k - 1, args.dim + 20)]:.4f}", flush=True)
         u, s, vt = u[:, :args.dim], s[:args.dim], vt[:args.dim]
     else:
-        u, s, vt = truncated_svd(pmi.astype(np.float64), args.dim, backend="randomized", n_iter=25, n_oversamples=100)
+        u, s, vt = truncated_svd(pmi.astype(np.float64), args.dim, backend="randomized", n_iter=25, n_oversamples=100,
+                                 core=core)
     ref_s = s
-    rows["reference"] = {"seconds": time.perf_counter() - t, **scores(make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt, eig=DEFAULTS["eig"], abtt=DEFAULTS["abtt"])))}
+    rows["reference"] = {"seconds": time.perf_counter() - t, **scores(vectors(u, s, vt))}
     print(json.dumps({"reference": rows["reference"]}), flush=True)
     for spec in args.variants.split(","):
         it, over, seed = (int(x) for x in (spec + ":0").split(":")[:3])
         t = time.perf_counter()
-        u, s, vt = truncated_svd(pmi, args.dim, backend="randomized", n_iter=it, n_oversamples=over, seed=seed)
+        u, s, vt = truncated_svd(pmi, args.dim, backend="randomized", n_iter=it, n_oversamples=over, seed=seed,
+                                 core=core)
         secs = time.perf_counter() - t
         row = {"seconds": secs, "sv_rel_err_last": float(abs(s[-1] - ref_s[-1]) / ref_s[-1]),
-               **scores(make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt, eig=DEFAULTS["eig"], abtt=DEFAULTS["abtt"])))}
+               **scores(vectors(u, s, vt))}
         rows[f"n_iter={it} oversample={over} seed={seed}"] = row
         print(json.dumps({spec: row}), flush=True)
     names = [k for k in rows["reference"] if k != "seconds"]

@@ -305,32 +305,38 @@ def csr_matmul_blocked(starts, ends, indices, data, x, out, alpha, beta, n_chunk
 @njit(parallel=True, cache=True)
 def segment_pointers(indptr, indices, bounds, seg):
     """``seg[b, i]``: where row ``i`` of a CSR matrix with sorted indices reaches column
-    ``bounds[b]`` (``seg[0] = indptr[:-1]``, ``seg[-1] = indptr[1:]``), so the entries of
-    row ``i`` in column block ``b`` are ``seg[b, i]:seg[b + 1, i]``."""
+    ``bounds[b]`` (``seg[0] = indptr[:-1]``), so the entries of row ``i`` in column block
+    ``b`` are ``seg[b, i]:seg[b + 1, i]``.  Columns from ``bounds[-1]`` on are left out
+    (``seg[-1] = indptr[1:]`` when ``bounds[-1]`` is the number of columns): with the
+    rows cut too, the pointers describe a leading block of the matrix without copying
+    it."""
     nb = bounds.shape[0] - 1
     n = indptr.shape[0] - 1
     for i in prange(n):
         p = indptr[i]
         end = indptr[i + 1]
         seg[0, i] = p
-        for b in range(1, nb):
+        for b in range(1, nb + 1):
             while p < end and indices[p] < bounds[b]:
                 p += 1
             seg[b, i] = p
-        seg[nb, i] = end
 
 
 @njit(cache=True)
 def split_columns(indptr, indices, data, bounds, indptr2d, out_indices, out_data):
     """Reorder a CSR matrix (sorted indices) into column blocks ``bounds`` for
-    :func:`csr_matmul_blocked`: block by block, row by row, column order kept."""
+    :func:`csr_matmul_blocked`: block by block, row by row, column order kept.  Entries
+    in columns from ``bounds[-1]`` on are left out (a leading block of the matrix)."""
     n = indptr.shape[0] - 1
     nb = bounds.shape[0] - 1
+    last = bounds[nb]
     # counts per (block, row)
     for i in range(n):
         b = 0
         for p in range(indptr[i], indptr[i + 1]):
             c = indices[p]
+            if c >= last:
+                break
             while c >= bounds[b + 1]:
                 b += 1
             indptr2d[b, i + 1] += 1
@@ -345,6 +351,8 @@ def split_columns(indptr, indices, data, bounds, indptr2d, out_indices, out_data
         b = 0
         for p in range(indptr[i], indptr[i + 1]):
             c = indices[p]
+            if c >= last:
+                break
             while c >= bounds[b + 1]:
                 b += 1
             q = fill[b, i]

@@ -83,6 +83,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--abtt", type=_optional_int, default=d["abtt"], metavar="D",
                    help="post-process: subtract the mean vector and remove the top D principal directions "
                         f"('all-but-the-top'); 'none' to switch off [{d['abtt']}]")
+    g.add_argument("--core-min-count", type=_optional_int, default=d["core_min_count"], metavar="N",
+                   help="the SVD factorises the words seen at least N times and folds the rarer ones in "
+                        f"from their PPMI rows; 'none' to factorise every word [{d['core_min_count']}]")
     g.add_argument("--svd", choices=("krylov", "randomized", "sklearn", "arpack"), default=d["svd"],
                    help="SVD backend: randomized (multi-threaded randomized subspace iteration), krylov (randomized "
                         "block Krylov), sklearn (scikit-learn's randomized_svd) or arpack (scipy svds, exact, "
@@ -106,7 +109,7 @@ def model_from_args(args, **extra):
     return PMIEmbedding(
         dim=args.dim, window=args.window, weighting=args.weighting, min_count=args.min_count,
         max_vocab=args.max_vocab, subsample=args.sub, subsample_mode=args.sub_mode, cds=args.cds,
-        neg=args.neg, eig=args.eig, wc=args.wc, abtt=args.abtt, svd=args.svd, n_iter=args.n_iter, oversamples=args.oversamples,
+        neg=args.neg, eig=args.eig, wc=args.wc, abtt=args.abtt, core_min_count=args.core_min_count, svd=args.svd, n_iter=args.n_iter, oversamples=args.oversamples,
         lowercase=args.lowercase, seed=args.seed, workers=args.workers, memory=args.memory, **extra,
     )
 

@@ -32,7 +32,7 @@ from .io import atomic_dir, sha256_file
 from .pmi import check_pmi_params, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
-from .svd import SVD_BACKENDS, check_svd_params, truncated_svd, word_vectors
+from .svd import SVD_BACKENDS, check_svd_params, core_size, fold_in, truncated_svd, word_vectors
 from .vocab import Vocabulary
 
 if TYPE_CHECKING:  # gensim is imported where it is used (about 1.4 s)
@@ -108,6 +108,11 @@ class PMIEmbedding(_Params):
     wc : bool, add the (normalised) context vectors: W + C.
     abtt : int or None, post-processing "all-but-the-top": subtract the mean vector and
         remove this many top principal directions (None: no post-processing).
+    core_min_count : int or None, the SVD factorises the block of words seen at least
+        this many times (the core); rarer vocabulary words are folded in from their PPMI
+        rows and columns over the core (``u = a V S^-1``, see
+        :func:`pmiembed.svd.fold_in`), so every word of the vocabulary gets a vector.
+        None, or fewer than ``2 * dim`` words in the core: every word is factorised.
     svd : {'randomized', 'sklearn', 'arpack'}, SVD backend (see :mod:`pmiembed.svd`).
     n_iter : int or None, power iterations of the randomized SVD.
     oversamples : int, extra columns the randomized SVD iterates beyond ``dim``: the top
@@ -145,7 +150,8 @@ class PMIEmbedding(_Params):
     def __init__(self, dim=DEFAULTS["dim"], window=DEFAULTS["window"], weighting=DEFAULTS["weighting"],
                  min_count=DEFAULTS["min_count"], max_vocab=DEFAULTS["max_vocab"], subsample=DEFAULTS["subsample"],
                  subsample_mode=DEFAULTS["subsample_mode"], cds=DEFAULTS["cds"], neg=DEFAULTS["neg"],
-                 eig=DEFAULTS["eig"], wc=DEFAULTS["wc"], abtt=DEFAULTS["abtt"], svd=DEFAULTS["svd"],
+                 eig=DEFAULTS["eig"], wc=DEFAULTS["wc"], abtt=DEFAULTS["abtt"],
+                 core_min_count=DEFAULTS["core_min_count"], svd=DEFAULTS["svd"],
                  n_iter=DEFAULTS["n_iter"], oversamples=DEFAULTS["oversamples"], lowercase=False, tokenizer=None,
                  seed=0, workers=None, memory=None,
                  keep_counts=True, progress=False, verbose=False):
@@ -161,6 +167,7 @@ class PMIEmbedding(_Params):
         self.eig = eig
         self.wc = wc
         self.abtt = abtt
+        self.core_min_count = core_min_count
         self.svd = svd
         self.n_iter = n_iter
         self.oversamples = oversamples
@@ -192,6 +199,11 @@ class PMIEmbedding(_Params):
         if self.abtt is not None and (isinstance(self.abtt, bool) or not isinstance(self.abtt, (int, np.integer))
                                       or not 0 <= self.abtt < self.dim):
             raise ParameterError(f"abtt={self.abtt!r} must be an integer from 0 to dim-1, or None")
+        if self.core_min_count is not None and (isinstance(self.core_min_count, bool)
+                                                or not isinstance(self.core_min_count, (int, np.integer))
+                                                or self.core_min_count < 1):
+            raise ParameterError(f"core_min_count={self.core_min_count!r} must be an integer >= 1 or None "
+                                 "(None: factorise every word)")
         if self.svd not in SVD_BACKENDS:
             raise ParameterError(f"svd={self.svd!r} is not one of {', '.join(SVD_BACKENDS)}")
         if self.n_iter is not None and (isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0):
@@ -296,15 +308,20 @@ class PMIEmbedding(_Params):
         self._factorise(timer)
 
     def _factorise(self, timer: StageTimer) -> None:
-        """SVD of ``pmi_`` -> ``vectors_``, ``context_vectors_``, ``singular_values_``."""
+        """SVD of ``pmi_`` (its core, the rest folded in) -> ``vectors_``,
+        ``context_vectors_``, ``singular_values_``."""
+        self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim)
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
                 u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter,
                                          n_oversamples=self.oversamples, seed=self.seed, workers=self.n_workers_,
-                                         progress=self.progress, copy=self.memory is None)
+                                         progress=self.progress, copy=self.memory is None, core=self.n_core_)
+                if self.n_core_ is not None:
+                    u, s, vt = fold_in(self.pmi_, u, s, vt)
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
+                info["core"] = "all words" if self.n_core_ is None else f"{self.n_core_:,} words"
         self.singular_values_ = s
         self.vectors_ = np.ascontiguousarray(word_vectors(u, s, vt, eig=self.eig, wc=self.wc, abtt=self.abtt),
                                              dtype=np.float32)

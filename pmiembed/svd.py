@@ -54,27 +54,38 @@ def check_svd_params(dim, eig, n_words: int | None = None) -> None:
 
 def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = "randomized", n_iter: int | None = None,
                   n_oversamples: int = 20, seed: int = 0, workers: int | None = None, progress: bool = False,
-                  copy: bool = True):
+                  copy: bool = True, core: int | None = None):
     """The ``dim`` largest singular triplets of ``matrix``: ``(U, S, Vt)``, S descending.
 
     ``n_iter``: power iterations of the randomized backends (default
     ``DEFAULT_N_ITER``); ``n_oversamples``: extra columns of the random range finder;
     ``copy``: the randomized backends reorder the matrix into a cache-blocked copy
     (fastest); False reads it in place (saves the matrix's size in memory, products
-    about 5-10% slower; ``pmiembed train --memory`` uses it).
+    about 5-10% slower; ``pmiembed train --memory`` uses it).  ``core``: factorise
+    only the leading ``core x core`` block (the randomized backends read it inside
+    ``matrix`` without a copy); :func:`fold_in` extends the result to all rows and
+    columns.
     """
-    check_svd_params(dim, 0.5, min(matrix.shape))
+    if core is not None:
+        if isinstance(core, bool) or not isinstance(core, (int, np.integer)) or core < 1:
+            raise ParameterError(f"core={core!r} must be a positive integer or None")
+        core = int(core)
+        if core >= min(matrix.shape):
+            core = None
+    check_svd_params(dim, 0.5, min(matrix.shape) if core is None else core)
     if backend not in SVD_BACKENDS:
         raise ParameterError(f"svd backend {backend!r} is not one of {', '.join(SVD_BACKENDS)}")
     if backend == "krylov":
         return block_krylov_svd(matrix, dim, n_iter=6 if n_iter is None else n_iter, seed=seed,
-                                workers=workers, progress=progress, copy=copy)
+                                workers=workers, progress=progress, copy=copy, core=core)
     n_iter = DEFAULT_N_ITER if n_iter is None else n_iter
     if backend == "randomized":
         return randomized_svd(matrix, dim, n_iter=n_iter, n_oversamples=n_oversamples, seed=seed,
-                              workers=workers, progress=progress, copy=copy)
+                              workers=workers, progress=progress, copy=copy, core=core)
     from sklearn.utils.extmath import svd_flip
 
+    if core is not None:
+        matrix = sp.csr_matrix(matrix)[:core, :core]
     if backend == "sklearn":
         from sklearn.utils.extmath import randomized_svd as sk_randomized_svd
 
@@ -106,23 +117,27 @@ class _BlockedCSR:
     against 1.10 s in the median): segments scattered over the matrix are read less
     efficiently than one contiguous pass per block."""
 
-    def __init__(self, a: sp.csr_matrix, width: int, cache_bytes: int = 4 << 20, copy: bool = True):
+    def __init__(self, a: sp.csr_matrix, width: int, cache_bytes: int = 4 << 20, copy: bool = True,
+                 core: int | None = None):
         from ._kernels import segment_pointers, split_columns
 
         a = sp.csr_matrix(a)
         if not a.has_sorted_indices:
             a = a.sorted_indices()
-        self.shape = a.shape
+        # ``core``: the operator is the leading core x core block of ``a`` (no copy of it
+        # is made beyond the blocked copy itself)
+        n_rows, n_cols = a.shape if core is None else (min(core, a.shape[0]), min(core, a.shape[1]))
+        self.shape = (n_rows, n_cols)
         self.dtype = a.dtype
-        n_rows, n_cols = a.shape
         row_bytes = width * a.dtype.itemsize
         n_blocks = int(max(1, min(256, -(-n_cols * row_bytes // cache_bytes))))
         self.bounds = np.linspace(0, n_cols, n_blocks + 1).astype(np.int64)
-        indptr = a.indptr.astype(np.int64)
+        indptr = a.indptr[:n_rows + 1].astype(np.int64)
         if copy:
             indptr2d = np.zeros((n_blocks, n_rows + 1), dtype=np.int64)
-            self.indices = np.empty(a.nnz, dtype=np.int32)
-            self.data = np.empty(a.nnz, dtype=a.dtype)
+            nnz = int(indptr[-1]) if n_cols == a.shape[1] else int(np.count_nonzero(a.indices[:indptr[-1]] < n_cols))
+            self.indices = np.empty(nnz, dtype=np.int32)
+            self.data = np.empty(nnz, dtype=a.dtype)
             split_columns(indptr, a.indices, a.data, self.bounds, indptr2d, self.indices, self.data)
             self.starts, self.ends = indptr2d[:, :-1], indptr2d[:, 1:]
         else:
@@ -269,20 +284,22 @@ def _orthonormalize(y: np.ndarray, rows: _Rows, passes: int = 2) -> np.ndarray:
 
 @contextlib.contextmanager
 def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: int | None, progress: bool,
-                   copy: bool = True):
+                   copy: bool = True, core: int | None = None):
     """What both randomized backends run in: ``A`` in float32/float64 prepared for
     products of ``width`` columns, ``A^T`` (the same object when ``A`` is symmetric), the
     row-chunk pool for dense steps, and a progress ``tick`` per product.  Dense BLAS
     calls are single-threaded and run on the pool's threads: OpenBLAS splits some
     products differently for different thread counts, and the result must not depend on
-    ``--workers``.  Yields ``(a_op, at_op, rows, tick)``."""
+    ``--workers``.  With ``core``, the operators are the leading ``core x core`` block
+    (of ``A`` and of ``A^T``; a symmetric ``A`` has a symmetric block).  Yields
+    ``(a_op, at_op, rows, tick)``."""
     from .progress import progress_bar
     from .resources import cpu_count, limit_threads
 
     a = sp.csr_matrix(matrix)
     a = a.astype(np.float32 if a.dtype == np.float32 else np.float64, copy=False)
-    a_op = _BlockedCSR(a, width, copy=copy)
-    at_op = a_op if is_symmetric(a) else _BlockedCSR(a.T.tocsr(), width, copy=copy)
+    a_op = _BlockedCSR(a, width, copy=copy, core=core)
+    at_op = a_op if is_symmetric(a) else _BlockedCSR(a.T.tocsr(), width, copy=copy, core=core)
     del a
     n_workers = workers or cpu_count()
     rows = _Rows(n_workers)
@@ -299,7 +316,8 @@ def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: in
 
 
 def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITER, n_oversamples: int = 20,
-                   seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True):
+                   seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True,
+                   core: int | None = None):
     """Randomized SVD by subspace iteration with parallel sparse products.
 
     With ``l = dim + n_oversamples`` and a seeded Gaussian ``Omega`` (n x l), the range
@@ -322,10 +340,11 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
     Then ``B^T = A^T Q`` (n x l) and the eigendecomposition of ``B B^T = V_B S^2 V_B^T``
     give ``U = Q V_B``, ``V = B^T V_B / S``.  Memory: the matrix is not copied; besides
     it, two dense ``n x l`` blocks in ``A``'s dtype and one chunk of rows per thread.
+    ``core``: the SVD of the leading ``core x core`` block.
     """
-    m, n = matrix.shape
+    m, n = matrix.shape if core is None else (min(core, matrix.shape[0]), min(core, matrix.shape[1]))
     l = min(dim + n_oversamples, min(m, n))
-    with _svd_workspace(matrix, l, 2 * n_iter + 2, workers, progress, copy) as (a_op, at_op, rows, tick):
+    with _svd_workspace(matrix, l, 2 * n_iter + 2, workers, progress, copy, core) as (a_op, at_op, rows, tick):
         z = np.empty((n, l), dtype=a_op.dtype)
         np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
         y = a_op.matmul(z)
@@ -452,7 +471,8 @@ def _project_out(y: np.ndarray, basis: list[np.ndarray]) -> np.ndarray:
 
 
 def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None, n_iter: int = 6,
-                     seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True):
+                     seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True,
+                     core: int | None = None):
     """Randomized block Krylov SVD (Musco & Musco 2015) with parallel sparse products.
 
     With a seeded Gaussian ``Omega`` (n x b), the basis ``Q`` spans the block Krylov
@@ -464,12 +484,12 @@ def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
     block with ``(q+1) b >= 2 dim`` rounded up to a multiple of 16.  Memory: the whole
     ``m x (q+1) b`` basis.
     """
-    m, n = matrix.shape
+    m, n = matrix.shape if core is None else (min(core, matrix.shape[0]), min(core, matrix.shape[1]))
     if block is None:
         block = -(-2 * dim // (n_iter + 1))
         block = -(-block // 16) * 16
     block = max(1, min(block, min(m, n)))
-    with _svd_workspace(matrix, block, 2 * n_iter + 2, workers, progress, copy) as (a_op, at_op, rows, tick):
+    with _svd_workspace(matrix, block, 2 * n_iter + 2, workers, progress, copy, core) as (a_op, at_op, rows, tick):
         omega = np.random.default_rng(seed).standard_normal((n, block), dtype=np.float64).astype(a_op.dtype)
         q = _orthonormalize(a_op.matmul(omega), rows)
         tick()
@@ -489,6 +509,54 @@ def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
         bt = at_op.matmul(q)
         tick()
         return _ritz(q, bt, dim, rows)
+
+
+def core_size(counts: np.ndarray, core_min_count: int | None, dim: int) -> int | None:
+    """How many of the most frequent words (``counts`` descending, as a
+    :class:`~pmiembed.vocab.Vocabulary` keeps them) form the core the SVD factorises:
+    those seen at least ``core_min_count`` times.  None (factorise every word) when
+    ``core_min_count`` is None, when every word qualifies, or when fewer than
+    ``2 * dim`` words do (a core hardly larger than the rank gives a poor basis for the
+    rest: small corpora factorise everything)."""
+    if core_min_count is None:
+        return None
+    counts = np.asarray(counts)
+    if len(counts) > 1 and np.any(np.diff(counts) > 0):
+        raise ValueError("counts must be in descending order (most frequent word first)")
+    n_core = int(np.count_nonzero(counts >= core_min_count))
+    if n_core >= len(counts) or n_core < 2 * dim:
+        return None
+    return n_core
+
+
+def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray):
+    """Extend an SVD of the leading ``k x k`` block of ``matrix`` (``k = len(u)``) to all
+    its rows and columns ("folding in", Deerwester et al. 1990; Berry, Dumais &
+    O'Brien 1995).
+
+    With the core ``A_cc ~ U S V^T``, a further row ``a`` (its entries in the core's
+    columns) gets the coordinates that reproduce it best in the core's right singular
+    basis, ``u_a = a V S^-1``, and a further column ``c`` (its entries in the core's
+    rows) ``v_c = c^T U S^-1``; rows and columns already in the core keep theirs.  So
+    ``U S^p`` of every word is built from the same directions, and rare words, whose
+    few noisy counts would otherwise claim part of the rank, are placed by their
+    contexts among the frequent words.  Entries of further rows in further columns
+    are not used.  Returns ``(U, S, Vt)`` for the whole matrix (new arrays; S as
+    given).  Deterministic (single-threaded sparse products)."""
+    a = sp.csr_matrix(matrix)
+    k = u.shape[0]
+    m, n = a.shape
+    inv = (1.0 / np.where(s > 0, s, 1.0)).astype(u.dtype)
+    out_u = np.empty((m, u.shape[1]), dtype=u.dtype)
+    out_u[:k] = u
+    if m > k:
+        out_u[k:] = a[k:, :k].astype(u.dtype) @ np.ascontiguousarray(vt.T)
+        out_u[k:] *= inv
+    out_vt = np.empty((vt.shape[0], n), dtype=vt.dtype)
+    out_vt[:, :k] = vt
+    if n > k:
+        out_vt[:, k:] = ((a[:k, k:].T.tocsr().astype(u.dtype) @ u) * inv).T
+    return out_u, s, out_vt
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:

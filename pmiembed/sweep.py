@@ -7,7 +7,7 @@ combination.  Work is shared along the pipeline:
 * counts are made once per *counting* setting (``window``, ``weighting``,
   ``subsample``, ``subsample_mode``, ``min_count``, ``max_vocab``) and cached on disk;
 * the PMI matrix and its SVD are made once per *factorisation* setting (``cds``,
-  ``neg``, ``dim``, ``svd``, ``n_iter``, ``oversamples``, ``seed``);
+  ``neg``, ``dim``, ``core_min_count``, ``svd``, ``n_iter``, ``oversamples``, ``seed``);
 * the cheap *vector* settings (``eig``, ``wc``, ``abtt``) reuse that SVD.
 
 Every configuration is evaluated on every available benchmark; results go to
@@ -35,11 +35,11 @@ from .evaluate import evaluate, results_to_dict
 from .io import atomic_path
 from .model import PMIEmbedding, make_keyed_vectors
 from .pmi import pmi_matrix
-from .svd import truncated_svd, word_vectors
+from .svd import core_size, fold_in, truncated_svd, word_vectors
 from .vocab import Vocabulary
 
 COUNT_KEYS = ("min_count", "max_vocab", "window", "weighting", "subsample", "subsample_mode")
-FACTOR_KEYS = ("cds", "neg", "dim", "svd", "n_iter", "oversamples", "seed")
+FACTOR_KEYS = ("cds", "neg", "dim", "core_min_count", "svd", "n_iter", "oversamples", "seed")
 VECTOR_KEYS = ("eig", "wc", "abtt")
 ALIASES = {"sub": "subsample", "sub_mode": "subsample_mode", "min-count": "min_count", "sub-mode": "subsample_mode",
            "max-vocab": "max_vocab", "n-iter": "n_iter"}
@@ -164,9 +164,12 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
             fp = json.loads(factor_key)
             t = time.perf_counter()
             pmi = pmi_matrix(cooc.counts, cds=fp["cds"], neg=fp["neg"])
+            core = core_size(cooc.vocab.counts, fp["core_min_count"], fp["dim"])
             u, s, vt = truncated_svd(pmi, fp["dim"], backend=fp["svd"], n_iter=fp["n_iter"],
                                      n_oversamples=fp["oversamples"], seed=fp["seed"],
-                                     workers=workers)
+                                     workers=workers, core=core)
+            if core is not None:
+                u, s, vt = fold_in(pmi, u, s, vt)
             factor_seconds = time.perf_counter() - t
             for params in sub:
                 t = time.perf_counter()

@@ -105,8 +105,21 @@ def test_entry_point_subprocess(trained):
         assert cmd in proc.stdout
     proc = subprocess.run([sys.executable, "-m", "pmiembed", "train", "--help"], capture_output=True, text=True)
     for flag in ("--dim", "--window", "--min-count", "--weighting", "--sub", "--cds", "--neg", "--eig", "--wc", "--seed",
-                 "--workers", "--memory", "--quiet", "--force"):
+                 "--workers", "--memory", "--quiet", "--force", "--core-min-count", "--oversamples"):
         assert flag in proc.stdout
+
+
+def test_core_min_count_flag(tmp_path, lee_path, capsys):
+    """``--core-min-count none`` factorises every word (other vectors than the default
+    fold-in); a bad value is a one-line error naming the flag."""
+    for name, extra in (("fold", []), ("all", ["--core-min-count", "none"])):
+        assert main(["train", str(lee_path), "--out", str(tmp_path / name), "--dim", "20", "--min-count", "3",
+                     "--quiet", *extra]) == 0
+    assert (tmp_path / "fold" / "vectors.bin").read_bytes() != (tmp_path / "all" / "vectors.bin").read_bytes()
+    params = json.loads((tmp_path / "all" / "params.json").read_text())
+    assert params["params"]["core_min_count"] is None
+    code, out, err = run(capsys, "train", lee_path, "--out", tmp_path / "bad", "--core-min-count", "0", "--quiet")
+    assert code == 2 and "core_min_count=0" in err and err.count("\n") == 1
 
 
 def test_same_bits_every_run(tmp_path, lee_path):

@@ -211,3 +211,22 @@ def test_keep_counts_false_frees_counts_but_saves(lee_docs, tmp_path):
     meta = json.loads((tmp_path / "b" / "params.json").read_text())
     assert meta["counting"]["window"] == m.window
     assert PMIEmbedding.load(tmp_path / "b").counting_params_ == meta["counting"]
+
+
+def test_core_and_fold_in_give_every_word_a_vector(lee_path):
+    """The default factorises the words seen >= 10 times and folds in the rest: every
+    vocabulary word has a finite, nonzero vector and context vector, and
+    ``core_min_count=None`` factorises every word (other vectors).  (Whether the
+    folded-in vectors are good is measured on Wikipedia, docs/ablation.md; the fold-in
+    maths is tested in test_pmi_svd.)"""
+    m = PMIEmbedding(dim=30, min_count=3, seed=1).fit(lee_path)
+    counts = m.vocabulary_.counts
+    assert m.n_core_ == int((counts >= 10).sum()) and 60 <= m.n_core_ < len(counts)
+    assert m.vectors_.shape == (len(counts), 30) and np.isfinite(m.vectors_).all()
+    assert (np.linalg.norm(m.vectors_[m.n_core_:], axis=1) > 0).all()
+    full = PMIEmbedding(dim=30, min_count=3, seed=1, core_min_count=None).fit_counts(m.cooccurrence_)
+    assert full.n_core_ is None and full.vectors_.shape == m.vectors_.shape
+    assert not np.allclose(full.vectors_, m.vectors_)
+    assert m.context_vectors_.shape == (len(counts), 30) and np.isfinite(m.context_vectors_).all()
+    with pytest.raises(ParameterError, match="core_min_count=0"):
+        PMIEmbedding(core_min_count=0).fit(lee_path)

@@ -216,3 +216,67 @@ def test_blocked_product_matches_scipy_on_real_ppmi(lee_docs, copy):
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     np.testing.assert_allclose(outs[0], 0.5 * ref - y0, rtol=1e-4, atol=1e-4)
     assert np.array_equal(outs[0], outs[1])
+
+
+def _lee_ppmi(lee_docs, min_count=3):
+    c = read_corpus(lee_docs)
+    v = Vocabulary.from_counts(c.types, c.counts, min_count=min_count)
+    return pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0), v
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_core_block_is_read_in_place(lee_docs, copy):
+    """``core=k`` factorises the leading k x k block read inside the full matrix: the
+    blocked operator multiplies like the sliced block, and the SVD gives the same bits as
+    the SVD of a sliced copy."""
+    from pmiembed.svd import _BlockedCSR
+
+    p, _ = _lee_ppmi(lee_docs)
+    k = p.shape[0] // 3
+    block = p[:k, :k].tocsr()
+    x = np.random.default_rng(0).standard_normal((k, 24)).astype(np.float32)
+    op = _BlockedCSR(p, 24, cache_bytes=4096, copy=copy, core=k)
+    assert op.shape == (k, k) and len(op.bounds) > 3
+    np.testing.assert_allclose(op.matmul(x), block.astype(np.float64) @ x, rtol=1e-4, atol=1e-4)
+    a = truncated_svd(p, 30, n_iter=3, seed=2, copy=copy, core=k)
+    b = truncated_svd(block, 30, n_iter=3, seed=2, copy=copy)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_fold_in_recovers_a_low_rank_matrix_exactly(lee_docs):
+    """Folding in is exact when the core carries the whole rank: a rank-20 matrix built
+    from real PPMI (its top 20 eigenpairs) is reproduced in all four blocks (core,
+    rare rows, rare columns and rare x rare, which fold-in never reads) from the SVD of
+    its frequent-word core alone; with the real (full-rank) PPMI the folded-in rows
+    are the least-squares coordinates ``a V S^-1``."""
+    from pmiembed.svd import fold_in
+
+    p, _ = _lee_ppmi(lee_docs)
+    dense = p.toarray().astype(np.float64)
+    lam, vec = np.linalg.eigh(dense)
+    top = np.argsort(-np.abs(lam))[:20]
+    low = (vec[:, top] * lam[top]) @ vec[:, top].T
+    k = p.shape[0] // 4
+    u, s, vt = truncated_svd(sp.csr_matrix(low), 20, backend="arpack", core=k)
+    U, S, Vt = fold_in(sp.csr_matrix(low), u, s, vt)
+    assert U.shape == (p.shape[0], 20) and Vt.shape == (20, p.shape[1])
+    rebuilt = (U * S) @ Vt
+    assert np.abs(rebuilt - low).max() < 1e-8 * np.abs(low).max() * p.shape[0]
+    # real PPMI: rows beyond the core are a V S^-1
+    u, s, vt = truncated_svd(p, 20, n_iter=4, seed=0, core=k)
+    U, S, Vt = fold_in(p, u, s, vt)
+    assert np.array_equal(U[:k], u) and np.array_equal(Vt[:, :k], vt)
+    np.testing.assert_allclose(U[k:], dense[k:, :k] @ vt.T / s, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(Vt[:, k:].T, dense[:k, k:].T @ u / s, rtol=1e-5, atol=1e-6)
+
+
+def test_core_size_rules():
+    from pmiembed.svd import core_size
+
+    counts = np.array([50, 40, 30, 20, 12, 10, 9, 7, 5, 5])
+    assert core_size(counts, 10, 2) == 6
+    assert core_size(counts, 10, 4) is None  # 6 words < 2 * dim: factorise everything
+    assert core_size(counts, 5, 2) is None  # every word qualifies
+    assert core_size(counts, None, 2) is None
+    with pytest.raises(ValueError, match="descending"):
+        core_size(counts[::-1], 10, 2)
