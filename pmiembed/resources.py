@@ -85,7 +85,7 @@ def check_fits(need: int, budget: int | None, what: str) -> None:
         source = "--memory budget" if budget is not None and (avail is None or budget <= avail) else "available memory"
         raise ParameterError(
             f"{what} need about {format_bytes(need)} but the {source} is {format_bytes(limit)}; "
-            "lower --dim or --max-vocab (or raise --min-count)"
+            "lower --dim, --oversamples or --max-vocab (or raise --min-count)"
         )
 
 

@@ -393,7 +393,8 @@ def _chebyshev_range(a_op: "_BlockedCSR", y: np.ndarray, z: np.ndarray, dim: int
     remaining = n_products - n_power - 1
     while remaining > 0:
         d = min(degree, remaining)
-        s = np.sqrt(np.maximum(np.linalg.eigvalsh(rows.gram(w))[::-1], 0.0))
+        # the filter bound only needs a few digits: a float32 Gram matrix (float64 sums)
+        s = np.sqrt(np.maximum(np.linalg.eigvalsh(rows.gram(w, precise=False))[::-1], 0.0))
         c = float(s[dim - 1])
         if not (c > 0 and np.isfinite(c)):  # rank-deficient: plain power steps
             for _ in range(remaining):

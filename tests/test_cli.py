@@ -134,7 +134,7 @@ def test_sizes_that_cannot_fit_are_refused_before_allocating(tmp_path, lee_path,
                          "--memory", "0.001", "--quiet")
     assert code == 2
     assert err.startswith("pmiembed: error: the PMI and SVD stages need about") and "--memory budget" in err
-    assert "lower --dim or --max-vocab" in err and err.count("\n") == 1
+    assert "lower --dim, --oversamples or --max-vocab" in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
 
 
@@ -150,7 +150,7 @@ def test_invalid_utf8_is_replaced_and_reported(tmp_path, lee_path, capsys):
 def test_memory_check_counts_the_oversampled_columns(tmp_path, lee_path, capsys):
     """The SVD's dense blocks are ``dim + oversamples`` wide: a budget that fits the
     default oversampling is refused, before counting, for a very wide one."""
-    args = ["train", lee_path, "--out", tmp_path / "o", "--dim", "20", "--min-count", "2", "--memory", "0.005",
+    args = ["train", lee_path, "--out", tmp_path / "o", "--dim", "20", "--min-count", "2", "--memory", "0.008",
             "--quiet"]
     code, _, err = run(capsys, *args)
     assert code == 0, err
