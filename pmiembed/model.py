@@ -247,7 +247,8 @@ class PMIEmbedding(_Params):
             info["words"] = f"{len(vocab):,}"
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
-        check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples), memory_bytes,
+        check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples,
+                                      core_size(vocab.counts, self.core_min_count, self.dim)), memory_bytes,
                    what="the PMI and SVD stages")
         with contextlib.ExitStack() as stack:
             with timer.stage("count") as info, limit_threads(self.n_workers_):

@@ -68,13 +68,16 @@ def available_bytes() -> int | None:
         return None
 
 
-def estimate_fit_bytes(n_words: int, dim: int, oversample: int) -> int:
+def estimate_fit_bytes(n_words: int, dim: int, oversample: int, n_core: int | None = None) -> int:
     """Rough peak of the PMI + SVD stages beyond the PMI matrix for a vocabulary of
-    ``n_words``: the randomized SVD holds two dense float32 ``n_words x (dim +
-    oversample)`` blocks, and turning its result into vectors two ``n_words x dim``
-    ones."""
+    ``n_words`` of which ``n_core`` (default: all) are factorised: the randomized SVD
+    holds two dense float32 ``n_core x (dim + oversample)`` blocks, whose leading
+    columns are its result while folding in writes two ``n_words x dim`` arrays, and
+    turning the result into word and context vectors needs four ``n_words x dim``
+    arrays at most."""
     k = dim + oversample
-    return int(4 * n_words * (2 * k + 2 * dim))
+    n_core = n_words if n_core is None else n_core
+    return int(4 * max(2 * n_core * k + 2 * n_words * dim, 4 * n_words * dim))
 
 
 def check_fits(need: int, budget: int | None, what: str) -> None:
