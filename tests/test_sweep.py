@@ -17,6 +17,7 @@ from pmiembed.sweep import parse_grid
 def test_parse_grid():
     g = parse_grid(["window=2,5", "sub=none,1e-5", "wc=0,1", "weighting=harmonic"])
     assert g == {"window": [2, 5], "subsample": [None, 1e-5], "wc": [False, True], "weighting": ["harmonic"]}
+    assert parse_grid(["core-min-count=none,10"]) == {"core_min_count": [None, 10]}
     with pytest.raises(ParameterError, match="'colour'"):
         parse_grid(["colour=1"])
     with pytest.raises(ParameterError, match="name=value1,value2"):
