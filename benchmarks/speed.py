@@ -89,16 +89,14 @@ def reference_scores(corpus, params) -> dict:
     import numpy as np
 
     from pmiembed.model import PMIEmbedding, make_keyed_vectors
-    from pmiembed.svd import fold_in, truncated_svd, word_vectors
+    from pmiembed.svd import folded_svd, word_vectors
     from pmiembed.evaluate import evaluate, results_to_dict
 
     p = dict(params)
     model = PMIEmbedding(**{**p, "dim": p.get("dim", 300), "n_iter": 0}).fit(corpus)
     pmi = model.pmi_.astype(np.float64)
     # the model's own route: SVD of the frequent-word core (model.n_core_), the rest folded in
-    u, s, vt = truncated_svd(pmi, model.dim, backend="arpack", seed=model.seed, core=model.n_core_)
-    if model.n_core_ is not None:
-        u, s, vt = fold_in(pmi, u, s, vt)
+    u, s, vt = folded_svd(pmi, model.dim, core=model.n_core_, backend="arpack", seed=model.seed)
     kv = make_keyed_vectors(model.vocabulary_.words, word_vectors(u, s, vt, eig=model.eig, wc=model.wc,
                                                                    abtt=model.abtt))
     return {name: (r["score"] if "score" in r else max(r["3cosadd"], r["3cosmul"]))

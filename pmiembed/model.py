@@ -3,7 +3,7 @@
 A thin scikit-learn-style estimator over the stages::
 
     read_corpus -> Vocabulary.from_counts -> count_cooccurrences -> pmi_matrix
-                -> truncated_svd -> word_vectors -> gensim KeyedVectors
+                -> folded_svd (truncated_svd + fold_in) -> word_vectors -> gensim KeyedVectors
 
 Hyperparameters live in ``__init__`` (``get_params``/``set_params`` follow
 scikit-learn's estimator protocol, so ``sklearn.base.clone`` and parameter grids work),
@@ -32,7 +32,7 @@ from .io import atomic_dir, sha256_file
 from .pmi import check_pmi_params, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
-from .svd import SVD_BACKENDS, check_svd_params, core_size, fold_in, truncated_svd, word_vectors
+from .svd import SVD_BACKENDS, check_svd_params, core_size, folded_svd, word_vectors
 from .vocab import Vocabulary
 
 if TYPE_CHECKING:  # gensim is imported where it is used (about 1.4 s)
@@ -315,11 +315,9 @@ class PMIEmbedding(_Params):
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
-                u, s, vt = truncated_svd(self.pmi_, self.dim, backend=self.svd, n_iter=self.n_iter,
-                                         n_oversamples=self.oversamples, seed=self.seed, workers=self.n_workers_,
-                                         progress=self.progress, copy=self.memory is None, core=self.n_core_)
-                if self.n_core_ is not None:
-                    u, s, vt = fold_in(self.pmi_, u, s, vt)
+                u, s, vt = folded_svd(self.pmi_, self.dim, core=self.n_core_, backend=self.svd, n_iter=self.n_iter,
+                                      n_oversamples=self.oversamples, seed=self.seed, workers=self.n_workers_,
+                                      progress=self.progress, copy=self.memory is None)
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
                 info["core"] = "all words" if self.n_core_ is None else f"{self.n_core_:,} words"

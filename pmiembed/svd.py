@@ -103,6 +103,12 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = "randomized",
     return np.ascontiguousarray(u), s, np.ascontiguousarray(vt)
 
 
+def _block_shape(shape: tuple[int, int], core: int | None) -> tuple[int, int]:
+    """Shape of the leading ``core x core`` block of a matrix of ``shape`` (the whole
+    matrix when ``core`` is None)."""
+    return shape if core is None else (min(core, shape[0]), min(core, shape[1]))
+
+
 class _BlockedCSR:
     """A sparse matrix prepared for fast parallel products with tall dense matrices:
     its columns are cut into blocks whose rows of the dense operand fit in the CPU cache
@@ -126,7 +132,7 @@ class _BlockedCSR:
             a = a.sorted_indices()
         # ``core``: the operator is the leading core x core block of ``a`` (no copy of it
         # is made beyond the blocked copy itself)
-        n_rows, n_cols = a.shape if core is None else (min(core, a.shape[0]), min(core, a.shape[1]))
+        n_rows, n_cols = _block_shape(a.shape, core)
         self.shape = (n_rows, n_cols)
         self.dtype = a.dtype
         row_bytes = width * a.dtype.itemsize
@@ -342,7 +348,7 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
     it, two dense ``n x l`` blocks in ``A``'s dtype and one chunk of rows per thread.
     ``core``: the SVD of the leading ``core x core`` block.
     """
-    m, n = matrix.shape if core is None else (min(core, matrix.shape[0]), min(core, matrix.shape[1]))
+    m, n = _block_shape(matrix.shape, core)
     l = min(dim + n_oversamples, min(m, n))
     with _svd_workspace(matrix, l, 2 * n_iter + 2, workers, progress, copy, core) as (a_op, at_op, rows, tick):
         z = np.empty((n, l), dtype=a_op.dtype)
@@ -485,7 +491,7 @@ def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
     block with ``(q+1) b >= 2 dim`` rounded up to a multiple of 16.  Memory: the whole
     ``m x (q+1) b`` basis.
     """
-    m, n = matrix.shape if core is None else (min(core, matrix.shape[0]), min(core, matrix.shape[1]))
+    m, n = _block_shape(matrix.shape, core)
     if block is None:
         block = -(-2 * dim // (n_iter + 1))
         block = -(-block // 16) * 16
@@ -558,6 +564,17 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray):
     if n > k:
         out_vt[:, k:] = ((a[:k, k:].T.tocsr().astype(u.dtype) @ u) * inv).T
     return out_u, s, out_vt
+
+
+def folded_svd(matrix: sp.spmatrix, dim: int, *, core: int | None = None, **svd_args):
+    """:func:`truncated_svd` of the leading ``core x core`` block of ``matrix`` extended to
+    all its rows and columns by :func:`fold_in` (``core=None``: the SVD of all of it).
+    ``svd_args`` go to :func:`truncated_svd`.  What the model, the sweep and the
+    benchmarks' references factorise."""
+    u, s, vt = truncated_svd(matrix, dim, core=core, **svd_args)
+    if core is not None and core < min(matrix.shape):
+        u, s, vt = fold_in(matrix, u, s, vt)
+    return u, s, vt
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from .evaluate import evaluate, results_to_dict
 from .io import atomic_path
 from .model import PMIEmbedding, make_keyed_vectors
 from .pmi import pmi_matrix
-from .svd import core_size, fold_in, truncated_svd, word_vectors
+from .svd import core_size, folded_svd, word_vectors
 from .vocab import Vocabulary
 
 COUNT_KEYS = ("min_count", "max_vocab", "window", "weighting", "subsample", "subsample_mode")
@@ -165,11 +165,8 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
             t = time.perf_counter()
             pmi = pmi_matrix(cooc.counts, cds=fp["cds"], neg=fp["neg"])
             core = core_size(cooc.vocab.counts, fp["core_min_count"], fp["dim"])
-            u, s, vt = truncated_svd(pmi, fp["dim"], backend=fp["svd"], n_iter=fp["n_iter"],
-                                     n_oversamples=fp["oversamples"], seed=fp["seed"],
-                                     workers=workers, core=core)
-            if core is not None:
-                u, s, vt = fold_in(pmi, u, s, vt)
+            u, s, vt = folded_svd(pmi, fp["dim"], core=core, backend=fp["svd"], n_iter=fp["n_iter"],
+                                  n_oversamples=fp["oversamples"], seed=fp["seed"], workers=workers)
             factor_seconds = time.perf_counter() - t
             for params in sub:
                 t = time.perf_counter()

@@ -184,6 +184,12 @@ def test_oversamples_parameter_is_validated_and_used():
     assert PMIEmbedding(oversamples=140).get_params()["oversamples"] == 140
 
 
+def _lee_ppmi(lee_docs, min_count=3):
+    c = read_corpus(lee_docs)
+    v = Vocabulary.from_counts(c.types, c.counts, min_count=min_count)
+    return pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0), v
+
+
 @pytest.mark.parametrize("copy", [True, False])
 def test_blocked_product_matches_scipy_on_real_ppmi(lee_docs, copy):
     """The SVD's sparse product kernel (column blocks, eight nonzeros at a time, the rest
@@ -194,9 +200,7 @@ def test_blocked_product_matches_scipy_on_real_ppmi(lee_docs, copy):
 
     from pmiembed.svd import _BlockedCSR
 
-    c = read_corpus(lee_docs)
-    v = Vocabulary.from_counts(c.types, c.counts, min_count=2)
-    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0)
+    p, _ = _lee_ppmi(lee_docs, min_count=2)
     lengths = np.diff(p.indptr)
     assert lengths.min() < 8 and (lengths % 8 != 0).any() and lengths.max() > 100
     rng = np.random.default_rng(0)
@@ -216,12 +220,6 @@ def test_blocked_product_matches_scipy_on_real_ppmi(lee_docs, copy):
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     np.testing.assert_allclose(outs[0], 0.5 * ref - y0, rtol=1e-4, atol=1e-4)
     assert np.array_equal(outs[0], outs[1])
-
-
-def _lee_ppmi(lee_docs, min_count=3):
-    c = read_corpus(lee_docs)
-    v = Vocabulary.from_counts(c.types, c.counts, min_count=min_count)
-    return pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0), v
 
 
 @pytest.mark.parametrize("copy", [True, False])
