@@ -359,3 +359,52 @@ def split_columns(indptr, indices, data, bounds, indptr2d, out_indices, out_data
             out_indices[q] = c
             out_data[q] = data[p]
             fill[b, i] = q + 1
+
+
+@njit(inline="always")
+def _pmi_value(count, log_row_r, log_col_c, constant):
+    """``log #(w,c) - (log #(w) + alpha log #(c)) + constant`` in float64; the two
+    marginal logs are added first, so with alpha = 1 the values of (w, c) and (c, w)
+    are the same bits."""
+    return np.log(np.float64(count)) - (log_row_r + log_col_c) + constant
+
+
+@njit(parallel=True, cache=True)
+def pmi_rows(indptr, r0, cols, counts, log_row, log_col, constant, positive, out_count):
+    """First pass of :func:`pmi_fill`: how many entries of each row ``r0 + i`` are kept
+    (``out_count[i]``): all nonzero counts, or with ``positive`` those whose PMI is
+    above 0.  ``indptr`` is the rows' offsets into ``cols``/``counts`` (length
+    ``n_rows + 1``).  Rows dealt to interleaved groups (frequent rows first hold most
+    entries)."""
+    n_rows = indptr.shape[0] - 1
+    n_groups = 64
+    for g in prange(n_groups):
+        for i in range(g, n_rows, n_groups):
+            lr = log_row[r0 + i]
+            k = 0
+            for j in range(indptr[i], indptr[i + 1]):
+                if positive:
+                    if _pmi_value(counts[j], lr, log_col[cols[j]], constant) > 0:
+                        k += 1
+                elif counts[j] != 0:
+                    k += 1
+            out_count[i] = k
+
+
+@njit(parallel=True, cache=True)
+def pmi_fill(indptr, r0, cols, counts, log_row, log_col, constant, positive, out_start, out_indices, out_data):
+    """Second pass: write row ``r0 + i``'s kept entries (column and PMI, in the order
+    they come) to ``out_*[out_start[i]:]``.  Each row is computed by one thread in a
+    fixed order: the same bits for any number of threads."""
+    n_rows = indptr.shape[0] - 1
+    n_groups = 64
+    for g in prange(n_groups):
+        for i in range(g, n_rows, n_groups):
+            lr = log_row[r0 + i]
+            o = out_start[i]
+            for j in range(indptr[i], indptr[i + 1]):
+                v = _pmi_value(counts[j], lr, log_col[cols[j]], constant)
+                if (v > 0) if positive else (counts[j] != 0):
+                    out_indices[o] = cols[j]
+                    out_data[o] = v
+                    o += 1

@@ -134,28 +134,23 @@ class _PMIWriter:
         self.done = 0  # rows finished
 
     def add(self, r0: int, r1: int, cols: np.ndarray, counts: np.ndarray) -> None:
-        """Rows ``r0 .. r1-1`` (they follow the rows added before) with their entries."""
-        a = self.indptr[r0]
+        """Rows ``r0 .. r1-1`` (they follow the rows added before) with their entries:
+        two passes of a parallel kernel (count the kept entries of every row, then
+        write them), each row computed by one thread, so the bits do not depend on
+        the number of threads."""
+        from . import _kernels
+
         pos = self.pos
         self.out_indptr[self.done + 1:r0 + 1] = pos  # rows without entries in between
-        if len(cols) == 0:
-            self.out_indptr[r0 + 1:r1 + 1] = pos
-            self.done = r1
-            return
-        rows = np.repeat(np.arange(r0, r1), np.diff(self.indptr[r0:r1 + 1]))
-        with np.errstate(divide="ignore"):
-            block = np.log(counts.astype(np.float64))
-        # log #(w) + alpha log #(c) added first: with alpha = 1 the value of (w, c)
-        # and (c, w) is computed identically, so symmetric counts give a symmetric matrix
-        block -= self.log_row[rows] + self.log_col[cols]
-        block += self.constant
-        keep = block > 0 if self.positive else counts != 0
-        kept = np.concatenate(([0], np.cumsum(keep)))
-        n_kept = int(kept[-1])
-        self.data[pos:pos + n_kept] = block[keep]
-        self.indices[pos:pos + n_kept] = cols[keep]
-        self.out_indptr[r0 + 1:r1 + 1] = pos + kept[self.indptr[r0 + 1:r1 + 1] - a]
-        self.pos = pos + n_kept
+        local = self.indptr[r0:r1 + 1] - self.indptr[r0]
+        kept = np.empty(r1 - r0, dtype=np.int64)
+        _kernels.pmi_rows(local, r0, cols, counts, self.log_row, self.log_col, self.constant, self.positive, kept)
+        ends = pos + np.cumsum(kept)
+        starts = ends - kept
+        _kernels.pmi_fill(local, r0, cols, counts, self.log_row, self.log_col, self.constant, self.positive,
+                          starts, self.indices, self.data)
+        self.out_indptr[r0 + 1:r1 + 1] = ends
+        self.pos = int(ends[-1]) if len(ends) else pos
         self.done = r1
 
     def matrix(self, shape) -> sp.csr_matrix:
