@@ -266,6 +266,16 @@ def test_fold_in_recovers_a_low_rank_matrix_exactly(lee_docs):
     assert np.array_equal(U[:k], u) and np.array_equal(Vt[:, :k], vt)
     np.testing.assert_allclose(U[k:], dense[k:, :k] @ vt.T / s, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(Vt[:, k:].T, dense[:k, k:].T @ u / s, rtol=1e-5, atol=1e-6)
+    # a symmetric matrix reuses its further rows as its further columns: same bits, and
+    # the threaded products give the same bits for one and two threads
+    from pmiembed.resources import limit_threads
+
+    with limit_threads(1):
+        one = fold_in(p, u, s, vt)
+    with limit_threads(2):
+        two = fold_in(p, u, s, vt, symmetric=True)
+    assert all(np.array_equal(x, y) for x, y in zip((U, S, Vt), one))
+    assert all(np.array_equal(x, y) for x, y in zip((U, S, Vt), two))
 
 
 def test_core_size_rules():
@@ -278,3 +288,21 @@ def test_core_size_rules():
     assert core_size(counts, None, 2) is None
     with pytest.raises(ValueError, match="descending"):
         core_size(counts[::-1], 10, 2)
+
+
+@pytest.mark.parametrize("weighting,mode", [("harmonic2", "clean"), ("dynamic", "dirty"), ("uniform", "clean")])
+def test_model_ppmi_is_symmetric_as_the_model_promises_the_svd(lee_path, weighting, mode):
+    """With cds = 1 the model tells the SVD the PPMI is symmetric instead of checking
+    (:func:`pmiembed.svd.is_symmetric`): true for every weighting and subsampling mode
+    on real counts, and the SVD told so gives the bits the detecting SVD gives."""
+    from pmiembed.model import PMIEmbedding
+    from pmiembed.svd import folded_svd, is_symmetric
+
+    m = PMIEmbedding(dim=20, min_count=2, weighting=weighting, subsample=1e-3, subsample_mode=mode, cds=1.0,
+                     core_min_count=3, n_iter=2).fit(lee_path)
+    assert is_symmetric(m.pmi_)
+    told = folded_svd(m.pmi_, 20, core=m.n_core_, n_iter=2, symmetric=True)
+    detected = folded_svd(m.pmi_, 20, core=m.n_core_, n_iter=2)
+    assert m.n_core_ is not None
+    assert all(np.array_equal(x, y) for x, y in zip(told, detected))
+    assert not is_symmetric(PMIEmbedding(dim=20, min_count=2, weighting=weighting, cds=0.75, n_iter=1).fit(lee_path).pmi_)
