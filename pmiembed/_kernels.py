@@ -167,15 +167,16 @@ def fill_positions(x, indptr, positions):
 
 
 @njit(inline="always")
-def _add_context(c, w, wt, mark, acc, touched, nt):
-    """Add weight ``wt`` for context ``c`` (skipped if -1: gap or separator) to row ``w``'s
-    accumulator, recording ``c`` the first time row ``w`` sees it; returns the new number
-    of touched columns.  Inlined into :func:`window_count_rows` at compile time (the
-    hot loop: a plain call measured slower)."""
+def _add_context(c, wt, acc, touched, nt):
+    """Add weight ``wt`` (> 0) for context ``c`` (skipped if -1: gap or separator) to the
+    row's accumulator, recording ``c`` the first time the row sees it (its
+    accumulator is still 0: every accumulator is put back to 0 when its row is
+    written, so no separate "seen" mark, and one random memory access a context
+    instead of two); returns the new number of touched columns.  Inlined into
+    :func:`window_count_rows` at compile time (the hot loop: a plain call measured
+    slower)."""
     if c >= 0:
-        if mark[c] != w:
-            mark[c] = w
-            acc[c] = 0
+        if acc[c] == 0:
             touched[nt] = c
             nt += 1
         acc[c] += wt
@@ -184,17 +185,17 @@ def _add_context(c, w, wt, mark, acc, touched, nt):
 
 @njit(parallel=True, cache=True)
 def window_count_rows(x, lo, hi, weights, indptr_w, positions, words, offsets, scratch_acc,
-                      scratch_mark, scratch_touched, out_indices, out_data, out_nnz):
+                      scratch_touched, out_indices, out_data, out_nnz):
     """Symmetric windowed counts of the centres ``lo <= p < hi`` for the rows ``words``,
-    Gustavson style: for word ``w``, a dense per-thread accumulator adds
-    ``weights[d-1]`` for every context at distance d on either side that is not a gap
-    or document separator (-1); the touched
-    columns are sorted and written to ``out_*[offsets[i]:]`` (room reserved by the
-    caller), their number to ``out_nnz[i]``.  A row's result does not depend on the
-    thread that computed it.  Rows are dealt to 64 interleaved groups: ``words`` run
-    from frequent to rare, and the contiguous ranges numba gives each thread would
-    leave one thread nearly all the work (wiki17m: 3.1 s contiguous, 1.6 s
-    interleaved on 2 cores).
+    Gustavson style: for word ``w``, a dense per-thread accumulator (all zeros between
+    rows) adds ``weights[d-1]`` (positive integers) for every context at distance d on
+    either side that is not a gap or document separator (-1); the touched columns are
+    sorted and written to ``out_*[offsets[i]:]`` (room reserved by the caller), their
+    number to ``out_nnz[i]``, and their accumulators reset to 0.  A row's result does
+    not depend on the thread that computed it.  Rows are dealt to 64 interleaved
+    groups: ``words`` run from frequent to rare, and the contiguous ranges numba gives
+    each thread would leave one thread nearly all the work (wiki17m: 3.1 s contiguous,
+    1.6 s interleaved on 2 cores).
     """
     window = weights.shape[0]
     n = x.shape[0]
@@ -203,7 +204,6 @@ def window_count_rows(x, lo, hi, weights, indptr_w, positions, words, offsets, s
         for i in range(g, words.shape[0], n_groups):
             t = numba.get_thread_id()
             acc = scratch_acc[t]
-            mark = scratch_mark[t]
             touched = scratch_touched[t]
             w = words[i]
             nt = 0
@@ -216,14 +216,27 @@ def window_count_rows(x, lo, hi, weights, indptr_w, positions, words, offsets, s
                 for d in range(1, window + 1):
                     wt = weights[d - 1]
                     if p - d >= 0:
-                        nt = _add_context(x[p - d], w, wt, mark, acc, touched, nt)
+                        nt = _add_context(x[p - d], wt, acc, touched, nt)
                     if p + d < n:
-                        nt = _add_context(x[p + d], w, wt, mark, acc, touched, nt)
-            cols = np.sort(touched[:nt])
+                        nt = _add_context(x[p + d], wt, acc, touched, nt)
             o = offsets[i]
-            for j in range(nt):
-                out_indices[o + j] = cols[j]
-                out_data[o + j] = acc[cols[j]]
+            if nt * 8 > acc.shape[0]:
+                # a frequent word touches much of the vocabulary: one pass over the
+                # accumulator yields its columns in order, cheaper than sorting them
+                j = 0
+                for c in range(acc.shape[0]):
+                    if acc[c] != 0:
+                        out_indices[o + j] = c
+                        out_data[o + j] = acc[c]
+                        acc[c] = 0
+                        j += 1
+            else:
+                cols = np.sort(touched[:nt])
+                for j in range(nt):
+                    c = cols[j]
+                    out_indices[o + j] = c
+                    out_data[o + j] = acc[c]
+                    acc[c] = 0
             out_nnz[i] = nt
 
 

@@ -203,8 +203,7 @@ def row_batches(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray, n_w
     occurrences = occurrences[words]
     room = np.minimum(n_words, 2 * window * occurrences)
     threads = numba.get_num_threads()
-    acc = np.zeros((threads, n_words), dtype=np.int64)
-    mark = np.full((threads, n_words), -1, dtype=np.int64)
+    acc = np.zeros((threads, n_words), dtype=np.int64)  # all zeros between rows
     touched = np.empty((threads, n_words), dtype=np.int32)
     start = 0
     cum = np.cumsum(room)
@@ -220,7 +219,7 @@ def row_batches(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray, n_w
         out_d = np.empty(total, dtype=np.int64)
         nnz = np.zeros(len(batch), dtype=np.int64)
         _kernels.window_count_rows(x, lo, hi, weights, indptr_w, positions, batch, offsets,
-                                   acc, mark, touched, out_i, out_d, nnz)
+                                   acc, touched, out_i, out_d, nnz)
         dst_ptr = np.zeros(len(batch) + 1, dtype=np.int64)
         np.cumsum(nnz, out=dst_ptr[1:])
         part_i = np.empty(int(dst_ptr[-1]), dtype=np.int32)
