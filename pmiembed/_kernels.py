@@ -421,3 +421,21 @@ def pmi_fill(indptr, r0, cols, counts, log_row, log_col, constant, positive, out
                     out_indices[o] = cols[j]
                     out_data[o] = v
                     o += 1
+
+
+@njit(parallel=True, cache=True)
+def weighted_row_sums(indptr, rows, cols, counts, keep, out):
+    """``out[i] = sum_j counts[j] * (keep[rows[i]] * keep[cols[j]])`` over row ``rows[i]``'s
+    entries ``indptr[i]:indptr[i+1]``, summed in order in float64: the row sums of
+    the expected counts ``keep_w keep_c #(w, c)``.  The weight of an entry is the same
+    product for (w, c) and (c, w), so a symmetric matrix has the same bits as row and
+    column sums."""
+    n_rows = indptr.shape[0] - 1
+    n_groups = 64
+    for g in prange(n_groups):
+        for i in range(g, n_rows, n_groups):
+            pw = keep[rows[i]]
+            total = 0.0
+            for j in range(indptr[i], indptr[i + 1]):
+                total += np.float64(counts[j]) * (pw * keep[cols[j]])
+            out[i] = total

@@ -70,9 +70,10 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-vocab", type=_int, default=d["max_vocab"], help="keep at most this many most frequent words [all]")
     g.add_argument("--sub", type=_optional_float, default=d["subsample"], metavar="T",
                    help=f"word2vec subsampling of frequent words with threshold T; 'none' to switch off [{d['subsample']}]")
-    g.add_argument("--sub-mode", choices=("dirty", "clean"), default=d["subsample_mode"],
-                   help="dirty: drop subsampled tokens before windowing (word2vec); clean: keep their positions "
-                        f"[{d['subsample_mode']}]")
+    g.add_argument("--sub-mode", choices=("dirty", "clean", "expected"), default=d["subsample_mode"],
+                   help="dirty: drop subsampled tokens before windowing (word2vec); clean: keep their positions; "
+                        "expected: drop nothing, weight each pair by both words' keep probabilities (clean's "
+                        f"average, no sampling noise) [{d['subsample_mode']}]")
     g.add_argument("--cds", type=_float, default=d["cds"],
                    help=f"context distribution smoothing exponent in (0, 1]; 1 = none, 0.75 = Levy et al. [{d['cds']}]")
     g.add_argument("--neg", type=_float, default=d["neg"],

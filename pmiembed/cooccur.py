@@ -21,6 +21,10 @@ words can be subsampled with word2vec's formula (see
 windowing, so windows reach further (word2vec's behaviour); ``clean`` keeps their
 positions.  The random draw for the token at corpus position ``i`` is a hash of
 ``(seed, i)``, so it does not depend on chunking or on the number of workers.
+``expected`` draws nothing: every in-vocabulary token is counted and the PMI stage
+weights each pair by ``k_w k_c`` (:func:`subsample_keep`), the average of what
+``clean`` counts over all draws (a pair survives when both its tokens do), without
+the sampling noise that otherwise decides the few contexts of a rare word.
 
 Counts are kept exactly: weights are scaled to integers (``L`` for dynamic,
 ``lcm(1..L)`` for harmonic, its square for harmonic2) and summed as int64, so counting
@@ -62,7 +66,7 @@ from .progress import progress_bar
 from .vocab import Vocabulary
 
 WEIGHTINGS = ("dynamic", "uniform", "harmonic", "harmonic2")
-SUBSAMPLE_MODES = ("dirty", "clean")
+SUBSAMPLE_MODES = ("dirty", "clean", "expected")
 COUNTS_FORMAT = "pmiembed-cooccurrence"
 COUNTS_VERSION = 1
 #: the largest window for harmonic weighting (lcm(1..20) keeps int64 counts exact)
@@ -129,6 +133,8 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
     """
     if subsample_mode not in SUBSAMPLE_MODES:
         raise ParameterError(f"subsample_mode={subsample_mode!r} is not one of {', '.join(SUBSAMPLE_MODES)}")
+    if subsample_mode == "expected":
+        subsample = None  # nothing drawn: the PMI stage weights the pairs (subsample_keep)
     from ._kernels import filter_chunk
 
     remap = vocab.id_map(corpus.types).astype(np.int32)
@@ -237,13 +243,18 @@ class RowBlocks:
     the files back one at a time into arrays of the final size (the peak is the result
     plus half the budget, never the result twice); ``parts`` hands them out one at a
     time instead, with the row sums kept while counting, so PMI can be computed without
-    the whole count matrix (:func:`pmiembed.pmi.pmi_from_rows`).  A spilled part that
+    the whole count matrix (:func:`pmiembed.pmi.pmi_from_rows`).  With ``keep``
+    (expected subsampling, :func:`subsample_keep`) the row sums of the weighted counts
+    ``keep_w keep_c #(w, c)`` are kept too (``weighted_row_sum``).  A spilled part that
     cannot be read back raises :class:`PMIEmbedError` naming the spill folder."""
 
-    def __init__(self, n_rows: int, budget_bytes: int | None = None, spill_dir: Path | None = None):
+    def __init__(self, n_rows: int, budget_bytes: int | None = None, spill_dir: Path | None = None,
+                 keep: np.ndarray | None = None):
         self.n_rows = n_rows
         self.row_nnz = np.zeros(n_rows, dtype=np.int64)
         self.row_sum = np.zeros(n_rows, dtype=np.float64)
+        self.keep = None if keep is None else np.asarray(keep, dtype=np.float64)
+        self.weighted_row_sum = None if keep is None else np.zeros(n_rows, dtype=np.float64)
         self.held: list[tuple[np.ndarray, np.ndarray]] = []
         self.held_bytes = 0
         self.files: list[tuple[Path, int]] = []
@@ -256,6 +267,11 @@ class RowBlocks:
         if nonempty.any():
             starts = np.concatenate(([0], np.cumsum(nnz)[:-1]))[nonempty]
             self.row_sum[words[nonempty]] = np.add.reduceat(data.astype(np.float64), starts)
+        if self.keep is not None:
+            from .pmi import weighted_row_sums
+
+            indptr = np.concatenate(([0], np.cumsum(nnz)))
+            self.weighted_row_sum[words] = weighted_row_sums(indptr, indices, data, self.keep, rows=words)
         self.held.append((indices, data))
         self.held_bytes += indices.nbytes + data.nbytes
         if self.budget is not None and self.held_bytes > self.budget // 2:
@@ -604,6 +620,15 @@ def count_cooccurrences(
         return counted.cooccurrence(vocab)
 
 
+def subsample_keep(vocab: Vocabulary, params: dict) -> np.ndarray | None:
+    """The per-word weights the PMI stage applies to counts made with
+    ``subsample_mode="expected"`` (word2vec's keep probabilities, see
+    :meth:`Vocabulary.keep_probability`), or None for counts that need none."""
+    if params.get("subsample_mode") == "expected" and params.get("subsample"):
+        return vocab.keep_probability(params["subsample"])
+    return None
+
+
 @dataclass
 class Counted:
     """What :func:`counting` yields: the finished rows (``rows``, a :class:`RowBlocks`)
@@ -666,7 +691,7 @@ def counting(corpus: TokenizedCorpus, vocab: Vocabulary, *, window: int = 2, wei
                     # all centres at once, a batch of rows at a time: every batch holds
                     # final rows, so nothing is ever summed; beyond half the budget the
                     # finished rows go to disk
-                    rows = RowBlocks(n_words, memory_bytes, spill_dir)
+                    rows = RowBlocks(n_words, memory_bytes, spill_dir, keep=subsample_keep(vocab, params))
                     occurrences = np.diff(index[0])
                     done = 0
                     for batch in row_batches(x, index, 0, n, weights, n_words):

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import __version__
 from .defaults import DEFAULTS
-from .cooccur import Cooccurrence, SUBSAMPLE_MODES, check_window, counting
+from .cooccur import Cooccurrence, SUBSAMPLE_MODES, check_window, counting, subsample_keep
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
 from .io import atomic_dir, sha256_file
@@ -100,8 +100,10 @@ class PMIEmbedding(_Params):
     min_count : int, drop words seen fewer times (before windowing).
     max_vocab : int or None, keep at most this many most frequent words.
     subsample : float or None, word2vec subsampling threshold t (e.g. 1e-5).
-    subsample_mode : {'dirty', 'clean'}, remove subsampled tokens before windowing
-        (dirty, as word2vec) or keep their positions (clean).
+    subsample_mode : {'dirty', 'clean', 'expected'}, remove subsampled tokens before
+        windowing (dirty, as word2vec), keep their positions (clean), or draw nothing
+        and weight every pair (w, c) by k_w k_c, the keep probabilities (expected: the
+        average of clean over all draws, without its noise; the default).
     cds : float in (0, 1], context distribution smoothing exponent.
     neg : float >= 1, shift: PMI - log(neg).
     eig : float in [0, 1], eigenvalue weighting p: vectors U * S**p.
@@ -274,7 +276,8 @@ class PMIEmbedding(_Params):
                 self.counting_params_ = dict(counted.params)
                 self.cooccurrence_nnz_ = counted.rows.nnz
                 with timer.stage("pmi") as info, limit_threads(self.n_workers_):
-                    self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg)
+                    self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg,
+                                              keep=subsample_keep(vocab, counted.params))
                     info["nonzeros"] = f"{self.pmi_.nnz:,}"
                 stack.close()
                 # windowed counts are symmetric, and without smoothing (cds = 1) so is
@@ -307,7 +310,7 @@ class PMIEmbedding(_Params):
         self.cooccurrence_nnz_ = int(cooc.nnz)
         with limit_threads(self.n_workers_):
             with timer.stage("pmi") as info:
-                self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg)
+                self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=subsample_keep(cooc.vocab, cooc.params))
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
         self._factorise(timer)
 

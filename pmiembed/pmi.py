@@ -17,6 +17,12 @@ Goldberg 2014); the explicit counterparts are
 
     SPPMI_k(w, c) = max(PMI(w, c) - log k, 0)      (PPMI for k = 1).
 
+With ``keep`` (per-word probabilities ``k_w``; "expected subsampling"), the counts
+are first replaced by ``k_w k_c #(w, c)``: what word2vec's subsampling, which keeps
+each token of ``w`` with probability ``k_w`` (positions kept), leaves of the pair
+counts on average, without the sampling noise.  The marginals are those of the
+weighted counts.
+
 Everything is computed on the stored (observed) entries only: the result has at most
 the nonzeros of the counts, never a dense vocabulary-squared array.  Unobserved pairs
 stay 0, which for PPMI is exact and for plain PMI is the usual ``PMI_0`` convention.
@@ -38,7 +44,7 @@ def check_pmi_params(cds, neg) -> None:
 
 
 def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, positive: bool = True,
-               dtype=np.float32, block_nnz: int = 1 << 22) -> sp.csr_matrix:
+               dtype=np.float32, block_nnz: int = 1 << 22, keep: np.ndarray | None = None) -> sp.csr_matrix:
     """(Shifted, positive) PMI of a co-occurrence count matrix (see module docstring).
 
     Parameters
@@ -50,6 +56,8 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
     neg : the shift ``k``: ``log k`` is subtracted (k = 1: no shift).
     positive : clip at 0 and drop the entries that become 0 (PPMI / SPPMI).
     dtype : dtype of the result.
+    keep : per-word keep probabilities (rows and columns index the same words): PMI of
+        the expected counts ``keep_w keep_c #(w, c)`` (module docstring).
 
     Memory: the input is not copied; marginals and the result are computed a block of
     rows (about ``block_nnz`` entries) at a time, so the peak is the input plus the
@@ -65,6 +73,22 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
     if m.data.min() < 0:
         raise ParameterError("co-occurrence counts must be non-negative")
     n_rows = m.shape[0]
+    if keep is not None:
+        keep = _check_keep(keep, m.shape)
+        row_sum = weighted_row_sums(m.indptr, m.indices, m.data, keep)
+        # column sums as the row sums of the transpose: the same bits as the row sums
+        # when the counts are symmetric, so their PMI stays exactly symmetric
+        t = m.T.tocsr()
+        t.sort_indices()
+        col_sum = weighted_row_sums(t.indptr, t.indices, t.data, keep)
+        del t
+        out = _PMIWriter(m.indptr, row_sum, col_sum, cds, neg, positive, dtype, keep)
+        for r0, r1 in zip(*(lambda b: (b[:-1], b[1:]))(_row_blocks(m.indptr, block_nnz))):
+            a, b = m.indptr[r0], m.indptr[r1]
+            out.add(r0, r1, m.indices[a:b], m.data[a:b])
+        result = out.matrix(m.shape)
+        result.has_sorted_indices = m.has_sorted_indices
+        return result
     bounds = _row_blocks(m.indptr, block_nnz)
     # marginals block by block: no nnz-sized float64 copy of integer counts
     row_sum = np.zeros(n_rows, dtype=np.float64)
@@ -86,22 +110,34 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
 
 
 def pmi_from_rows(rows, *, cds: float = 0.75, neg: float = 1.0, positive: bool = True, dtype=np.float32,
-                  block_nnz: int = 1 << 22) -> sp.csr_matrix:
+                  block_nnz: int = 1 << 22, keep: np.ndarray | None = None) -> sp.csr_matrix:
     """:func:`pmi_matrix` of symmetric counts that arrive as finished row blocks
     (:class:`pmiembed.cooccur.RowBlocks`, whose row sums were kept while counting; for
     symmetric counts the column sums are the same numbers), without ever holding the
     whole count matrix: the peak is the result plus one block of counts.  Gives the same
-    bits as ``pmi_matrix(rows.total())``."""
+    bits as ``pmi_matrix(rows.total())``.  With ``keep``, the rows must have been
+    counted with the same weights (``RowBlocks(keep=...)`` sums the weighted rows as
+    they arrive)."""
     check_pmi_params(cds, neg)
     indptr = rows.indptr()
     if indptr[-1] == 0 or not np.any(rows.row_sum):
         raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
-    out = _PMIWriter(indptr, rows.row_sum, rows.row_sum, cds, neg, positive, dtype)
-    for start, indices, data in rows.parts():
-        stop = start + len(indices)
-        r0 = int(np.searchsorted(indptr, start, side="right")) - 1
-        r1 = int(np.searchsorted(indptr, stop, side="left"))
-        local = np.clip(indptr[r0:r1 + 1], start, stop) - start
+
+    def row_parts():
+        for start, indices, data in rows.parts():
+            stop = start + len(indices)
+            r0 = int(np.searchsorted(indptr, start, side="right")) - 1
+            r1 = int(np.searchsorted(indptr, stop, side="left"))
+            yield r0, r1, np.clip(indptr[r0:r1 + 1], start, stop) - start, indices, data
+
+    row_sum = rows.row_sum
+    if keep is not None:
+        keep = _check_keep(keep, (rows.n_rows, rows.n_rows))
+        if rows.keep is None or not np.array_equal(rows.keep, keep):
+            raise ValueError("pmi_from_rows(keep=...) needs rows counted with the same keep weights")
+        row_sum = rows.weighted_row_sum
+    out = _PMIWriter(indptr, row_sum, row_sum, cds, neg, positive, dtype, keep)
+    for r0, r1, local, indices, data in row_parts():
         bounds = _row_blocks(local, block_nnz)
         for b0, b1 in zip(bounds[:-1], bounds[1:]):
             a, b = local[b0], local[b1]
@@ -116,10 +152,16 @@ class _PMIWriter:
     entries into arrays sized for all entries (only the pages written become
     resident)."""
 
-    def __init__(self, indptr, row_sum, col_sum, cds, neg, positive, dtype):
+    def __init__(self, indptr, row_sum, col_sum, cds, neg, positive, dtype, keep=None):
         with np.errstate(divide="ignore"):
             self.log_row = np.log(row_sum)
             self.log_col = cds * np.log(col_sum)
+            if keep is not None:
+                # log(k_w k_c #(w,c)) - log #'(w) - alpha log #'(c): the weights of the
+                # pair go into the marginal terms, the kernels read the plain counts
+                log_keep = np.log(keep)
+                self.log_row = self.log_row - log_keep
+                self.log_col = self.log_col - log_keep
         nz_col = col_sum > 0
         self.constant = np.log(np.sum(col_sum[nz_col] ** cds)) - np.log(neg)
         self.indptr = indptr
@@ -156,6 +198,29 @@ class _PMIWriter:
     def matrix(self, shape) -> sp.csr_matrix:
         self.out_indptr[self.done + 1:] = self.pos
         return sp.csr_matrix((self.data[:self.pos], self.indices[:self.pos], self.out_indptr), shape=shape, copy=False)
+
+
+def _check_keep(keep, shape) -> np.ndarray:
+    keep = np.asarray(keep, dtype=np.float64)
+    if shape[0] != shape[1] or keep.shape != (shape[0],):
+        raise ParameterError(f"keep must hold one probability per word ({shape[0]}) of a square count matrix, "
+                             f"got {keep.shape} for {shape}")
+    if not np.all((keep > 0) & (keep <= 1)):
+        raise ParameterError("keep probabilities must be in (0, 1]")
+    return keep
+
+
+def weighted_row_sums(indptr, indices, data, keep, rows=None) -> np.ndarray:
+    """Row sums of the expected counts ``keep_w keep_c #(w, c)`` of CSR rows (``rows``:
+    their row ids, default 0, 1, ...; see :func:`pmiembed._kernels.weighted_row_sums`)."""
+    from . import _kernels
+
+    indptr = np.asarray(indptr)
+    local = (indptr - indptr[0]).astype(np.int64)
+    rows = np.arange(len(indptr) - 1) if rows is None else np.asarray(rows, dtype=np.int64)
+    out = np.empty(len(indptr) - 1, dtype=np.float64)
+    _kernels.weighted_row_sums(local, rows, indices, data, np.asarray(keep, dtype=np.float64), out)
+    return out
 
 
 def _row_blocks(indptr: np.ndarray, block_nnz: int) -> np.ndarray:
