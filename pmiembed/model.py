@@ -330,7 +330,11 @@ class PMIEmbedding(_Params):
         self.singular_values_ = s
         self.vectors_ = np.ascontiguousarray(word_vectors(u, s, vt, eig=self.eig, wc=self.wc, abtt=self.abtt),
                                              dtype=np.float32)
-        self.context_vectors_ = np.ascontiguousarray(vt.T * s ** self.eig, dtype=np.float32)
+        del u
+        # V S^eig in place on the SVD's own V^T (no second vocabulary-sized array)
+        vt = np.asarray(vt, dtype=np.float32)
+        vt *= (s ** self.eig).astype(np.float32)[:, None]
+        self.context_vectors_ = vt.T
         self._wv = None  # built from vectors_ on first use
 
     @property

@@ -452,14 +452,16 @@ def _ritz(q, bt, dim, rows: _Rows):
     """Top ``dim`` Ritz triplets from ``q`` and ``B^T = A^T q`` (both overwritten): the
     eigendecomposition ``B B^T = V_B S^2 V_B^T`` gives ``U = q V_B`` and
     ``V = B^T V_B / S``; signs fixed so that the largest entry of each ``u`` is
-    positive.  Returns views ``U`` (m x dim), ``S`` and ``V^T`` (dim x n)."""
+    positive.  Returns ``U`` (m x dim), ``S`` and ``V^T`` (dim x n), copied out of the
+    ``l``-column work blocks so that those are freed when the caller returns (at 68.8M
+    tokens they are 400 MB, and fold-in and the word vectors come next)."""
     evals, evecs = np.linalg.eigh(rows.gram(bt))
     order = np.argsort(-evals, kind="stable")[:dim]
     s = np.sqrt(np.maximum(evals[order], 0.0))
     vb = evecs[:, order]
-    u = rows.right_multiply(q, vb)[:, :dim]
+    u = np.ascontiguousarray(rows.right_multiply(q, vb)[:, :dim])
     safe = np.where(s > 0, s, 1.0)
-    v = rows.right_multiply(bt, vb / safe)[:, :dim]
+    v = np.ascontiguousarray(rows.right_multiply(bt, vb / safe)[:, :dim])
     # deterministic signs: the largest-magnitude entry of each u column is positive
     idx = _argmax_abs_columns(u)
     signs = np.sign(u[idx, np.arange(dim)]).astype(u.dtype)
@@ -633,7 +635,7 @@ def word_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, *, eig: float = 0
     With ``abtt = D`` ("all-but-the-top", Mu & Viswanath 2018) the mean vector is
     subtracted and the projections on the top ``D`` principal directions of the centred
     vectors are removed: ``W' = Wc - Wc E E^T`` with ``E`` the top-D eigenvectors of
-    ``Wc^T Wc`` (``abtt=0`` only centres).
+    ``Wc^T Wc`` (``abtt=0`` only centres), in place on the new ``W``.
     """
     check_svd_params(len(s), eig)
     weight = s ** eig
@@ -643,21 +645,24 @@ def word_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, *, eig: float = 0
     if abtt is not None:
         if isinstance(abtt, bool) or not isinstance(abtt, (int, np.integer)) or not 0 <= abtt < w.shape[1]:
             raise ParameterError(f"abtt={abtt!r} must be an integer from 0 to dim-1 (directions removed), or None")
-        w = remove_top_directions(w, int(abtt))
+        w = remove_top_directions(w, int(abtt), copy=False)
     return np.ascontiguousarray(w, dtype=dtype)
 
 
-def remove_top_directions(w: np.ndarray, d: int) -> np.ndarray:
+def remove_top_directions(w: np.ndarray, d: int, copy: bool = True) -> np.ndarray:
     """Centre the rows of ``w`` and remove their top ``d`` principal directions:
     ``Wc - Wc E E^T`` with ``E`` the top-``d`` eigenvectors of ``Wc^T Wc`` (float64
     mean and Gram matrix, summed over fixed row chunks in a fixed order, so the result
-    does not depend on thread counts; one extra copy of ``w`` in its own dtype)."""
+    does not depend on thread counts; one extra copy of ``w`` in its own dtype, none
+    with ``copy=False`` for a float array, which is then changed in place)."""
     from threadpoolctl import threadpool_limits
 
     x = np.asarray(w)
     if x.dtype not in (np.float32, np.float64):
         x = x.astype(np.float64)
-    x = x - x.mean(axis=0, dtype=np.float64).astype(x.dtype)
+    elif copy:
+        x = x.copy()
+    x -= x.mean(axis=0, dtype=np.float64).astype(x.dtype)
     if d:
         chunk = 8192
         with threadpool_limits(limits=1):  # same bits whatever the thread count
