@@ -73,6 +73,7 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
     if m.data.min() < 0:
         raise ParameterError("co-occurrence counts must be non-negative")
     n_rows = m.shape[0]
+    bounds = _row_blocks(m.indptr, block_nnz)
     if keep is not None:
         keep = _check_keep(keep, m.shape)
         row_sum = weighted_row_sums(m.indptr, m.indices, m.data, keep)
@@ -82,25 +83,18 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
         t.sort_indices()
         col_sum = weighted_row_sums(t.indptr, t.indices, t.data, keep)
         del t
-        out = _PMIWriter(m.indptr, row_sum, col_sum, cds, neg, positive, dtype, keep)
-        for r0, r1 in zip(*(lambda b: (b[:-1], b[1:]))(_row_blocks(m.indptr, block_nnz))):
+    else:
+        # marginals block by block: no nnz-sized float64 copy of integer counts
+        row_sum = np.zeros(n_rows, dtype=np.float64)
+        col_sum = np.zeros(m.shape[1], dtype=np.float64)
+        for r0, r1 in zip(bounds[:-1], bounds[1:]):
             a, b = m.indptr[r0], m.indptr[r1]
-            out.add(r0, r1, m.indices[a:b], m.data[a:b])
-        result = out.matrix(m.shape)
-        result.has_sorted_indices = m.has_sorted_indices
-        return result
-    bounds = _row_blocks(m.indptr, block_nnz)
-    # marginals block by block: no nnz-sized float64 copy of integer counts
-    row_sum = np.zeros(n_rows, dtype=np.float64)
-    col_sum = np.zeros(m.shape[1], dtype=np.float64)
-    for r0, r1 in zip(bounds[:-1], bounds[1:]):
-        a, b = m.indptr[r0], m.indptr[r1]
-        data = m.data[a:b].astype(np.float64)
-        nonempty = np.flatnonzero(np.diff(m.indptr[r0:r1 + 1]))
-        if len(nonempty):
-            row_sum[r0 + nonempty] = np.add.reduceat(data, m.indptr[r0 + nonempty] - a)
-        col_sum += np.bincount(m.indices[a:b], weights=data, minlength=m.shape[1])
-    out = _PMIWriter(m.indptr, row_sum, col_sum, cds, neg, positive, dtype)
+            data = m.data[a:b].astype(np.float64)
+            nonempty = np.flatnonzero(np.diff(m.indptr[r0:r1 + 1]))
+            if len(nonempty):
+                row_sum[r0 + nonempty] = np.add.reduceat(data, m.indptr[r0 + nonempty] - a)
+            col_sum += np.bincount(m.indices[a:b], weights=data, minlength=m.shape[1])
+    out = _PMIWriter(m.indptr, row_sum, col_sum, cds, neg, positive, dtype, keep)
     for r0, r1 in zip(bounds[:-1], bounds[1:]):
         a, b = m.indptr[r0], m.indptr[r1]
         out.add(r0, r1, m.indices[a:b], m.data[a:b])
