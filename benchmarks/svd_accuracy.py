@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pmiembed.cooccur import Cooccurrence, subsample_keep
+from pmiembed.cooccur import Cooccurrence
 from pmiembed.defaults import DEFAULTS
 from pmiembed.evaluate import evaluate, results_to_dict
 from pmiembed.model import PMIEmbedding, make_keyed_vectors
@@ -58,7 +58,7 @@ def main() -> None:
         cooc = PMIEmbedding(n_iter=0).fit(args.corpus if len(args.corpus) > 1 else args.corpus[0]).cooccurrence_
         if args.counts:
             cooc.save(args.counts)
-    pmi = pmi_matrix(cooc.counts, cds=DEFAULTS["cds"], neg=DEFAULTS["neg"], keep=subsample_keep(cooc.vocab, cooc.params))
+    pmi = pmi_matrix(cooc.counts, cds=DEFAULTS["cds"], neg=DEFAULTS["neg"], keep=cooc.keep)
     core = core_size(cooc.vocab.counts, args.core_min_count, args.dim)
     print(f"SVD of {'every word' if core is None else f'the {core:,} words seen >= {args.core_min_count} times'}"
           f" ({len(cooc.vocab):,} words)", flush=True)

@@ -263,14 +263,13 @@ class RowBlocks:
 
     def add(self, words, nnz, indices, data) -> None:
         self.row_nnz[words] = nnz
+        indptr = np.concatenate(([0], np.cumsum(nnz)))
         nonempty = nnz > 0
         if nonempty.any():
-            starts = np.concatenate(([0], np.cumsum(nnz)[:-1]))[nonempty]
-            self.row_sum[words[nonempty]] = np.add.reduceat(data.astype(np.float64), starts)
+            self.row_sum[words[nonempty]] = np.add.reduceat(data.astype(np.float64), indptr[:-1][nonempty])
         if self.keep is not None:
             from .pmi import weighted_row_sums
 
-            indptr = np.concatenate(([0], np.cumsum(nnz)))
             self.weighted_row_sum[words] = weighted_row_sums(indptr, indices, data, self.keep, rows=words)
         self.held.append((indices, data))
         self.held_bytes += indices.nbytes + data.nbytes
@@ -510,6 +509,12 @@ class Cooccurrence:
     @property
     def nnz(self) -> int:
         return self.counts.nnz
+
+    @property
+    def keep(self) -> np.ndarray | None:
+        """The per-word weights PMI applies to these counts (expected subsampling, see
+        :func:`subsample_keep`), or None: pass as ``pmi_matrix(counts, keep=...)``."""
+        return subsample_keep(self.vocab, self.params)
 
     def matrix(self, dtype=np.float64) -> sp.csr_matrix:
         """Weighted counts #(w, c) as a CSR matrix of ``dtype``."""

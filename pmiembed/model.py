@@ -25,7 +25,7 @@ import numpy as np
 
 from . import __version__
 from .defaults import DEFAULTS
-from .cooccur import Cooccurrence, SUBSAMPLE_MODES, check_window, counting, subsample_keep
+from .cooccur import Cooccurrence, SUBSAMPLE_MODES, check_window, counting
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
 from .io import atomic_dir, sha256_file
@@ -276,8 +276,7 @@ class PMIEmbedding(_Params):
                 self.counting_params_ = dict(counted.params)
                 self.cooccurrence_nnz_ = counted.rows.nnz
                 with timer.stage("pmi") as info, limit_threads(self.n_workers_):
-                    self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg,
-                                              keep=subsample_keep(vocab, counted.params))
+                    self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
                     info["nonzeros"] = f"{self.pmi_.nnz:,}"
                 stack.close()
                 # windowed counts are symmetric, and without smoothing (cds = 1) so is
@@ -310,7 +309,7 @@ class PMIEmbedding(_Params):
         self.cooccurrence_nnz_ = int(cooc.nnz)
         with limit_threads(self.n_workers_):
             with timer.stage("pmi") as info:
-                self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=subsample_keep(cooc.vocab, cooc.params))
+                self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=cooc.keep)
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
         self._factorise(timer)
 

@@ -116,14 +116,6 @@ def pmi_from_rows(rows, *, cds: float = 0.75, neg: float = 1.0, positive: bool =
     indptr = rows.indptr()
     if indptr[-1] == 0 or not np.any(rows.row_sum):
         raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
-
-    def row_parts():
-        for start, indices, data in rows.parts():
-            stop = start + len(indices)
-            r0 = int(np.searchsorted(indptr, start, side="right")) - 1
-            r1 = int(np.searchsorted(indptr, stop, side="left"))
-            yield r0, r1, np.clip(indptr[r0:r1 + 1], start, stop) - start, indices, data
-
     row_sum = rows.row_sum
     if keep is not None:
         keep = _check_keep(keep, (rows.n_rows, rows.n_rows))
@@ -131,7 +123,11 @@ def pmi_from_rows(rows, *, cds: float = 0.75, neg: float = 1.0, positive: bool =
             raise ValueError("pmi_from_rows(keep=...) needs rows counted with the same keep weights")
         row_sum = rows.weighted_row_sum
     out = _PMIWriter(indptr, row_sum, row_sum, cds, neg, positive, dtype, keep)
-    for r0, r1, local, indices, data in row_parts():
+    for start, indices, data in rows.parts():
+        stop = start + len(indices)
+        r0 = int(np.searchsorted(indptr, start, side="right")) - 1
+        r1 = int(np.searchsorted(indptr, stop, side="left"))
+        local = np.clip(indptr[r0:r1 + 1], start, stop) - start
         bounds = _row_blocks(local, block_nnz)
         for b0, b1 in zip(bounds[:-1], bounds[1:]):
             a, b = local[b0], local[b1]

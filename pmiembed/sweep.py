@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cooccur import Cooccurrence, count_cooccurrences, subsample_keep
+from .cooccur import Cooccurrence, count_cooccurrences
 from .corpus import read_corpus
 from .errors import ParameterError
 from .evaluate import evaluate, results_to_dict
@@ -163,7 +163,7 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
             sub = list(sub)
             fp = json.loads(factor_key)
             t = time.perf_counter()
-            pmi = pmi_matrix(cooc.counts, cds=fp["cds"], neg=fp["neg"], keep=subsample_keep(cooc.vocab, cooc.params))
+            pmi = pmi_matrix(cooc.counts, cds=fp["cds"], neg=fp["neg"], keep=cooc.keep)
             core = core_size(cooc.vocab.counts, fp["core_min_count"], fp["dim"])
             u, s, vt = folded_svd(pmi, fp["dim"], core=core, backend=fp["svd"], n_iter=fp["n_iter"],
                                   n_oversamples=fp["oversamples"], seed=fp["seed"], workers=workers)

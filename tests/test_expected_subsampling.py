@@ -33,6 +33,7 @@ def test_expected_counts_are_the_average_of_clean_subsampling(lee):
     assert (full.counts != none.counts).nnz == 0  # nothing drawn
     k = subsample_keep(v, full.params)
     assert k is not None and k.min() < 0.2 and k.max() == 1.0
+    assert np.array_equal(full.keep, k) and none.keep is None
     expected = (sp.diags(k) @ full.counts.astype(np.float64) @ sp.diags(k)).tocsr()
     seeds = 40
     mean = sum(count_cooccurrences(c, v, window=3, weighting="uniform", subsample=T, subsample_mode="clean",
