@@ -1,0 +1,258 @@
+"""Measure quality levers that the default recipe does not (yet) use, one at a time,
+on the default pipeline's counts: the numbers of docs/ablation.md, "Quality at scale".
+
+    PMIEMBED_DATA=../shared/data python benchmarks/levers.py CORPUS... [--cache counts.npz] [lever flags]
+
+Every run counts like the defaults (window 8 weighted 1/d^2, expected subsampling 1e-4,
+min_count 5), factorises the core of words seen >= 10 times with the randomized SVD (6
+iterations, 140 extra columns, Chebyshev filter), folds the rest in, and applies eig 0.5
+and all-but-the-top 1 unless a flag says otherwise; with no lever flag it reproduces the
+defaults' vectors' scores.  ``--cache FILE`` keeps the counts (``Cooccurrence.save``) so
+that further levers on the same corpus skip reading and counting.
+
+Levers (see docs/ablation.md for what each measured):
+
+``--matrix nneg``
+    Bounded negative PMI (Salle & Villavicencio 2019): positive PMI as it is, negative
+    PMI of an observed pair divided by ``-log p(w, c)`` (so in [-1, 0)), unobserved pairs
+    ``-1``.  Kept sparse: the matrix is ``S - 1 1^T`` with ``S`` holding observed cells
+    plus 1, and the SVD's products add the rank-one term.
+``--freq-weight b``
+    Closed-form frequency weighting (Srebro & Jaakkola 2003): the SVD of ``D M D`` with
+    ``D = diag(#w^b)`` (geometric mean 1) minimises ``sum #w^2b #c^2b (M - X)^2`` over
+    rank-d ``X``; word vectors ``D^-1 U S^eig`` (``--no-unscale``: ``U S^eig``).
+``--negative-weight f``
+    Multiply the directions of negative eigenvalues (``u . v < 0``; they carry most
+    syntactic analogies) by ``f`` before eigenvalue weighting.
+``--positional P``
+    Contexts at offsets -P..-1 and +1..+P as separate columns (Salle et al. 2016), the
+    farther offsets of the window pooled: a words x (2P+1) words matrix, factorised by
+    the general (non-symmetric) randomized SVD.
+``--dim``, ``--eig``, ``--abtt``: as in ``pmiembed train``.
+
+Prints the eight benchmarks (3CosAdd / 3CosMul for analogies), the rank of ``queen`` in
+``king - man + woman`` (3CosAdd, whole vocabulary), seconds of the PMI and SVD steps,
+and one JSON line (``--json`` appends it to a file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pmiembed import svd as S  # noqa: E402
+from pmiembed.cooccur import Cooccurrence, filter_tokens, window_weights  # noqa: E402
+from pmiembed.defaults import DEFAULTS  # noqa: E402
+from pmiembed.pmi import pmi_matrix  # noqa: E402
+from pmiembed.resources import cpu_count, limit_threads  # noqa: E402
+
+
+class _PlusRankOne:
+    """``A x`` for ``A = S + c r r^T`` (``S`` a prepared sparse operator, ``r`` a vector):
+    the products of :func:`pmiembed.svd._chebyshev_range` without a dense matrix."""
+
+    def __init__(self, s_op, c: float, r: np.ndarray):
+        self.s, self.c = s_op, float(c)
+        self.r = np.asarray(r[:s_op.shape[0]], dtype=np.float64)
+        self.shape, self.dtype = s_op.shape, s_op.dtype
+
+    def matmul(self, x, out=None, alpha=1.0, beta=0.0):
+        if out is None:
+            out = np.empty((self.shape[0], x.shape[1]), dtype=self.dtype)
+            beta = 0.0
+        proj = self.r @ x.astype(np.float64)  # before out is written: out may alias nothing of x
+        self.s.matmul(x, out=out, alpha=alpha, beta=beta)
+        out += (alpha * self.c * self.r[:, None] * proj[None, :]).astype(self.dtype)
+        return out
+
+
+def symmetric_svd(a: sp.csr_matrix, dim: int, core: int | None, c: float = 0.0, r=None, seed: int = 0):
+    """The defaults' SVD of the symmetric ``a + c r r^T`` (its core block), rare rows
+    folded in (``u_a = (a_a + c r_a r_core^T) V S^-1``)."""
+    l = dim + DEFAULTS["oversamples"]
+    m = core or a.shape[0]
+    a_op = S._BlockedCSR(a, l, core=core)
+    if c:
+        a_op = _PlusRankOne(a_op, c, r)
+    rows = S._Rows(cpu_count())
+    try:
+        with limit_threads(cpu_count(), blas=1):
+            z = np.empty((m, l), dtype=np.float32)
+            np.random.default_rng(seed).standard_normal(out=z, dtype=np.float32)
+            y = a_op.matmul(z)
+            q, bt = S._chebyshev_range(a_op, y, z, dim, 2 * DEFAULTS["n_iter"], rows, lambda: None)
+            u, s, vt = S._ritz(q, bt, dim, rows)
+    finally:
+        rows.close()
+    if core is None or core >= a.shape[0]:
+        return u, s, vt
+    inv = (1.0 / np.where(s > 0, s, 1.0)).astype(np.float32)
+    rest = S._sparse_times_dense(a[core:, :core], np.ascontiguousarray(vt.T))
+    if c:
+        rest += (c * r[core:, None] * (vt @ r[:core])[None, :]).astype(np.float32)
+    return np.vstack([u, rest * inv]), s, vt
+
+
+def nneg_matrix(cooc: Cooccurrence) -> sp.csr_matrix:
+    """Observed cells of bounded negative PMI, plus 1 (see the module docstring)."""
+    pmi = pmi_matrix(cooc.counts, cds=1.0, keep=cooc.keep, positive=False).tocoo()
+    cnt = cooc.counts.tocoo()
+    assert np.array_equal(pmi.row, cnt.row) and np.array_equal(pmi.col, cnt.col)
+    weighted = cnt.data.astype(np.float64)
+    keep = cooc.keep
+    if keep is not None:
+        weighted *= keep[cnt.row] * keep[cnt.col]
+    val = pmi.data.astype(np.float64)
+    neg = val < 0
+    val[neg] /= -np.log(weighted[neg] / weighted.sum())
+    return sp.csr_matrix(((val + 1.0).astype(np.float32), (pmi.row, pmi.col)), shape=pmi.shape)
+
+
+def positional_pmi(corpus, P: int):
+    """PPMI of positional counts (offsets within P separate, the rest pooled) with the
+    defaults' weights and expected subsampling; returns ``(matrix, vocab, blocks)``."""
+    from pmiembed.corpus import read_corpus
+    from pmiembed.vocab import Vocabulary
+
+    tokens = read_corpus(corpus, workers=cpu_count())
+    vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=DEFAULTS["min_count"], total=tokens.n_tokens)
+    x, _ = filter_tokens(tokens, vocab, gap=DEFAULTS["window"])  # gaps: no pair across documents
+    del tokens
+    n = len(vocab)
+    weights, scale = window_weights(DEFAULTS["window"], DEFAULTS["weighting"])
+    weights = weights / scale
+
+    def at_offset(d):  # word at i, context at i + d
+        a, b = x[:-d].astype(np.int64), x[d:].astype(np.int64)
+        ok = (a >= 0) & (b >= 0)
+        key, count = np.unique(a[ok] * n + b[ok], return_counts=True)
+        return sp.csr_matrix((count.astype(np.float64), (key // n, key % n)), shape=(n, n))
+
+    blocks, pooled = [], sp.csr_matrix((n, n))
+    for d in range(1, DEFAULTS["window"] + 1):
+        c = at_offset(d) * weights[d - 1]
+        if d <= P:
+            blocks += [c.T.tocsr(), c]
+        else:
+            pooled = pooled + c + c.T
+    blocks.append(pooled.tocsr())
+    m = sp.hstack(blocks, format="coo")
+    keep = vocab.keep_probability(DEFAULTS["subsample"])
+    m.data *= keep[m.row] * np.tile(keep, len(blocks))[m.col]
+    m = m.tocsr()
+    row = np.asarray(m.sum(axis=1)).ravel()
+    col = np.asarray(m.sum(axis=0)).ravel()
+    coo = m.tocoo()
+    val = np.log(coo.data) - np.log(row[coo.row]) - np.log(col[coo.col]) + np.log(m.data.sum())
+    ok = val > 0
+    return sp.csr_matrix((val[ok].astype(np.float32), (coo.row[ok], coo.col[ok])), shape=m.shape), vocab, len(blocks)
+
+
+def scores(words, vectors) -> dict:
+    from pmiembed.evaluate import evaluate, results_to_dict
+    from pmiembed.model import make_keyed_vectors
+
+    kv = make_keyed_vectors(words, vectors)
+    out = {}
+    for name, r in results_to_dict(evaluate(kv)).items():
+        out[name] = round(r["score"], 3) if "score" in r else [round(r["3cosadd"], 3), round(r["3cosmul"], 3)]
+    if all(w in kv.key_to_index for w in ("king", "man", "woman")):
+        answers = [w for w, _ in kv.most_similar(positive=["king", "woman"], negative=["man"], topn=20)]
+        out["queen_rank"] = answers.index("queen") + 1 if "queen" in answers else None
+        out["king-man+woman"] = answers[:3]
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpus", nargs="+")
+    ap.add_argument("--cache", default=None, help="counts file: written if missing, read if present")
+    ap.add_argument("--matrix", choices=("ppmi", "nneg"), default="ppmi")
+    ap.add_argument("--positional", type=int, default=0, metavar="P")
+    ap.add_argument("--freq-weight", type=float, default=0.0, metavar="B")
+    ap.add_argument("--no-unscale", action="store_true")
+    ap.add_argument("--negative-weight", type=float, default=1.0, metavar="F")
+    ap.add_argument("--dim", type=int, default=DEFAULTS["dim"])
+    ap.add_argument("--eig", type=float, default=DEFAULTS["eig"])
+    ap.add_argument("--abtt", type=int, default=DEFAULTS["abtt"])
+    ap.add_argument("--json", default=None, help="append the result as one JSON line to this file")
+    args = ap.parse_args()
+    corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
+    t0 = time.perf_counter()
+    if args.positional:
+        with limit_threads(cpu_count()):
+            pmi, vocab, n_blocks = positional_pmi(corpus, args.positional)
+        t1 = time.perf_counter()
+        core = S.core_size(vocab.counts, DEFAULTS["core_min_count"], args.dim)
+        cols = np.concatenate([np.arange(core) + b * len(vocab) for b in range(n_blocks)])
+        with limit_threads(cpu_count()):
+            u, s, vt = S.randomized_svd(pmi[:core][:, cols].tocsr(), args.dim, n_iter=DEFAULTS["n_iter"],
+                                        n_oversamples=DEFAULTS["oversamples"], symmetric=False)
+            rest = S._sparse_times_dense(pmi[core:][:, cols].tocsr(), np.ascontiguousarray(vt.T))
+        u = np.vstack([u, rest * (1.0 / s).astype(np.float32)])
+        sign = np.ones(args.dim)
+    else:
+        cache = Path(args.cache) if args.cache else None
+        if cache is not None and cache.exists():
+            cooc = Cooccurrence.load(cache)
+        else:
+            from pmiembed.model import PMIEmbedding
+
+            cooc = PMIEmbedding(n_iter=0, oversamples=0, dim=2).fit(corpus).cooccurrence_
+            if cache is not None:
+                cooc.save(cache)
+        vocab = cooc.vocab
+        t0 = time.perf_counter()
+        with limit_threads(cpu_count()):
+            c = 0.0
+            if args.matrix == "nneg":
+                pmi, c = nneg_matrix(cooc), -1.0
+            else:
+                pmi = pmi_matrix(cooc.counts, cds=1.0, keep=cooc.keep)
+            del cooc
+            d = np.ones(pmi.shape[0])
+            if args.freq_weight:
+                d = vocab.counts.astype(np.float64) ** args.freq_weight
+                d /= np.exp(np.mean(np.log(d)))
+                coo = pmi.tocoo()
+                pmi = sp.csr_matrix(((coo.data * d[coo.row] * d[coo.col]).astype(np.float32), (coo.row, coo.col)),
+                                    shape=pmi.shape)
+            t1 = time.perf_counter()
+            core = S.core_size(vocab.counts, DEFAULTS["core_min_count"], args.dim)
+            u, s, vt = symmetric_svd(pmi, args.dim, core, c=c, r=d)
+        if args.freq_weight and not args.no_unscale:
+            u = (u / d[:, None]).astype(np.float32)
+        k = core or vt.shape[1]
+        sign = np.sign(np.einsum("ij,ji->j", u[:k].astype(np.float64), vt[:, :k].astype(np.float64)))
+    if args.negative_weight != 1.0:
+        u = u * np.where(sign < 0, args.negative_weight, 1.0).astype(u.dtype)[None, :]
+    t2 = time.perf_counter()
+    w = S.word_vectors(u, s, vt, eig=args.eig, abtt=None if args.abtt < 0 else args.abtt)
+    result = {"corpus": [str(c) for c in args.corpus], "lever": {k: v for k, v in vars(args).items()
+                                                                 if k not in ("corpus", "cache", "json")},
+              "negative_directions": int(np.sum(sign < 0)), "pmi_seconds": round(t1 - t0, 1),
+              "svd_seconds": round(t2 - t1, 1), "scores": scores(vocab.words, w)}
+    sc = result["scores"]
+    names = [n for n in sc if n not in ("queen_rank", "king-man+woman")]
+    print(" | ".join(f"{n} {sc[n][0]:.3f}/{sc[n][1]:.3f}" if isinstance(sc[n], list) else f"{n} {sc[n]:.3f}"
+                     for n in names))
+    print(f"king - man + woman: {', '.join(sc.get('king-man+woman', []))} (queen rank {sc.get('queen_rank')}); "
+          f"PMI {result['pmi_seconds']} s, SVD {result['svd_seconds']} s; "
+          f"{result['negative_directions']} negative-eigenvalue directions")
+    print(json.dumps(result))
+    if args.json:
+        with open(args.json, "a") as f:
+            f.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
