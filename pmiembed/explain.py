@@ -238,7 +238,7 @@ def _table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
 
 
 def _seen(min_count: int) -> str:
-    return "" if min_count <= 1 else f" among those seen at least {min_count:,} times (min_count)"
+    return "" if min_count <= 1 else f" among context words seen at least {min_count:,} times (min_count)"
 
 
 def _count(x: float) -> str:

@@ -212,7 +212,7 @@ def test_min_count_lists_only_frequent_contexts_and_keeps_the_sums(fitted):
     assert got.min_count == 20 and got.n_contexts == int((ppmi[i] > 0).sum())
     assert sorted(c.word for c in got) == sorted(words[c] for c in frequent)
     assert [c.ppmi for c in got] == sorted((c.ppmi for c in got), reverse=True)
-    assert "among those seen at least 20 times" in str(got)
+    assert "among context words seen at least 20 times" in str(got)
     full, some = model.explain("police", "officers", n=None, min_count=1), model.explain("police", "officers", n=None, min_count=20)
     assert some.ppmi_cosine == full.ppmi_cosine and some.n_shared == full.n_shared
     assert [s.word for s in some.shared] == [s.word for s in full.shared if freq[words.index(s.word)] >= 20]
