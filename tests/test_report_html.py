@@ -23,12 +23,23 @@ from pmiembed.report_html import neighbour_fidelity, pack_vectors, unpack_vector
 BUNDLED = Path(__file__).resolve().parent.parent / "corpora" / "text8-head.txt.gz"
 
 
-def _browser():
+def _executables() -> tuple[str, str]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
     if chromium is None or driver is None:
         pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver); "
                     f"found chromium={chromium}, chromedriver={driver}")
+    return chromium, driver
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Skips (before any training) when the browser is not installed."""
+    return _executables()
+
+
+def _browser():
+    chromium, driver = _executables()
     from selenium import webdriver
 
     opts = webdriver.ChromeOptions()
@@ -200,7 +211,7 @@ def drive(report_dir: Path, screenshot: Path) -> dict:
     return rendered
 
 
-def test_explorer_in_headless_chromium(compared, tmp_path):
+def test_explorer_in_headless_chromium(chromium, compared, tmp_path):
     shot = tmp_path / "report-explorer.png"
     rendered = drive(compared, shot)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
