@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--save-counts", action="store_true", help="also write the co-occurrence counts (counts.npz) for reuse")
+    p.add_argument("--save-pmi", action=argparse.BooleanOptionalAction, default=True,
+                   help="write the PPMI matrix (ppmi.npz, about 2x vectors.bin) that 'pmiembed contexts', "
+                        "'explain' and 'analogy --explain' read [on]")
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_model_arguments(p)
@@ -159,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="three words: 'king man woman' means king - man + woman")
     p.add_argument("--cosmul", action="store_true", help="use 3CosMul (Levy & Goldberg 2014) instead of 3CosAdd")
     p.add_argument("-n", type=_positive_int, default=5, help="how many answers [5]")
+    p.add_argument("--explain", action="store_true",
+                   help="also show the contexts (from the model folder's PPMI matrix) that most support the first answer")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_analogy)
 
@@ -170,7 +175,7 @@ def _add_optional_commands(sub) -> None:
     """Subcommands whose modules register themselves (evaluate, compare, demo, sweep)."""
     import importlib
 
-    for name in ("evaluate", "compare", "demo", "sweep"):
+    for name in ("evaluate", "compare", "demo", "sweep", "explain"):
         try:
             mod = importlib.import_module(f".cli_{name}", __package__)
         except ModuleNotFoundError as exc:
@@ -194,7 +199,7 @@ def cmd_train(args) -> int:
     import time
 
     t = time.perf_counter()
-    model.save(out, force=args.force, save_counts=args.save_counts)
+    model.save(out, force=args.force, save_counts=args.save_counts, save_pmi=args.save_pmi)
     if not args.quiet:
         print(f"{'write':>8}: {time.perf_counter() - t:6.1f} s  (vectors {model.vectors_.shape[0]:,} x {model.vectors_.shape[1]})",
               file=sys.stderr)
@@ -239,8 +244,19 @@ def cmd_analogy(args) -> int:
     a, b, c = args.words
     _check_words(kv, [a, b, c])
     fn = kv.most_similar_cosmul if args.cosmul else kv.most_similar
-    for word, score in fn(positive=[a, c], negative=[b], topn=args.n):
+    ppmi = None
+    if args.explain:  # before answering: a folder without ppmi.npz fails with nothing printed
+        from .explain import PPMI
+
+        ppmi = PPMI.load(args.vectors)  # its checksum was checked with the vectors'
+    answers = fn(positive=[a, c], negative=[b], topn=args.n)
+    for word, score in answers:
         print(f"{word}\t{score:.4f}")
+    if ppmi is not None:
+        from .explain import explain_analogy
+
+        print()
+        print(explain_analogy(ppmi, a, b, c, answers[0][0], n=10))
     return 0
 
 

@@ -93,7 +93,7 @@ def register(sub) -> None:
         description="Train pmiembed's PPMI+SVD vectors and gensim's skip-gram (word2vec's defaults, same dimensions "
                     "and min_count) on the same CORPUS, each in its own process (honest time and peak memory), "
                     "add any existing --vectors, evaluate all on every available benchmark and write DIR/: "
-                    "report.md, report.json, scores.png, training.png and the trained vectors (pmi/, word2vec/).")
+                    "report.html (one self-contained page with an explorer), report.md, report.json, scores.png, training.png and the trained vectors (pmi/, word2vec/).")
     p.add_argument("corpus", nargs="*", metavar="CORPUS", help="text file(s) or folder(s) to train both models on")
     p.add_argument("--out", required=True, metavar="DIR", help="report folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
@@ -131,7 +131,7 @@ def cmd_compare(args) -> int:
     )
     print(format_table(result.report))
     if not args.quiet:
-        files = ", ".join(["report.md", "report.json"] + result.report["plots"]
+        files = ", ".join(["report.html", "report.md", "report.json"] + result.report["plots"]
                           + [v for v in result.report["files"].values()])
         print(f"wrote {result.path}/ ({files})", file=sys.stderr)
     return 0

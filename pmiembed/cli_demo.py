@@ -277,7 +277,7 @@ def cmd_demo(args) -> int:
     print()
     print(format_table(report))
     print()
-    files = ", ".join(["report.md", "report.json"] + report["plots"])
+    files = ", ".join(["report.html", "report.md", "report.json"] + report["plots"])
     print(f"report written to {result.path}/ ({files}; vectors in {result.path}/pmi/ and {result.path}/word2vec/)")
     print(f"query them: pmiembed similar --vectors {result.path}/pmi king   |   "
           f"pmiembed analogy --vectors {result.path}/word2vec king man woman")

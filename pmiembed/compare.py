@@ -11,6 +11,9 @@ end)::
     DIR/report.md       one table with the models side by side, the best per row in bold
     DIR/scores.png      grouped bar chart of the benchmark scores
     DIR/training.png    training time and peak memory of the trained models
+    DIR/report.html     all of it in one self-contained page, with an explorer over the
+                        models (neighbours, analogies, pmiembed's contexts; see
+                        :mod:`pmiembed.report_html`)
     DIR/pmi/            the PPMI+SVD model as written by PMIEmbedding.save
     DIR/word2vec/       vectors.bin (word2vec binary) and info.json of the baseline
 
@@ -1097,10 +1100,32 @@ def compare(
         plots = save_plots(report, tmp)
         report["plots"] = plots
         report["files"] = {e.label: e.vectors for e in trained}
+        report["html"] = _write_html(tmp, report, entries, plots, log)
         _write_json(tmp / REPORT_JSON, report)
         (tmp / REPORT_MD).write_text(render_markdown(report, plots), encoding="utf-8")
         shutil.rmtree(scratch, ignore_errors=True)
     return Comparison(path=Path(out), report=report, models=entries)
+
+
+def _write_html(folder: Path, report: dict, entries: Sequence[ModelEntry], plots: Sequence[str],
+                log: Callable[[str], None]) -> dict:
+    """``report.html`` (:mod:`pmiembed.report_html`), with the contexts of the first
+    pmiembed model whose folder holds its PPMI matrix."""
+    from .explain import PPMI, PPMI_FILE
+    from .report_html import REPORT_HTML, write_report_html
+
+    t = time.perf_counter()
+    source = None
+    for e in entries:
+        where = folder / PMI_DIR if e.kind == "pmi" else Path(e.vectors or "")
+        if e.kind in ("pmi", "vectors") and (where / PPMI_FILE).is_file():
+            source = (e.label, PPMI.load(where))
+            break
+    models = [(e.label, _KIND_NAMES.get(e.kind, e.kind), e.kv) for e in entries if e.kv is not None]
+    info = write_report_html(folder / REPORT_HTML, report, models, source, [folder / p for p in plots])
+    log(f"wrote {REPORT_HTML} ({info['bytes'] / 2**20:.1f} MB, explorer over {info['words']:,} words) "
+        f"in {time.perf_counter() - t:.1f} s")
+    return info
 
 
 def _check_word2vec_params(p: Mapping[str, Any]) -> None:

@@ -29,6 +29,7 @@ from .cooccur import Cooccurrence, SUBSAMPLE_MODES, check_window, counting
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
 from .io import atomic_dir, sha256_file
+from .explain import PMIMarginals, PPMI_FILE, save_ppmi  # noqa: F401 (save uses the last two)
 from .pmi import check_pmi_params, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
@@ -278,6 +279,9 @@ class PMIEmbedding(_Params):
                 with timer.stage("pmi") as info, limit_threads(self.n_workers_):
                     self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
                     info["nonzeros"] = f"{self.pmi_.nnz:,}"
+                # what turns a PPMI entry back into its count (pmiembed.explain), kept
+                # before the row blocks are freed: a few vocabulary-sized arrays
+                self.pmi_marginals_ = PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg)
                 stack.close()
                 # windowed counts are symmetric, and without smoothing (cds = 1) so is
                 # their PMI (pmi_from_rows computes (w, c) and (c, w) alike): the SVD
@@ -311,6 +315,7 @@ class PMIEmbedding(_Params):
             with timer.stage("pmi") as info:
                 self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=cooc.keep)
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
+        self.pmi_marginals_ = PMIMarginals.from_counts(cooc, self.cds, self.neg)
         self._factorise(timer)
 
     def _factorise(self, timer: StageTimer, symmetric: bool | None = None) -> None:
@@ -353,6 +358,52 @@ class PMIEmbedding(_Params):
         self._wv = kv
         self.vectors_ = kv.vectors
 
+    # ------------------------------------------------------------ explanation
+
+    def ppmi(self):
+        """The PPMI matrix with its counts (:class:`pmiembed.explain.PPMI`): the fitted
+        ``pmi_``, or ``ppmi.npz`` of the folder the model was loaded from."""
+        cached = self.__dict__.get("_ppmi")
+        if cached is None:
+            from .explain import PPMI
+
+            if self.__dict__.get("pmi_marginals_") is not None:
+                cached = PPMI(self.pmi_, self.pmi_marginals_, self.vocabulary_)
+            elif self.__dict__.get("path_") is not None:
+                cached = PPMI.load(self.path_)
+            else:
+                raise ParameterError("the model is not fitted; call fit(corpus) or PMIEmbedding.load(folder) first")
+            self._ppmi = cached
+        return cached
+
+    def contexts(self, word: str, n: int | None = 10, min_count: int | None = None):
+        """The ``n`` contexts of ``word`` with the largest PPMI, with their counts and
+        PMI, among contexts seen at least ``min_count`` times (default: one per 200,000
+        corpus tokens; :func:`pmiembed.explain.contexts`)."""
+        from .explain import contexts
+
+        return contexts(self.ppmi(), word, n, min_count)
+
+    def explain(self, word1: str, word2: str, n: int | None = 10, min_count: int | None = None):
+        """Why ``word1`` and ``word2`` are similar: their shared contexts by contribution
+        to the PPMI cosine, beside the vectors' cosine (:func:`pmiembed.explain.explain`)."""
+        from .explain import explain
+
+        return explain(self.ppmi(), word1, word2, n, vectors=self.wv, min_count=min_count)
+
+    def explain_analogy(self, a: str, b: str, c: str, d: str | None = None, n: int | None = 10,
+                        min_count: int | None = None):
+        """The contexts behind ``a - b + c -> d`` (``d``: the vectors' 3CosAdd answer
+        unless given; :func:`pmiembed.explain.explain_analogy`)."""
+        from .explain import explain_analogy
+
+        ppmi = self.ppmi()
+        for w in (a, b, c):
+            ppmi.row_of(w)
+        if d is None:
+            d = self.wv.most_similar(positive=[a, c], negative=[b], topn=1)[0][0]
+        return explain_analogy(ppmi, a, b, c, d, n, min_count)
+
     def _words_and_vectors(self) -> tuple[list, np.ndarray]:
         kv = self.__dict__.get("_wv")
         if kv is not None:
@@ -361,11 +412,14 @@ class PMIEmbedding(_Params):
 
     # ----------------------------------------------------------- persistence
 
-    def save(self, path: str | os.PathLike, force: bool = False, save_counts: bool = False) -> Path:
+    def save(self, path: str | os.PathLike, force: bool = False, save_counts: bool = False,
+             save_pmi: bool = True) -> Path:
         """Write ``path/`` atomically: ``vectors.bin`` (word2vec binary, loadable with
         gensim's ``KeyedVectors.load_word2vec_format(..., binary=True)``), ``vocab.tsv``
         (words and counts), ``params.json`` (parameters, stats, timings, format version
-        and SHA-256 of every file) and, with ``save_counts``, ``counts.npz``."""
+        and SHA-256 of every file), with ``save_pmi`` ``ppmi.npz`` (the PPMI matrix and
+        its marginals, what :meth:`contexts` and :meth:`explain` read) and, with
+        ``save_counts``, ``counts.npz``."""
         if self.__dict__.get("vectors_") is None:
             raise ParameterError("the model is not fitted; call fit(corpus) before save")
         path = Path(path)
@@ -374,6 +428,9 @@ class PMIEmbedding(_Params):
             self.vocabulary_.save(tmp / VOCAB_FILE)
             np.save(tmp / "singular_values.npy", np.asarray(self.singular_values_))
             files = [VECTORS_FILE, VOCAB_FILE, "singular_values.npy"]
+            if save_pmi and self.__dict__.get("pmi_marginals_") is not None:
+                save_ppmi(tmp / PPMI_FILE, self.pmi_, self.pmi_marginals_)
+                files.append(PPMI_FILE)
             if save_counts:
                 if getattr(self, "cooccurrence_", None) is None:
                     raise ParameterError("save_counts needs the counts: fit with keep_counts=True")
@@ -409,6 +466,7 @@ class PMIEmbedding(_Params):
         if (path / "counts.npz").exists():
             model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
         model.counting_params_ = meta.get("counting")
+        model.path_ = path  # where contexts() and explain() find ppmi.npz
         model.corpus_stats_ = meta.get("corpus")
         model.timings_ = meta.get("timings")
         return model

@@ -102,7 +102,7 @@ def test_saved_vectors_load_and_give_the_reported_scores(compared, report):
     assert info["params"]["sg"] == 1
     # built in a temporary folder and renamed: nothing else is left beside or inside it
     assert sorted(p.name for p in out.parent.iterdir()) == ["report"]
-    assert sorted(p.name for p in out.iterdir()) == ["pmi", "report.json", "report.md", "scores.png", "training.png", "word2vec"]
+    assert sorted(p.name for p in out.iterdir()) == ["pmi", "report.html", "report.json", "report.md", "scores.png", "training.png", "word2vec"]
 
 
 def test_report_md_table_marks_the_best_per_row(compared, report):
@@ -169,7 +169,7 @@ def test_compare_existing_vectors_without_training(compared, report, tmp_path, c
         assert old["benchmarks"]["google"]["3cosmul"] == new["benchmarks"]["google"]["3cosmul"]
     md = (out / "report.md").read_text()
     assert "| train time | n/a | n/a |" in md
-    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md", "scores.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md", "scores.png"]
     assert "sgns" in stdout.splitlines()[0]
 
 

@@ -72,3 +72,16 @@ def test_side_by_side_table_and_plot(executed):
     images = [o["data"]["image/png"] for o in plot.outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1
     assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_explanations_are_shown(executed):
+    nb, _ = executed
+    text = _text(_tagged(nb, "explain"))
+    assert "contexts of 'king' by PPMI" in text and text.count("\n") > 20
+    assert "'king' and 'queen': PPMI cosine" in text and "shared contexts" in text and "that 'queen' lacks" in text
+    analogy = _text(_tagged(nb, "explain_analogy"))
+    assert analogy.startswith("paris - france + germany -> ") and "contexts among context words" in analogy
+    report = [c for c in nb.cells if c.cell_type == "markdown" and "report.html" in c.source and c.get("attachments")]
+    assert len(report) == 1
+    png = report[0]["attachments"]["report-explorer.png"]["image/png"]
+    assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"

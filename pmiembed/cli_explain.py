@@ -1,0 +1,68 @@
+"""``pmiembed contexts`` and ``pmiembed explain``: the PPMI contexts behind a word and
+behind the similarity of two words (see :mod:`pmiembed.explain`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from .cli import _check_words, _load, _positive_int
+
+
+def register(sub) -> None:
+    p = sub.add_parser("contexts", help="a word's strongest contexts by PPMI, with counts",
+                       description="Print the N contexts of WORD with the largest PPMI in the model folder's PPMI "
+                                   "matrix, with their PMI and weighted co-occurrence counts.")
+    p.add_argument("--vectors", required=True, metavar="DIR", help="output folder of 'pmiembed train'")
+    p.add_argument("word", metavar="WORD")
+    p.add_argument("-n", type=_positive_int, default=20, help="how many contexts [20]")
+    p.add_argument("--min-count", type=_positive_int, default=None, metavar="N",
+                   help="list only contexts seen at least N times in the corpus; 1 lists every context "
+                        "[one per 200,000 corpus tokens: rarer contexts have the largest PPMI and say little]")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_contexts)
+
+    p = sub.add_parser("explain", help="why two words are similar: their shared contexts",
+                       description="Print the contexts WORD1 and WORD2 share, ranked by their contribution to the "
+                                   "cosine of the two PPMI rows (p1[c] p2[c] / (|p1| |p2|)), the PPMI cosine beside "
+                                   "the vectors' cosine, and the strongest contexts of each word that the other lacks.")
+    p.add_argument("--vectors", required=True, metavar="DIR", help="output folder of 'pmiembed train'")
+    p.add_argument("words", nargs=2, metavar=("WORD1", "WORD2"))
+    p.add_argument("-n", type=_positive_int, default=15, help="how many contexts per list [15]")
+    p.add_argument("--min-count", type=_positive_int, default=None, metavar="N",
+                   help="list only contexts seen at least N times in the corpus (the cosines and shares count "
+                        "every context); 1 lists every context [one per 200,000 corpus tokens]")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_explain)
+
+
+def _ppmi(path):
+    """The PPMI matrix of a model folder, its checksums checked against the manifest."""
+    from pathlib import Path
+
+    from .explain import PPMI
+    from .model import read_manifest
+
+    if Path(path).is_dir():
+        read_manifest(Path(path))
+    return PPMI.load(path)
+
+
+def cmd_contexts(args) -> int:
+    from .explain import contexts
+
+    print(contexts(_ppmi(args.vectors), args.word, args.n, min_count=args.min_count))
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from .errors import WordError
+    from .explain import explain
+
+    w1, w2 = args.words
+    if w1 == w2:
+        raise WordError(f"word {w1!r} is given twice; give two distinct words")
+    ppmi = _ppmi(args.vectors)
+    kv = _load(args.vectors)
+    _check_words(kv, [w1, w2])
+    print(explain(ppmi, w1, w2, args.n, vectors=kv, min_count=args.min_count))
+    return 0

@@ -1,0 +1,398 @@
+"""``report.html``: the comparison report as one self-contained page with an explorer.
+
+The page opens from disk with no server and loads nothing from the network: its CSS and
+JavaScript are inline, the plots are inline PNG (``data:`` URLs) and the explorer's data
+sit in a ``<script type="application/json">`` block:
+
+* the ``n_words`` most frequent words present in every model (the first model's order),
+  and each model's vectors of those words at reduced precision: each vector is scaled
+  to unit length, then to ``[-31, 31]`` by its largest coordinate and rounded, 6 bits a
+  coordinate, four coordinates packed in three bytes (base64).  The page measures what
+  this costs: the share of the 10 nearest neighbours (cosine, among the page's words) of
+  sampled words that the packed vectors keep, written on the page;
+* for a pmiembed model whose folder has ``ppmi.npz``: each page word's ``n_contexts``
+  strongest contexts by PPMI (among contexts seen at least ``min_count`` times, see
+  :func:`pmiembed.explain.contexts`), PPMI rounded to 8 bits, and each word's exact PPMI
+  row norm, so the page can show a word's contexts and the contexts behind an analogy's
+  answer (:func:`pmiembed.explain.explain_analogy`, computed from those truncated rows).
+
+The explorer answers a word with every model's nearest neighbours side by side, and
+``king - man + woman`` with every model's 3CosAdd answers (the three query words
+excluded, as gensim does) and, for pmiembed, the contexts behind its first answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+REPORT_HTML = "report.html"
+#: Words embedded in the page (the most frequent present in every model).
+HTML_WORDS = 10_000
+#: Contexts embedded per word for the pmiembed explanations.
+HTML_CONTEXTS = 48
+#: Most models in the explorer.
+HTML_MODELS = 4
+BITS = 6
+_LEVELS = 2 ** (BITS - 1) - 1  # 31
+
+
+# --------------------------------------------------------------------- packing
+
+
+def pack_vectors(vectors: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Unit-length rows rounded to 6-bit integers in ``[-31, 31]`` (scaled by each
+    row's largest coordinate), stored as ``q + 31`` four to three bytes (little-endian
+    24-bit groups; rows padded to a multiple of 4 coordinates with 0).  Returns the
+    bytes and the rounded integers (what the page decodes)."""
+    v = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    v = v / np.where(norms > 0, norms, 1.0)
+    peak = np.abs(v).max(axis=1, keepdims=True)
+    q = np.rint(v * (_LEVELS / np.where(peak > 0, peak, 1.0))).astype(np.int64)
+    pad = (-q.shape[1]) % 4
+    u = np.pad(q, ((0, 0), (0, pad))) + _LEVELS
+    g = u.reshape(len(u), -1, 4)
+    x = g[..., 0] | (g[..., 1] << 6) | (g[..., 2] << 12) | (g[..., 3] << 18)
+    out = np.stack([x & 255, (x >> 8) & 255, (x >> 16) & 255], axis=-1).astype(np.uint8)
+    return out.tobytes(), q
+
+
+def unpack_vectors(data: bytes, n: int, dim: int) -> np.ndarray:
+    """The integers :func:`pack_vectors` stored (n x dim)."""
+    b = np.frombuffer(data, dtype=np.uint8).reshape(n, -1, 3).astype(np.int64)
+    x = b[..., 0] | (b[..., 1] << 8) | (b[..., 2] << 16)
+    u = np.stack([(x >> s) & 63 for s in (0, 6, 12, 18)], axis=-1).reshape(n, -1)
+    return u[:, :dim] - _LEVELS
+
+
+def neighbour_fidelity(full: np.ndarray, packed: np.ndarray, n_queries: int = 200, k: int = 10) -> float:
+    """Share of the ``k`` nearest neighbours (cosine, among the rows) of ``n_queries``
+    evenly spaced rows that the packed rows keep."""
+    def unit(a):
+        a = np.asarray(a, dtype=np.float64)
+        n = np.linalg.norm(a, axis=1, keepdims=True)
+        return a / np.where(n > 0, n, 1.0)
+
+    full, packed = unit(full), unit(packed)
+    n = len(full)
+    if n <= k:
+        return 1.0
+    rows = np.unique(np.linspace(0, n - 1, min(n_queries, n)).astype(int))
+    sa, sb = full[rows] @ full.T, packed[rows] @ packed.T
+    sa[np.arange(len(rows)), rows] = -np.inf
+    sb[np.arange(len(rows)), rows] = -np.inf
+    ta = np.argpartition(-sa, k, axis=1)[:, :k]
+    tb = np.argpartition(-sb, k, axis=1)[:, :k]
+    kept = sum(len(set(x) & set(y)) for x, y in zip(ta, tb))
+    return kept / (len(rows) * k)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# ----------------------------------------------------------------------- data
+
+
+def explorer_data(models: Sequence[tuple[str, str, Any]], ppmi_source: tuple[str, Any] | None = None,
+                  n_words: int = HTML_WORDS, n_contexts: int = HTML_CONTEXTS) -> dict:
+    """The explorer's JSON: ``models`` are ``(label, description, KeyedVectors)``;
+    ``ppmi_source`` ``(label, PPMI)`` of the pmiembed model with its PPMI matrix."""
+    kvs = [kv for _, _, kv in models]
+    words = []
+    for w in kvs[0].index_to_key:
+        if all(w in kv.key_to_index for kv in kvs[1:]):
+            words.append(w)
+            if len(words) >= n_words:
+                break
+    out: dict[str, Any] = {"words": words, "bits": BITS, "models": []}
+    for label, description, kv in models:
+        full = kv.vectors[[kv.key_to_index[w] for w in words]]
+        data, q = pack_vectors(full)
+        out["models"].append({"label": label, "description": description, "dim": int(full.shape[1]),
+                              "vectors": _b64(data), "fidelity": round(neighbour_fidelity(full, q), 4)})
+    if ppmi_source is not None:
+        label, ppmi = ppmi_source
+        out["pmi"] = _context_data(label, ppmi, words, n_contexts)
+    return out
+
+
+def _context_data(label: str, ppmi, words: Sequence[str], k: int) -> dict:
+    """Each word's ``k`` strongest contexts (indices into ``ctxWords``, PPMI in 8-bit
+    steps) and its exact PPMI row norm."""
+    from .explain import contexts
+
+    floor = ppmi.min_count(None)
+    rows = [ppmi.row_of(w) for w in words]
+    listed = [contexts(ppmi, w, k, min_count=floor) for w in words]
+    names = list(dict.fromkeys(c.word for cs in listed for c in cs))
+    where = {w: i for i, w in enumerate(names)}
+    peak = max((c.ppmi for cs in listed for c in cs), default=1.0) or 1.0
+    step = peak / 255
+    index = np.zeros((len(words), k), dtype=np.uint32)
+    value = np.zeros((len(words), k), dtype=np.uint8)
+    for r, cs in enumerate(listed):
+        for j, c in enumerate(cs):
+            index[r, j] = where[c.word]
+            value[r, j] = max(1, int(round(c.ppmi / step)))  # 0 marks an empty slot
+    wide = len(names) > 65535
+    return {
+        "model": label, "k": k, "minCount": floor, "step": step, "ctxWords": names,
+        "index": _b64(index.astype("<u4" if wide else "<u2").tobytes()), "indexBytes": 4 if wide else 2,
+        "values": _b64(value.tobytes()),
+        "norms": [round(float(ppmi.norms[r]), 5) for r in rows],
+        "nContexts": [int(ppmi.matrix.indptr[r + 1] - ppmi.matrix.indptr[r]) for r in rows],
+    }
+
+
+# ----------------------------------------------------------------------- page
+
+
+def _esc(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _tables(report: Mapping) -> str:
+    from .compare import _fmt_cost, _fmt_coverage, _fmt_score, cost_rows, score_rows
+
+    models = report["models"]
+    head = "".join(f"<th>{_esc(m['label'])}<br><small>{_esc(m['description'])}</small></th>" for m in models)
+    rows = []
+    for row in score_rows(report):
+        cells = []
+        for i, (v, c) in enumerate(zip(row["values"], row["coverage"])):
+            s = _esc(_fmt_score(v))
+            cells.append(f"<td>{'<b>' + s + '</b>' if i in row['best'] else s}{_esc(_fmt_coverage(c))}</td>")
+        rows.append(f"<tr><th>{_esc(row['label'].replace('Spearman rho', 'Spearman ρ'))}</th>{''.join(cells)}</tr>")
+    rows.append("<tr><th>vocabulary</th>" + "".join(
+        f"<td>{m['vocabulary_size']:,}</td>" if m.get("vocabulary_size") is not None else "<td>n/a</td>"
+        for m in models) + "</tr>")
+    rows.append("<tr><th>dimensions</th>" + "".join(f"<td>{_esc(m.get('dim', 'n/a'))}</td>" for m in models) + "</tr>")
+    for row in cost_rows(report):
+        cells = []
+        for i, v in enumerate(row["values"]):
+            s = _esc(_fmt_cost(row["metric"], v))
+            cells.append(f"<td>{'<b>' + s + '</b>' if i in row['best'] else s}</td>")
+        rows.append(f"<tr><th>{_esc(row['label'])}</th>{''.join(cells)}</tr>")
+    return (f'<table id="scores"><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            "<p class=note>Similarity: Spearman ρ between cosine similarity and human ratings. Analogy: accuracy "
+            "over all questions (3CosAdd, and Levy &amp; Goldberg's 3CosMul). (n%): the share of pairs or questions "
+            "the model's vocabulary covers. <b>Bold</b>: the best in the row. Train time is the wall clock of "
+            "training, peak memory the training process's own.</p>")
+
+
+def _header(report: Mapping) -> str:
+    corpus = report.get("corpus") or {}
+    machine = report["machine"]
+    items = []
+    if corpus:
+        name = corpus.get("name") or ", ".join(Path(p).name for p in corpus.get("paths", []))
+        items.append(f"<b>Corpus</b>: {_esc(name)}" + (f", {corpus['tokens']:,} tokens" if corpus.get("tokens") else ""))
+    if report.get("command"):
+        items.append(f"<b>Command</b>: <code>{_esc(report['command'])}</code>")
+    items.append(f"<b>Machine</b>: {machine['cores']} cores, Python {_esc(machine['python'])}, gensim "
+                 f"{_esc(machine['gensim'])}, pmiembed {_esc(machine['pmiembed'])}")
+    items.append(f"<b>Date</b>: {_esc(report['created'])}")
+    items += [_esc(n) for n in report.get("notes", [])]
+    return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def render_html(report: Mapping, data: dict, plots: Mapping[str, bytes]) -> str:
+    """The page: header, table, plots (inline PNG), explorer (inline data and script)."""
+    labels = " vs ".join(m["label"] for m in report["models"])
+    imgs = "".join(f'<figure><img alt="{_esc(name)}" src="data:image/png;base64,{_b64(png)}"></figure>'
+                   for name, png in plots.items())
+    n = len(data["words"])
+    fidelity = ", ".join(f"{_esc(m['label'])} {100 * m['fidelity']:.1f}%" for m in data["models"])
+    pmi = data.get("pmi")
+    pmi_note = ""
+    if pmi:
+        pmi_note = (f" The contexts of {_esc(pmi['model'])} come from its PPMI matrix: each word's {pmi['k']} strongest "
+                    f"contexts among words seen at least {pmi['minCount']:,} times, PPMI rounded to 8 bits; an "
+                    "analogy's supporting contexts are computed from those truncated rows (the full ones: "
+                    "<code>pmiembed analogy --explain</code>).")
+    precision = (f"<p class=note id=precision>The explorer holds the {n:,} most frequent words present in every model, "
+                 f"vectors at reduced precision ({data['bits']} bits a coordinate): neighbours and answers are searched "
+                 f"among these {n:,} words only. Kept of the 10 nearest neighbours of 200 sampled words at this "
+                 f"precision: {fidelity}.{pmi_note}</p>")
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>pmiembed report: {_esc(labels)}</title>
+<style>{_CSS}</style></head>
+<body>
+<h1>Word vectors side by side: {_esc(labels)}</h1>
+{_header(report)}
+<h2>Explorer</h2>
+<form id="ask" autocomplete="off"><input id="query" type="text" spellcheck="false"
+ placeholder="a word, or an analogy: king - man + woman"><button id="go" type="submit">Show</button></form>
+<div id="status" class="note">loading the vectors…</div>
+<div id="results"></div>
+<div id="contexts"></div>
+{precision}
+<h2>Benchmarks</h2>
+{_tables(report)}
+{('<h2>Plots</h2>' + imgs) if imgs else ''}
+<script type="application/json" id="data">{payload}</script>
+<script>{_JS}</script>
+</body></html>
+"""
+
+
+def write_report_html(path: Path, report: Mapping, models: Sequence[tuple[str, str, Any]],
+                      ppmi_source: tuple[str, Any] | None, plot_files: Sequence[Path],
+                      n_words: int = HTML_WORDS, n_contexts: int = HTML_CONTEXTS) -> dict:
+    """Write ``report.html`` (see the module docstring); returns a summary for
+    report.json (size, words, fidelity)."""
+    data = explorer_data(models[:HTML_MODELS], ppmi_source, n_words=n_words, n_contexts=n_contexts)
+    plots = {Path(p).stem: Path(p).read_bytes() for p in plot_files}
+    text = render_html(report, data, plots)
+    Path(path).write_text(text, encoding="utf-8")
+    return {"file": Path(path).name, "bytes": len(text.encode("utf-8")), "words": len(data["words"]),
+            "bits": BITS, "fidelity": {m["label"]: m["fidelity"] for m in data["models"]},
+            "contexts": None if "pmi" not in data else data["pmi"]["model"]}
+
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;
+ padding:0 16px;color:#1d1d1f;background:#fff}
+h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;background:#f4f4f6;padding:1px 4px;border-radius:3px}
+ul{padding-left:20px}.note{color:#555;font-size:13px}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums}th,td{padding:3px 10px;border-bottom:1px solid #eee}
+#scores td{text-align:right}#scores th{text-align:left}
+#ask{display:flex;gap:8px}#query{flex:1;font-size:17px;padding:8px 10px;border:1px solid #bbb;border-radius:6px}
+#go{font-size:16px;padding:8px 16px;border-radius:6px;border:1px solid #2a6df4;background:#2a6df4;color:#fff;cursor:pointer}
+#results{display:flex;gap:16px;flex-wrap:wrap;margin-top:12px}
+.model{flex:1;min-width:240px;border:1px solid #ddd;border-radius:8px;padding:8px 12px}
+.model h3{font-size:15px;margin:2px 0 6px}.model h3 small{color:#666;font-weight:normal}
+.model table{width:100%}.model td.s{text-align:right;color:#555}
+.answer{font-weight:600}.error{color:#b00020}
+#contexts{margin-top:14px}#contexts table td{text-align:right}#contexts table td:first-child{text-align:left}
+.plus{color:#1a7f37}.minus{color:#b35900}
+figure{margin:12px 0}figure img{max-width:100%}
+"""
+
+_JS = r"""
+"use strict";
+const D = JSON.parse(document.getElementById("data").textContent);
+const N = D.words.length, INDEX = new Map(D.words.map((w, i) => [w, i]));
+function bytes(b64) { const s = atob(b64), a = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); return a; }
+function unpack(m) {  // 6-bit codes, four in three bytes -> unit rows (Float32Array, N x dim)
+  const b = bytes(m.vectors), dim = m.dim, padded = dim + ((4 - dim % 4) % 4), v = new Float32Array(N * dim);
+  let p = 0;
+  for (let r = 0; r < N; r++) {
+    let norm = 0;
+    for (let j = 0; j < padded; j += 4) {
+      const x = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16); p += 3;
+      for (let t = 0; t < 4; t++) { const c = j + t; if (c < dim) { const q = ((x >> (6 * t)) & 63) - 31; v[r * dim + c] = q; norm += q * q; } }
+    }
+    norm = Math.sqrt(norm) || 1;
+    for (let c = 0; c < dim; c++) v[r * dim + c] /= norm;
+  }
+  return v;
+}
+const MODELS = D.models.map(m => ({label: m.label, description: m.description, dim: m.dim, v: unpack(m)}));
+let CTX = null;
+if (D.pmi) {
+  const p = D.pmi, raw = bytes(p.index);
+  const idx = p.indexBytes === 4 ? new Uint32Array(raw.buffer) : new Uint16Array(raw.buffer);
+  CTX = {model: p.model, k: p.k, idx: idx, val: bytes(p.values), step: p.step, words: p.ctxWords, norms: p.norms,
+         nContexts: p.nContexts, minCount: p.minCount};
+}
+function row(m, i) { return m.v.subarray(i * m.dim, (i + 1) * m.dim); }
+function nearest(m, target, exclude, k) {
+  const dim = m.dim, v = m.v, best = [];
+  let tn = 0; for (let c = 0; c < dim; c++) tn += target[c] * target[c]; tn = Math.sqrt(tn) || 1;
+  for (let r = 0; r < N; r++) {
+    if (exclude.has(r)) continue;
+    let s = 0; const o = r * dim;
+    for (let c = 0; c < dim; c++) s += v[o + c] * target[c];
+    s /= tn;
+    if (best.length < k || s > best[best.length - 1][1]) {
+      best.push([r, s]); best.sort((a, b) => b[1] - a[1]); if (best.length > k) best.pop();
+    }
+  }
+  return best.map(([r, s]) => ({word: D.words[r], score: s}));
+}
+function contextsOf(i) {  // [{word, ppmi}] of page word i, strongest first
+  const out = [];
+  for (let j = 0; j < CTX.k; j++) { const q = CTX.val[i * CTX.k + j]; if (q) out.push({word: CTX.words[CTX.idx[i * CTX.k + j]], ppmi: q * CTX.step}); }
+  return out;
+}
+function support(a, b, c, d) {  // (q_d - q_c)(q_a - q_b) over the stored contexts of the four words
+  const rows = [a, b, c, d].map(i => { const m = new Map(); for (const x of contextsOf(i)) m.set(x.word, x.ppmi); return m; });
+  const all = new Set(); rows.forEach(m => m.forEach((_, w) => all.add(w)));
+  const norms = [a, b, c, d].map(i => CTX.norms[i] || 1), out = [];
+  let positive = 0;
+  for (const w of all) {
+    const p = rows.map(m => m.get(w) || 0), q = p.map((x, t) => x / norms[t]);
+    const s = (q[3] - q[2]) * (q[0] - q[1]);
+    if (s > 0) { positive += s; out.push({word: w, p: p, s: s}); }
+  }
+  out.sort((x, y) => y.s - x.s || (x.word < y.word ? -1 : 1));
+  return out.slice(0, 10).map(x => Object.assign(x, {share: x.s / positive}));
+}
+const esc = s => String(s).replace(/[&<>"']/g, ch => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
+function unknown(words) {
+  const missing = words.filter(w => !INDEX.has(w));
+  return missing.length ? `not among the ${N.toLocaleString("en")} words of this page: ${missing.map(esc).join(", ")}` : "";
+}
+function panel(m, title, items) {
+  const rows = items.map((x, r) => `<tr class="neighbour${r === 0 ? " answer" : ""}" data-word="${esc(x.word)}"><td>${esc(x.word)}</td><td class="s">${x.score.toFixed(3)}</td></tr>`).join("");
+  return `<div class="model" data-label="${esc(m.label)}"><h3>${esc(m.label)} <small>${esc(m.description)}</small></h3><div class="title">${title}</div><table>${rows}</table></div>`;
+}
+function ask(text) {
+  const results = document.getElementById("results"), ctx = document.getElementById("contexts"), status = document.getElementById("status");
+  results.innerHTML = ""; ctx.innerHTML = ""; status.className = "note";
+  text = text.trim();
+  if (!text) { status.textContent = "type a word, or a - b + c"; return; }
+  const m3 = text.match(/^(\S+)\s*-\s*(\S+)\s*\+\s*(\S+)$/);
+  if (m3) {
+    const [a, b, c] = m3.slice(1);
+    const bad = unknown([a, b, c]);
+    if (bad) { status.className = "error"; status.textContent = bad; return; }
+    const ids = [a, b, c].map(w => INDEX.get(w));
+    status.textContent = `${a} - ${b} + ${c}: the words closest to the sum of the unit vectors (3CosAdd; ${a}, ${b}, ${c} excluded)`;
+    let pmiAnswer = null;
+    for (const m of MODELS) {
+      const t = new Float32Array(m.dim), ra = row(m, ids[0]), rb = row(m, ids[1]), rc = row(m, ids[2]);
+      for (let j = 0; j < m.dim; j++) t[j] = ra[j] - rb[j] + rc[j];
+      const items = nearest(m, t, new Set(ids), 8);
+      if (CTX && m.label === CTX.model) pmiAnswer = items[0].word;
+      results.insertAdjacentHTML("beforeend", panel(m, `${esc(a)} − ${esc(b)} + ${esc(c)} =`, items));
+    }
+    if (CTX && pmiAnswer) {
+      const d = pmiAnswer, rows = support(ids[0], ids[1], ids[2], INDEX.get(d));
+      const body = rows.map(x => `<tr data-word="${esc(x.word)}"><td>${esc(x.word)}</td><td class="${x.p[0] > x.p[1] ? "plus" : "minus"}">${x.p[0] > x.p[1] ? "+" : "−"}</td>${x.p.map(v => `<td>${v.toFixed(2)}</td>`).join("")}<td>${(100 * x.share).toFixed(1)}%</td></tr>`).join("");
+      ctx.innerHTML = `<h3>Why ${esc(CTX.model)} answers <span id="explained">${esc(d)}</span>: the contexts that most support it</h3>
+<p class="note">Contexts x with the largest (q<sub>${esc(d)}</sub>[x] − q<sub>${esc(c)}</sub>[x]) (q<sub>${esc(a)}</sub>[x] − q<sub>${esc(b)}</sub>[x]), q a word's PPMI row over its length:
+<span class="plus">+</span> ${esc(d)} has the context more than ${esc(c)}, as ${esc(a)} more than ${esc(b)}; <span class="minus">−</span> less, as ${esc(a)} less than ${esc(b)}.</p>
+<table id="support"><thead><tr><th>context</th><th></th><th>PPMI ${esc(a)}</th><th>PPMI ${esc(b)}</th><th>PPMI ${esc(c)}</th><th>PPMI ${esc(d)}</th><th>share</th></tr></thead><tbody>${body}</tbody></table>`;
+    }
+    return;
+  }
+  if (/\s/.test(text)) { status.className = "error"; status.textContent = "type one word, or an analogy written a - b + c"; return; }
+  const bad = unknown([text]);
+  if (bad) { status.className = "error"; status.textContent = bad; return; }
+  const i = INDEX.get(text);
+  status.textContent = `nearest neighbours of ${text} (cosine)`;
+  for (const m of MODELS) results.insertAdjacentHTML("beforeend", panel(m, `closest to ${esc(text)}`, nearest(m, row(m, i), new Set([i]), 10)));
+  if (CTX) {
+    const rows = contextsOf(i).slice(0, 12).map(x => `<tr data-word="${esc(x.word)}"><td>${esc(x.word)}</td><td>${x.ppmi.toFixed(2)}</td></tr>`).join("");
+    ctx.innerHTML = `<h3>Contexts of <span id="explained">${esc(text)}</span> in ${esc(CTX.model)}'s PPMI matrix</h3>
+<p class="note">Its strongest of ${CTX.nContexts[i].toLocaleString("en")} contexts by PPMI, among words seen at least ${CTX.minCount.toLocaleString("en")} times: what its vector was factorised from.</p>
+<table id="ctxtable"><thead><tr><th>context</th><th>PPMI</th></tr></thead><tbody>${rows}</tbody></table>`;
+  }
+}
+document.getElementById("ask").addEventListener("submit", e => { e.preventDefault(); ask(document.getElementById("query").value); });
+document.getElementById("status").textContent = `ready: ${N.toLocaleString("en")} words, ${MODELS.length} models`;
+document.body.dataset.ready = "1";
+"""
