@@ -87,6 +87,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--core-min-count", type=_optional_int, default=d["core_min_count"], metavar="N",
                    help="the SVD factorises the words seen at least N times and folds the rarer ones in "
                         f"from their PPMI rows; 'none' to factorise every word [{d['core_min_count']}]")
+    g.add_argument("--core-max-words", type=_optional_int, default=d["core_max_words"], metavar="N",
+                   help="at most N words (the most frequent) form the core the SVD factorises; the rest "
+                        f"are folded in; 'none' for no cap [{d['core_max_words']}]")
     g.add_argument("--svd", choices=("krylov", "randomized", "sklearn", "arpack"), default=d["svd"],
                    help="SVD backend: randomized (multi-threaded randomized subspace iteration), krylov (randomized "
                         "block Krylov), sklearn (scikit-learn's randomized_svd) or arpack (scipy svds, exact, "
@@ -110,7 +113,8 @@ def model_from_args(args, **extra):
     return PMIEmbedding(
         dim=args.dim, window=args.window, weighting=args.weighting, min_count=args.min_count,
         max_vocab=args.max_vocab, subsample=args.sub, subsample_mode=args.sub_mode, cds=args.cds,
-        neg=args.neg, eig=args.eig, wc=args.wc, abtt=args.abtt, core_min_count=args.core_min_count, svd=args.svd, n_iter=args.n_iter, oversamples=args.oversamples,
+        neg=args.neg, eig=args.eig, wc=args.wc, abtt=args.abtt, core_min_count=args.core_min_count,
+        core_max_words=args.core_max_words, svd=args.svd, n_iter=args.n_iter, oversamples=args.oversamples,
         lowercase=args.lowercase, seed=args.seed, workers=args.workers, memory=args.memory, **extra,
     )
 

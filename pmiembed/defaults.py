@@ -35,6 +35,7 @@ DEFAULTS = {
     "wc": False,
     "abtt": 1,
     "core_min_count": 10,
+    "core_max_words": 50000,
     "svd": "randomized",
     "n_iter": 6,
     "oversamples": 140,

@@ -116,6 +116,9 @@ class PMIEmbedding(_Params):
         rows and columns over the core (``u = a V S^-1``, see
         :func:`pmiembed.svd.fold_in`), so every word of the vocabulary gets a vector.
         None, or fewer than ``2 * dim`` words in the core: every word is factorised.
+    core_max_words : int or None, at most this many words (the most frequent of those
+        seen ``core_min_count`` times) form the core; a larger corpus then spends the SVD's
+        rank on the same best-estimated rows instead of more rare ones (None: no cap).
     svd : {'randomized', 'sklearn', 'arpack'}, SVD backend (see :mod:`pmiembed.svd`).
     n_iter : int or None, power iterations of the randomized SVD.
     oversamples : int, extra columns the randomized SVD iterates beyond ``dim``: the top
@@ -154,7 +157,8 @@ class PMIEmbedding(_Params):
                  min_count=DEFAULTS["min_count"], max_vocab=DEFAULTS["max_vocab"], subsample=DEFAULTS["subsample"],
                  subsample_mode=DEFAULTS["subsample_mode"], cds=DEFAULTS["cds"], neg=DEFAULTS["neg"],
                  eig=DEFAULTS["eig"], wc=DEFAULTS["wc"], abtt=DEFAULTS["abtt"],
-                 core_min_count=DEFAULTS["core_min_count"], svd=DEFAULTS["svd"],
+                 core_min_count=DEFAULTS["core_min_count"], core_max_words=DEFAULTS["core_max_words"],
+                 svd=DEFAULTS["svd"],
                  n_iter=DEFAULTS["n_iter"], oversamples=DEFAULTS["oversamples"], lowercase=False, tokenizer=None,
                  seed=0, workers=None, memory=None,
                  keep_counts=True, progress=False, verbose=False):
@@ -171,6 +175,7 @@ class PMIEmbedding(_Params):
         self.wc = wc
         self.abtt = abtt
         self.core_min_count = core_min_count
+        self.core_max_words = core_max_words
         self.svd = svd
         self.n_iter = n_iter
         self.oversamples = oversamples
@@ -207,6 +212,11 @@ class PMIEmbedding(_Params):
                                                 or self.core_min_count < 1):
             raise ParameterError(f"core_min_count={self.core_min_count!r} must be an integer >= 1 or None "
                                  "(None: factorise every word)")
+        if self.core_max_words is not None and (isinstance(self.core_max_words, bool)
+                                                or not isinstance(self.core_max_words, (int, np.integer))
+                                                or self.core_max_words < 2 * self.dim):
+            raise ParameterError(f"core_max_words={self.core_max_words!r} must be an integer >= 2 * dim "
+                                 f"({2 * self.dim}) or None (None: no cap on the core)")
         if self.svd not in SVD_BACKENDS:
             raise ParameterError(f"svd={self.svd!r} is not one of {', '.join(SVD_BACKENDS)}")
         if self.n_iter is not None and (isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0):
@@ -251,7 +261,7 @@ class PMIEmbedding(_Params):
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
         check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples,
-                                      core_size(vocab.counts, self.core_min_count, self.dim)), memory_bytes,
+                                      core_size(vocab.counts, self.core_min_count, self.dim, self.core_max_words)), memory_bytes,
                    what="the PMI and SVD stages")
         with contextlib.ExitStack() as stack:
             with timer.stage("count") as info, limit_threads(self.n_workers_):
@@ -321,7 +331,8 @@ class PMIEmbedding(_Params):
     def _factorise(self, timer: StageTimer, symmetric: bool | None = None) -> None:
         """SVD of ``pmi_`` (its core, the rest folded in) -> ``vectors_``,
         ``context_vectors_``, ``singular_values_``."""
-        self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim)
+        self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim,
+                                 self.core_max_words)
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)

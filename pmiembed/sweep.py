@@ -7,7 +7,7 @@ combination.  Work is shared along the pipeline:
 * counts are made once per *counting* setting (``window``, ``weighting``,
   ``subsample``, ``subsample_mode``, ``min_count``, ``max_vocab``) and cached on disk;
 * the PMI matrix and its SVD are made once per *factorisation* setting (``cds``,
-  ``neg``, ``dim``, ``core_min_count``, ``svd``, ``n_iter``, ``oversamples``, ``seed``);
+  ``neg``, ``dim``, ``core_min_count``, ``core_max_words``, ``svd``, ``n_iter``, ``oversamples``, ``seed``);
 * the cheap *vector* settings (``eig``, ``wc``, ``abtt``) reuse that SVD.
 
 Every configuration is evaluated on every available benchmark; results go to
@@ -39,7 +39,7 @@ from .svd import core_size, folded_svd, word_vectors
 from .vocab import Vocabulary
 
 COUNT_KEYS = ("min_count", "max_vocab", "window", "weighting", "subsample", "subsample_mode")
-FACTOR_KEYS = ("cds", "neg", "dim", "core_min_count", "svd", "n_iter", "oversamples", "seed")
+FACTOR_KEYS = ("cds", "neg", "dim", "core_min_count", "core_max_words", "svd", "n_iter", "oversamples", "seed")
 VECTOR_KEYS = ("eig", "wc", "abtt")
 ALIASES = {"sub": "subsample", "sub_mode": "subsample_mode", "min-count": "min_count", "sub-mode": "subsample_mode",
            "max-vocab": "max_vocab", "n-iter": "n_iter"}
@@ -164,7 +164,7 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
             fp = json.loads(factor_key)
             t = time.perf_counter()
             pmi = pmi_matrix(cooc.counts, cds=fp["cds"], neg=fp["neg"], keep=cooc.keep)
-            core = core_size(cooc.vocab.counts, fp["core_min_count"], fp["dim"])
+            core = core_size(cooc.vocab.counts, fp["core_min_count"], fp["dim"], fp["core_max_words"])
             u, s, vt = folded_svd(pmi, fp["dim"], core=core, backend=fp["svd"], n_iter=fp["n_iter"],
                                   n_oversamples=fp["oversamples"], seed=fp["seed"], workers=workers)
             factor_seconds = time.perf_counter() - t

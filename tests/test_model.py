@@ -230,3 +230,22 @@ def test_core_and_fold_in_give_every_word_a_vector(lee_path):
     assert m.context_vectors_.shape == (len(counts), 30) and np.isfinite(m.context_vectors_).all()
     with pytest.raises(ParameterError, match="core_min_count=0"):
         PMIEmbedding(core_min_count=0).fit(lee_path)
+
+
+def test_core_max_words_caps_the_core(lee_path):
+    """``core_max_words`` keeps the core to the most frequent words (the rest folded in):
+    the SVD of the capped core equals the fold-in route run by hand on the same PPMI,
+    and a cap below 2 * dim is refused naming the parameter."""
+    from pmiembed.svd import folded_svd, word_vectors
+
+    m = PMIEmbedding(dim=30, min_count=3, seed=1).fit(lee_path)
+    capped = PMIEmbedding(dim=30, min_count=3, seed=1, core_max_words=80).fit_counts(m.cooccurrence_)
+    assert m.n_core_ > 80 and capped.n_core_ == 80
+    u, s, vt = folded_svd(capped.pmi_, 30, core=80, seed=1, n_iter=capped.n_iter,
+                          n_oversamples=capped.oversamples)
+    assert np.array_equal(capped.vectors_, word_vectors(u, s, vt, eig=capped.eig, abtt=capped.abtt))
+    assert not np.allclose(capped.vectors_, m.vectors_)
+    uncapped = PMIEmbedding(dim=30, min_count=3, seed=1, core_max_words=None).fit_counts(m.cooccurrence_)
+    assert uncapped.n_core_ == m.n_core_ and np.array_equal(uncapped.vectors_, m.vectors_)
+    with pytest.raises(ParameterError, match=r"core_max_words=50 must be an integer >= 2 \* dim \(60\)"):
+        PMIEmbedding(dim=30, core_max_words=50).fit(lee_path)

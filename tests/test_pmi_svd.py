@@ -286,6 +286,12 @@ def test_core_size_rules():
     assert core_size(counts, 10, 4) is None  # 6 words < 2 * dim: factorise everything
     assert core_size(counts, 5, 2) is None  # every word qualifies
     assert core_size(counts, None, 2) is None
+    # the cap keeps the most frequent of the qualifying words
+    assert core_size(counts, 10, 2, max_words=4) == 4
+    assert core_size(counts, 10, 2, max_words=6) == 6
+    assert core_size(counts, 10, 2, max_words=100) == 6
+    assert core_size(counts, 5, 2, max_words=8) == 8  # every word qualifies, the cap makes a core
+    assert core_size(counts, 10, 3, max_words=5) is None  # a cap below 2 * dim: no usable core
     with pytest.raises(ValueError, match="descending"):
         core_size(counts[::-1], 10, 2)
 
