@@ -28,7 +28,7 @@ Levers (see docs/ablation.md for what each measured):
     Contexts at offsets -P..-1 and +1..+P as separate columns (Salle et al. 2016), the
     farther offsets of the window pooled: a words x (2P+1) words matrix, factorised by
     the general (non-symmetric) randomized SVD.
-``--dim``, ``--eig``, ``--abtt``: as in ``pmiembed train``.
+``--dim``, ``--eig``, ``--abtt``, ``--core-max-words``: as in ``pmiembed train``.
 
 Prints the eight benchmarks (3CosAdd / 3CosMul for analogies), the rank of ``queen`` in
 ``king - man + woman`` (3CosAdd, whole vocabulary), seconds of the PMI and SVD steps,
@@ -183,6 +183,9 @@ def main() -> int:
     ap.add_argument("--dim", type=int, default=DEFAULTS["dim"])
     ap.add_argument("--eig", type=float, default=DEFAULTS["eig"])
     ap.add_argument("--abtt", type=int, default=DEFAULTS["abtt"])
+    ap.add_argument("--core-max-words", type=lambda t: None if t.lower() == "none" else int(t),
+                    default=DEFAULTS["core_max_words"], help="cap on the SVD's core ('none': every word seen >= "
+                    f"{DEFAULTS['core_min_count']} times) [{DEFAULTS['core_max_words']}]")
     ap.add_argument("--json", default=None, help="append the result as one JSON line to this file")
     args = ap.parse_args()
     corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
@@ -191,7 +194,7 @@ def main() -> int:
         with limit_threads(cpu_count()):
             pmi, vocab, n_blocks = positional_pmi(corpus, args.positional)
         t1 = time.perf_counter()
-        core = S.core_size(vocab.counts, DEFAULTS["core_min_count"], args.dim)
+        core = S.core_size(vocab.counts, DEFAULTS["core_min_count"], args.dim, args.core_max_words)
         cols = np.concatenate([np.arange(core) + b * len(vocab) for b in range(n_blocks)])
         with limit_threads(cpu_count()):
             u, s, vt = S.randomized_svd(pmi[:core][:, cols].tocsr(), args.dim, n_iter=DEFAULTS["n_iter"],
@@ -226,7 +229,7 @@ def main() -> int:
                 pmi = sp.csr_matrix(((coo.data * d[coo.row] * d[coo.col]).astype(np.float32), (coo.row, coo.col)),
                                     shape=pmi.shape)
             t1 = time.perf_counter()
-            core = S.core_size(vocab.counts, DEFAULTS["core_min_count"], args.dim)
+            core = S.core_size(vocab.counts, DEFAULTS["core_min_count"], args.dim, args.core_max_words)
             u, s, vt = symmetric_svd(pmi, args.dim, core, c=c, r=d)
         if args.freq_weight and not args.no_unscale:
             u = (u / d[:, None]).astype(np.float32)
