@@ -43,6 +43,8 @@ MODEL_VERSION = 1
 VECTORS_FILE = "vectors.bin"
 VOCAB_FILE = "vocab.tsv"
 PARAMS_FILE = "params.json"
+#: the rarer words' counts and pairs, saved with the counts for PMIEmbedding.update
+RARE_PAIRS_FILE = "rare_pairs.npz"
 
 
 class _Params:
@@ -247,6 +249,13 @@ class PMIEmbedding(_Params):
             vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=self.min_count,
                                            max_vocab=self.max_vocab, total=tokens.n_tokens)
             info["words"] = f"{len(vocab):,}"
+        if self.keep_counts:
+            # the pairs of the words left out, for update(): with more text they may join
+            from .update import count_rare_pairs
+
+            self.rare_pairs_ = count_rare_pairs(
+                tokens, vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
+                subsample_mode=self.subsample_mode, seed=self.seed)
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
         check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples,
@@ -300,6 +309,19 @@ class PMIEmbedding(_Params):
         self.timings_ = dict(timer.times)
         self.timings_["total"] = time.perf_counter() - start
         self.peak_rss_bytes_ = peak_rss_bytes()
+        return self
+
+    def update(self, corpus, n_iter: int | None = None) -> "PMIEmbedding":
+        """Add ``corpus`` to the fitted model without starting over (see
+        :mod:`pmiembed.update`): its counts are added to ``cooccurrence_`` (so the model
+        must hold its counts: fitted with ``keep_counts=True`` or loaded from a folder
+        saved with ``save_counts=True``), words that now reach ``min_count`` join the
+        vocabulary, PMI is recomputed and the SVD restarts from the previous vectors
+        with ``n_iter`` power iterations (default 2).  ``update_summary_`` says what
+        changed.  Returns ``self``."""
+        from .update import update_model
+
+        self.update_summary_ = update_model(self, corpus, n_iter=n_iter)
         return self
 
     def _fit_from_counts(self, cooc: Cooccurrence, timer: StageTimer) -> None:
@@ -379,6 +401,9 @@ class PMIEmbedding(_Params):
                     raise ParameterError("save_counts needs the counts: fit with keep_counts=True")
                 self.cooccurrence_.save(tmp / "counts.npz")
                 files.append("counts.npz")
+                if getattr(self, "rare_pairs_", None) is not None:
+                    self.rare_pairs_.save(tmp / RARE_PAIRS_FILE)
+                    files.append(RARE_PAIRS_FILE)
             params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
             params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
             meta = {
@@ -408,6 +433,8 @@ class PMIEmbedding(_Params):
         model.singular_values_ = np.load(path / "singular_values.npy")
         if (path / "counts.npz").exists():
             model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
+        if (path / RARE_PAIRS_FILE).exists():
+            model.rare_pairs_ = Cooccurrence.load(path / RARE_PAIRS_FILE)
         model.counting_params_ = meta.get("counting")
         model.corpus_stats_ = meta.get("corpus")
         model.timings_ = meta.get("timings")
