@@ -97,15 +97,13 @@ class Bigrams:
         s = self.scores()
         words_a = np.array(self.types, dtype=object)[self.first]
         words_b = np.array(self.types, dtype=object)[self.second]
-        order = sorted(range(len(self)), key=lambda i: (-s[measure][i], -int(s["count"][i]), words_a[i], words_b[i])) \
-            if len(self) <= 4 * n else None
-        if order is None:
-            # a partial sort first: only the best few need the full ordering
-            key = s[measure]
-            cut = np.argpartition(-key, n - 1)[:n] if n < len(key) else np.arange(len(key))
-            kth = key[cut].min()
+        key = s[measure]
+        cand = np.arange(len(key))
+        if n < len(key):
+            # only the pairs at or above the n-th best value need the full ordering
+            kth = -np.partition(-key, n - 1)[n - 1]
             cand = np.flatnonzero(key >= kth)
-            order = sorted(cand, key=lambda i: (-s[measure][i], -int(s["count"][i]), words_a[i], words_b[i]))
+        order = sorted(cand.tolist(), key=lambda i: (-key[i], -int(s["count"][i]), words_a[i], words_b[i]))
         return [(words_a[i], words_b[i], int(s["count"][i]), float(s["pmi"][i]), float(s["npmi"][i]),
                  float(s["llr"][i])) for i in order[:n]]
 

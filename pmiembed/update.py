@@ -11,7 +11,8 @@ counts (``pmiembed train --save-counts``) can take more text:
    ``#(w, c) = #_old(w, c) + #_new(w, c)``;
 3. PMI is recomputed from the summed counts (its marginals, and with expected
    subsampling the keep probabilities, come from the summed counts too);
-4. the SVD restarts from the previous subspace: the range finder's start block is
+4. the SVD (the randomized backend, whatever the model's ``svd``) restarts from the
+   previous subspace: the range finder's start block is
    ``[W_old, Omega]``, the previous word vectors of the core's words (zero rows for new
    words) beside ``n_oversamples`` Gaussian columns, instead of ``dim + n_oversamples``
    Gaussian columns; the Chebyshev-filtered subspace iteration
@@ -164,9 +165,12 @@ def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | Non
     threads = numba.get_num_threads()
     acc = np.zeros((threads, n_new), dtype=np.int64)  # counts are positive: 0 means untouched
     touched = np.empty((threads, n_new), dtype=np.int32)
-    _update_kernels.merge_rows(row_old, col_map, o.indptr.astype(np.int64), o.indices, o.data.astype(np.int64),
-                               row_x, xcol_map, x.indptr.astype(np.int64), x.indices, x.data.astype(np.int64),
-                               n.indptr.astype(np.int64), n.indices, n.data.astype(np.int64), offsets,
+    def i64(a):  # no copy of what already is int64 (the counts' data: 300 MB on wiki17m)
+        return a.astype(np.int64, copy=False)
+
+    _update_kernels.merge_rows(row_old, col_map, i64(o.indptr), o.indices, i64(o.data),
+                               row_x, xcol_map, i64(x.indptr), x.indices, i64(x.data),
+                               i64(n.indptr), n.indices, i64(n.data), offsets,
                                acc, touched, out_i, out_d, nnz)
     del acc, touched
     ptr = np.zeros(len(room) + 1, dtype=np.int64)
