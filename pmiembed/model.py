@@ -253,9 +253,13 @@ class PMIEmbedding(_Params):
             # the pairs of the words left out, for update(): with more text they may join
             from .update import count_rare_pairs
 
-            self.rare_pairs_ = count_rare_pairs(
-                tokens, vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
-                subsample_mode=self.subsample_mode, seed=self.seed)
+            with timer.stage("rare") as info, limit_threads(self.n_workers_):
+                self.rare_pairs_ = count_rare_pairs(
+                    tokens, vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
+                    subsample_mode=self.subsample_mode, seed=self.seed)
+                if self.rare_pairs_ is not None:
+                    info["words left out"] = f"{len(self.rare_pairs_.vocab) - len(vocab):,}"
+                    info["nonzeros"] = f"{self.rare_pairs_.nnz:,}"
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
         check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples,
