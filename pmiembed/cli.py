@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_model_arguments(p)
+    _add_phrase_arguments(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("similar", help="nearest neighbours of a word",
@@ -179,7 +180,7 @@ def _add_optional_commands(sub) -> None:
     """Subcommands whose modules register themselves (evaluate, compare, demo, sweep)."""
     import importlib
 
-    for name in ("evaluate", "compare", "demo", "sweep", "explain"):
+    for name in ("evaluate", "compare", "demo", "sweep", "explain", "phrases", "update"):
         try:
             mod = importlib.import_module(f".cli_{name}", __package__)
         except ModuleNotFoundError as exc:
@@ -189,17 +190,41 @@ def _add_optional_commands(sub) -> None:
         mod.register(sub)
 
 
+def _add_phrase_arguments(p) -> None:
+    """train --phrases (and its --phrase-* settings, see cli_phrases)."""
+    from .cli_phrases import add_phrase_arguments
+
+    g = p.add_argument_group("phrases (gensim's Phrases with NPMI scoring, before counting)")
+    g.add_argument("--phrases", action="store_true", help="join phrases (new york -> new_york) before training")
+    add_phrase_arguments(g)
+
+
 # ----------------------------------------------------------------- commands
 
 
 def cmd_train(args) -> int:
-    model = model_from_args(args, progress=not args.quiet, verbose=not args.quiet, keep_counts=args.save_counts)
+    model = model_from_args(args, progress=not args.quiet, verbose=not args.quiet, keep_counts=args.save_counts,
+                            keep_rare_pairs=args.save_counts)
     # refuse an existing output folder before spending minutes on training
     from .io import check_output_dir
 
     out = Path(args.out)
     check_output_dir(out, args.force)
-    model.fit(args.corpus if len(args.corpus) > 1 else args.corpus[0])
+    corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
+    if getattr(args, "phrases", False):
+        from .cli_phrases import phrase_corpus, summary
+
+        tokens, corpus, phrases, seconds = phrase_corpus(
+            corpus, min_count=args.phrase_min_count, threshold=args.phrase_threshold, passes=args.phrase_passes,
+            lowercase=args.lowercase, workers=model.n_workers_, progress=not args.quiet)
+        if not args.quiet:
+            print(summary(tokens, corpus, phrases, seconds), file=sys.stderr)
+        del tokens
+    model.fit(corpus)
+    if getattr(args, "phrases", False):
+        model.corpus_stats_["phrases"] = {"min_count": args.phrase_min_count, "threshold": args.phrase_threshold,
+                                          "passes": args.phrase_passes,
+                                          "found": [len(p) for p in phrases.phrases_]}
     import time
 
     t = time.perf_counter()

@@ -44,6 +44,8 @@ MODEL_VERSION = 1
 VECTORS_FILE = "vectors.bin"
 VOCAB_FILE = "vocab.tsv"
 PARAMS_FILE = "params.json"
+#: the rarer words' counts and pairs, saved with the counts for PMIEmbedding.update
+RARE_PAIRS_FILE = "rare_pairs.npz"
 
 
 class _Params:
@@ -117,8 +119,9 @@ class PMIEmbedding(_Params):
         :func:`pmiembed.svd.fold_in`), so every word of the vocabulary gets a vector.
         None, or fewer than ``2 * dim`` words in the core: every word is factorised.
     core_max_words : int or None, at most this many words (the most frequent of those
-        seen ``core_min_count`` times) form the core; a larger corpus then spends the SVD's
-        rank on the same best-estimated rows instead of more rare ones (None: no cap).
+        seen ``core_min_count`` times; never fewer than ``2 * dim``) form the core; a larger
+        corpus then spends the SVD's rank on the same best-estimated rows instead of more
+        rare ones (None: no cap).
     svd : {'randomized', 'sklearn', 'arpack'}, SVD backend (see :mod:`pmiembed.svd`).
     n_iter : int or None, power iterations of the randomized SVD.
     oversamples : int, extra columns the randomized SVD iterates beyond ``dim``: the top
@@ -135,6 +138,11 @@ class PMIEmbedding(_Params):
         needed by ``save(save_counts=True)``); False never assembles the count matrix:
         PMI is computed from the counted row blocks as they are read back (the command
         line does so unless ``--save-counts``: 400 MB on wiki17m, 1.2 GB on 68.8M tokens).
+    keep_rare_pairs : bool, with ``keep_counts``, also count the pairs of the words left
+        out of the vocabulary (``rare_pairs_``, saved by ``save(save_counts=True)``): an
+        :meth:`update` whose new text lifts such words over ``min_count`` then gives them
+        their old contexts too (without them those words start from the new text's pairs
+        alone).  Costs one more counting pass; ``pmiembed train --save-counts`` sets it.
     progress : bool, show progress bars on stderr.
     verbose : bool, print a one-line summary per stage on stderr.
 
@@ -161,7 +169,7 @@ class PMIEmbedding(_Params):
                  svd=DEFAULTS["svd"],
                  n_iter=DEFAULTS["n_iter"], oversamples=DEFAULTS["oversamples"], lowercase=False, tokenizer=None,
                  seed=0, workers=None, memory=None,
-                 keep_counts=True, progress=False, verbose=False):
+                 keep_counts=True, keep_rare_pairs=False, progress=False, verbose=False):
         self.dim = dim
         self.window = window
         self.weighting = weighting
@@ -185,6 +193,7 @@ class PMIEmbedding(_Params):
         self.workers = workers
         self.memory = memory
         self.keep_counts = keep_counts
+        self.keep_rare_pairs = keep_rare_pairs
         self.progress = progress
         self.verbose = verbose
 
@@ -214,9 +223,9 @@ class PMIEmbedding(_Params):
                                  "(None: factorise every word)")
         if self.core_max_words is not None and (isinstance(self.core_max_words, bool)
                                                 or not isinstance(self.core_max_words, (int, np.integer))
-                                                or self.core_max_words < 2 * self.dim):
-            raise ParameterError(f"core_max_words={self.core_max_words!r} must be an integer >= 2 * dim "
-                                 f"({2 * self.dim}) or None (None: no cap on the core)")
+                                                or self.core_max_words < 1):
+            raise ParameterError(f"core_max_words={self.core_max_words!r} must be an integer >= 1 or None "
+                                 "(None: no cap on the core)")
         if self.svd not in SVD_BACKENDS:
             raise ParameterError(f"svd={self.svd!r} is not one of {', '.join(SVD_BACKENDS)}")
         if self.n_iter is not None and (isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0):
@@ -258,6 +267,17 @@ class PMIEmbedding(_Params):
             vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=self.min_count,
                                            max_vocab=self.max_vocab, total=tokens.n_tokens)
             info["words"] = f"{len(vocab):,}"
+        if self.keep_counts and self.keep_rare_pairs:
+            # the pairs of the words left out, for update(): with more text they may join
+            from .update import count_rare_pairs
+
+            with timer.stage("rare") as info, limit_threads(self.n_workers_):
+                self.rare_pairs_ = count_rare_pairs(
+                    tokens, vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
+                    subsample_mode=self.subsample_mode, seed=self.seed)
+                if self.rare_pairs_ is not None:
+                    info["words left out"] = f"{len(self.rare_pairs_.vocab) - len(vocab):,}"
+                    info["nonzeros"] = f"{self.rare_pairs_.nnz:,}"
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
         check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples,
@@ -314,6 +334,19 @@ class PMIEmbedding(_Params):
         self.timings_ = dict(timer.times)
         self.timings_["total"] = time.perf_counter() - start
         self.peak_rss_bytes_ = peak_rss_bytes()
+        return self
+
+    def update(self, corpus, n_iter: int | None = None) -> "PMIEmbedding":
+        """Add ``corpus`` to the fitted model without starting over (see
+        :mod:`pmiembed.update`): its counts are added to ``cooccurrence_`` (so the model
+        must hold its counts: fitted with ``keep_counts=True`` or loaded from a folder
+        saved with ``save_counts=True``), words that now reach ``min_count`` join the
+        vocabulary, PMI is recomputed and the SVD restarts from the previous vectors
+        with ``n_iter`` power iterations (default 2).  ``update_summary_`` says what
+        changed.  Returns ``self``."""
+        from .update import update_model
+
+        self.update_summary_ = update_model(self, corpus, n_iter=n_iter)
         return self
 
     def _fit_from_counts(self, cooc: Cooccurrence, timer: StageTimer) -> None:
@@ -447,6 +480,9 @@ class PMIEmbedding(_Params):
                     raise ParameterError("save_counts needs the counts: fit with keep_counts=True")
                 self.cooccurrence_.save(tmp / "counts.npz")
                 files.append("counts.npz")
+                if getattr(self, "rare_pairs_", None) is not None:
+                    self.rare_pairs_.save(tmp / RARE_PAIRS_FILE)
+                    files.append(RARE_PAIRS_FILE)
             params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
             params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
             meta = {
@@ -476,6 +512,8 @@ class PMIEmbedding(_Params):
         model.singular_values_ = np.load(path / "singular_values.npy")
         if (path / "counts.npz").exists():
             model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
+        if (path / RARE_PAIRS_FILE).exists():
+            model.rare_pairs_ = Cooccurrence.load(path / RARE_PAIRS_FILE)
         model.counting_params_ = meta.get("counting")
         model.path_ = path  # where contexts() and explain() find ppmi.npz
         model.corpus_stats_ = meta.get("corpus")

@@ -543,9 +543,9 @@ def core_size(counts: np.ndarray, core_min_count: int | None, dim: int,
               max_words: int | None = None) -> int | None:
     """How many of the most frequent words (``counts`` descending, as a
     :class:`~pmiembed.vocab.Vocabulary` keeps them) form the core the SVD factorises:
-    those seen at least ``core_min_count`` times, at most ``max_words`` of them (the
-    most frequent; None: no cap).  The cap keeps the rank spent on the words whose rows
-    are best estimated when a larger corpus lifts more words over the count.  None
+    those seen at least ``core_min_count`` times, at most ``max(max_words, 2 * dim)`` of
+    them (the most frequent; None: no cap).  The cap keeps the rank spent on the words
+    whose rows are best estimated when a larger corpus lifts more words over the count.  None
     (factorise every word) when ``core_min_count`` is None, when every word qualifies,
     or when fewer than ``2 * dim`` words do (a core hardly larger than the rank gives a
     poor basis for the rest: small corpora factorise everything)."""
@@ -556,7 +556,7 @@ def core_size(counts: np.ndarray, core_min_count: int | None, dim: int,
         raise ValueError("counts must be in descending order (most frequent word first)")
     n_core = int(np.count_nonzero(counts >= core_min_count))
     if max_words is not None:
-        n_core = min(n_core, int(max_words))
+        n_core = min(n_core, max(int(max_words), 2 * dim))
     if n_core >= len(counts) or n_core < 2 * dim:
         return None
     return n_core

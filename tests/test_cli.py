@@ -124,8 +124,8 @@ def test_core_min_count_flag(tmp_path, lee_path, capsys):
                  "--quiet", "--core-max-words", "60"]) == 0
     assert json.loads((tmp_path / "cap" / "params.json").read_text())["params"]["core_max_words"] == 60
     assert (tmp_path / "cap" / "vectors.bin").read_bytes() != (tmp_path / "fold" / "vectors.bin").read_bytes()
-    code, out, err = run(capsys, "train", lee_path, "--out", tmp_path / "bad", "--core-max-words", "10", "--quiet")
-    assert code == 2 and "core_max_words=10" in err and err.count("\n") == 1
+    code, out, err = run(capsys, "train", lee_path, "--out", tmp_path / "bad", "--core-max-words", "0", "--quiet")
+    assert code == 2 and "core_max_words=0" in err and err.count("\n") == 1
 
 
 def test_same_bits_every_run(tmp_path, lee_path):

@@ -235,7 +235,7 @@ def test_core_and_fold_in_give_every_word_a_vector(lee_path):
 def test_core_max_words_caps_the_core(lee_path):
     """``core_max_words`` keeps the core to the most frequent words (the rest folded in):
     the SVD of the capped core equals the fold-in route run by hand on the same PPMI,
-    and a cap below 2 * dim is refused naming the parameter."""
+    a cap below 2 * dim keeps 2 * dim words, and a bad cap is refused naming the parameter."""
     from pmiembed.svd import folded_svd, word_vectors
 
     m = PMIEmbedding(dim=30, min_count=3, seed=1).fit(lee_path)
@@ -247,5 +247,7 @@ def test_core_max_words_caps_the_core(lee_path):
     assert not np.allclose(capped.vectors_, m.vectors_)
     uncapped = PMIEmbedding(dim=30, min_count=3, seed=1, core_max_words=None).fit_counts(m.cooccurrence_)
     assert uncapped.n_core_ == m.n_core_ and np.array_equal(uncapped.vectors_, m.vectors_)
-    with pytest.raises(ParameterError, match=r"core_max_words=50 must be an integer >= 2 \* dim \(60\)"):
-        PMIEmbedding(dim=30, core_max_words=50).fit(lee_path)
+    small = PMIEmbedding(dim=30, min_count=3, seed=1, core_max_words=10).fit_counts(m.cooccurrence_)
+    assert small.n_core_ == 60
+    with pytest.raises(ParameterError, match="core_max_words=0 must be an integer >= 1 or None"):
+        PMIEmbedding(dim=30, core_max_words=0).fit(lee_path)

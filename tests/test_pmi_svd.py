@@ -291,7 +291,7 @@ def test_core_size_rules():
     assert core_size(counts, 10, 2, max_words=6) == 6
     assert core_size(counts, 10, 2, max_words=100) == 6
     assert core_size(counts, 5, 2, max_words=8) == 8  # every word qualifies, the cap makes a core
-    assert core_size(counts, 10, 3, max_words=5) is None  # a cap below 2 * dim: no usable core
+    assert core_size(counts, 10, 3, max_words=2) == 6  # the cap never cuts the core below 2 * dim
     with pytest.raises(ValueError, match="descending"):
         core_size(counts[::-1], 10, 2)
 

@@ -1,0 +1,68 @@
+"""Compiled loop of :mod:`pmiembed.update`: old counts re-indexed to a new vocabulary plus new counts."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True)
+def merge_rows(row_old, col_map, o_ptr, o_idx, o_dat, row_x, xcol_map, x_ptr, x_idx, x_dat, n_ptr, n_idx, n_dat,
+               offsets, scratch_acc, scratch_touched, out_idx, out_dat, out_nnz):
+    """Row ``j`` of the result is old row ``row_old[j]`` (none when -1) with its columns
+    renamed by ``col_map`` (dropped when -1), plus row ``row_x[j]`` of a second old
+    matrix with columns renamed by ``xcol_map``, plus new row ``j``, written with columns
+    ascending to ``out_*[offsets[j]:]``, its length to ``out_nnz[j]``.  Gustavson style
+    as :func:`pmiembed._kernels.window_count_rows`: a dense per-thread accumulator (all
+    zeros between rows), its touched columns sorted (or, for a row touching much of the
+    vocabulary, the accumulator scanned); rows dealt to 64 interleaved groups."""
+    n_groups = 64
+    n_rows = row_old.shape[0]
+    for g in prange(n_groups):
+        for j in range(g, n_rows, n_groups):
+            t = numba.get_thread_id()
+            acc = scratch_acc[t]
+            touched = scratch_touched[t]
+            nt = 0
+            i = row_old[j]
+            if i >= 0:
+                for k in range(o_ptr[i], o_ptr[i + 1]):
+                    c = col_map[o_idx[k]]
+                    if c >= 0:
+                        if acc[c] == 0:
+                            touched[nt] = c
+                            nt += 1
+                        acc[c] += o_dat[k]
+            i = row_x[j]
+            if i >= 0:
+                for k in range(x_ptr[i], x_ptr[i + 1]):
+                    c = xcol_map[x_idx[k]]
+                    if c >= 0:
+                        if acc[c] == 0:
+                            touched[nt] = c
+                            nt += 1
+                        acc[c] += x_dat[k]
+            for k in range(n_ptr[j], n_ptr[j + 1]):
+                c = n_idx[k]
+                if acc[c] == 0:
+                    touched[nt] = c
+                    nt += 1
+                acc[c] += n_dat[k]
+            o = offsets[j]
+            if nt * 8 > acc.shape[0]:
+                m = 0
+                for c in range(acc.shape[0]):
+                    if acc[c] != 0:
+                        out_idx[o + m] = c
+                        out_dat[o + m] = acc[c]
+                        acc[c] = 0
+                        m += 1
+            else:
+                cols = np.sort(touched[:nt])
+                for m in range(nt):
+                    c = cols[m]
+                    out_idx[o + m] = c
+                    out_dat[o + m] = acc[c]
+                    acc[c] = 0
+            out_nnz[j] = nt

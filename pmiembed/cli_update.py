@@ -1,0 +1,61 @@
+"""``pmiembed update``: add text to a model trained with ``--save-counts`` (see :mod:`pmiembed.update`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .cli import _int, _positive_int, _float
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "update", help="add text to a model trained with --save-counts, without starting over",
+        description="Add CORPUS to the model in --vectors (trained with 'pmiembed train --save-counts'): its counts "
+                    "are added to the saved ones, words that now reach the model's min_count join the vocabulary, "
+                    "PMI is recomputed and the SVD restarts from the previous vectors with fewer iterations. "
+                    "Writes the updated model, with its counts, to --out.")
+    p.add_argument("corpus", nargs="+", metavar="CORPUS", help="the new text: file(s) or folder(s)")
+    p.add_argument("--vectors", required=True, metavar="DIR", help="model folder written by 'pmiembed train --save-counts'")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
+    p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.add_argument("--n-iter", type=_positive_int, default=None,
+                   help="power iterations of the warm-started SVD [2; training from scratch uses 6]")
+    p.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")
+    p.add_argument("--memory", type=_float, default=None, metavar="GB", help="memory budget in GB (see 'train --help')")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_update)
+
+
+def cmd_update(args) -> int:
+    from .io import check_output_dir
+    from .update import load_for_update
+
+    out = Path(args.out)
+    if out.resolve() == Path(args.vectors).resolve():
+        from .errors import PMIEmbedError
+
+        raise PMIEmbedError(f"{out}: --out is the --vectors folder; write the update to a new folder")
+    check_output_dir(out, args.force)
+    t0 = time.perf_counter()
+    model = load_for_update(args.vectors, workers=args.workers, memory=args.memory, progress=not args.quiet,
+                            verbose=not args.quiet)
+    t_load = time.perf_counter() - t0
+    if not args.quiet:
+        print(f"{'load':>8}: {t_load:6.1f} s  (words {len(model.vocabulary_):,}, "
+              f"nonzeros {model.cooccurrence_.nnz:,})", file=sys.stderr)
+    model.update(args.corpus if len(args.corpus) > 1 else args.corpus[0], n_iter=args.n_iter)
+    t = time.perf_counter()
+    model.save(out, force=args.force, save_counts=True)
+    t_write = time.perf_counter() - t
+    s = model.update_summary_
+    if not args.quiet:
+        print(f"{'write':>8}: {t_write:6.1f} s", file=sys.stderr)
+    print(f"updated {args.vectors} -> {out}/: {s['new_words']:,} new words ({s['words']:,} in all"
+          + (f", {s['dropped_words']:,} dropped by max_vocab" if s["dropped_words"] else "")
+          + f"), {s['new_tokens']:,} new tokens ({s['tokens']:,} in all), SVD restarted from the previous "
+          f"vectors with {s['n_iter']} iterations; {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return 0

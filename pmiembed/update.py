@@ -1,0 +1,377 @@
+"""Adding text to a trained model without starting over.
+
+Counts are exact and additive (:mod:`pmiembed.cooccur`), so a model saved with its
+counts (``pmiembed train --save-counts``) can take more text:
+
+1. the new text's word counts are added to the vocabulary's; words that now reach
+   ``min_count`` join it (their counts in the old text were not kept, so only their
+   new occurrences count), and the vocabulary is re-ordered by the summed counts;
+2. the new text is counted over the new vocabulary with the model's counting settings,
+   and the old counts, re-indexed to the new order, are added:
+   ``#(w, c) = #_old(w, c) + #_new(w, c)``;
+3. PMI is recomputed from the summed counts (its marginals, and with expected
+   subsampling the keep probabilities, come from the summed counts too);
+4. the SVD (the randomized backend, whatever the model's ``svd``) restarts from the
+   previous subspace: the range finder's start block is
+   ``[W_old, Omega]``, the previous word vectors of the core's words (zero rows for new
+   words) beside ``n_oversamples`` Gaussian columns, instead of ``dim + n_oversamples``
+   Gaussian columns; the Chebyshev-filtered subspace iteration
+   (:func:`pmiembed.svd.randomized_svd`) then needs fewer products, since the start
+   already spans most of the top singular subspace.  Rarer words are folded in as
+   :func:`pmiembed.svd.fold_in` does.
+
+What differs from counting everything from scratch: a word that joins the vocabulary
+was invisible in the old text (its old pairs are missing, and windows there reached
+across it), and words that were below ``min_count`` in the old text and in the new
+text separately but reach it together are not added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from .cooccur import Cooccurrence, counting
+from .corpus import read_corpus
+from .errors import ParameterError, VectorsError
+from .pmi import pmi_matrix
+from .progress import StageTimer
+from .resources import limit_threads, peak_rss_bytes
+from .svd import core_size, fold_in, word_vectors
+from .vocab import Vocabulary
+
+#: power iterations of the warm-started SVD when not given (from scratch: 6)
+DEFAULT_UPDATE_N_ITER = 2
+
+NO_COUNTS_HINT = ("the model was saved without its co-occurrence counts, which an update adds to; retrain it "
+                  "with 'pmiembed train --save-counts' (Python: PMIEmbedding(keep_rare_pairs=True).fit(...) and "
+                  "save(path, save_counts=True)), then update that")
+
+
+def merged_vocabulary(old: Vocabulary, rare: Vocabulary | None, types, counts, n_tokens: int, min_count: int,
+                      max_vocab) -> tuple[Vocabulary, Vocabulary]:
+    """The old words with the new text's counts added, plus the words (of the old
+    text's rare words, ``rare``, and the new text) whose summed count reaches
+    ``min_count``, ordered by count descending, then word; and the words left out
+    with their summed counts (the next update's ``rare``)."""
+    summed: dict[str, int] = dict(zip(old.words, old.counts.tolist()))
+    n_old = len(summed)
+    if rare is not None:
+        for w, c in zip(rare.words, rare.counts.tolist()):
+            summed[w] = summed.get(w, 0) + c
+    for t, c in zip(types, np.asarray(counts).tolist()):
+        summed[t] = summed.get(t, 0) + c
+    words = list(summed)
+    all_counts = np.fromiter(summed.values(), dtype=np.int64, count=len(words))
+    # old words stay (their counts only grow) unless max_vocab cuts them
+    eligible = all_counts >= min_count
+    eligible[:n_old] = True
+    total = int(old.total) + int(n_tokens)
+    kept_idx = np.flatnonzero(eligible)
+    vocab = Vocabulary.from_counts([words[i] for i in kept_idx], all_counts[kept_idx], min_count=1,
+                                   max_vocab=max_vocab, total=total)
+    index = vocab.index
+    left = [i for i, w in enumerate(words) if w not in index]
+    return vocab, Vocabulary([words[i] for i in left], all_counts[left], total)
+
+
+def count_rare_pairs(tokens, vocab: Vocabulary, *, window: int, weighting: str, subsample, subsample_mode: str,
+                     seed: int = 0) -> Cooccurrence | None:
+    """The rows of the words that ``vocab`` leaves out, counted as
+    :func:`pmiembed.cooccur.counting` counts with them in the vocabulary: what an update
+    needs when such a word reaches ``min_count`` with more text.  A
+    :class:`~pmiembed.cooccur.Cooccurrence` over every word of the corpus (``vocab``
+    first, in its order) whose rows for ``vocab``'s words are empty; None when no word
+    is left out."""
+    from .cooccur import RowBlocks, filter_tokens, positions_by_word, row_batches, window_weights
+
+    counts = np.asarray(tokens.counts)
+    ext = Vocabulary.from_counts(tokens.types, counts, min_count=1, total=tokens.n_tokens)
+    n_old = len(vocab)
+    if len(ext) <= n_old or ext.words[:n_old] != vocab.words:
+        return None
+    weights, scale = window_weights(window, weighting)
+    x, _ = filter_tokens(tokens, ext, subsample=subsample, subsample_mode=subsample_mode, seed=seed, gap=window)
+    indptr, positions = positions_by_word(x, len(ext))
+    # only the left-out words' positions: their rows alone are counted
+    first = indptr[n_old]
+    index = (np.maximum(indptr - first, 0), positions[first:])
+    rows = RowBlocks(len(ext))
+    for batch in row_batches(x, index, 0, len(x), weights, len(ext)):
+        rows.add(*batch)
+    m = rows.total()
+    m.sort_indices()
+    params = {"window": int(window), "weighting": weighting,
+              "subsample": None if subsample is None else float(subsample), "subsample_mode": subsample_mode,
+              "seed": int(seed), "n_tokens": int(tokens.n_tokens)}
+    return Cooccurrence(m, scale, ext, params)
+
+
+def _rare_both_ways(rare: Cooccurrence, n_old: int) -> sp.csr_matrix:
+    """The left-out words' rows plus, as the rows of the old words, their transposes
+    (entries between old words are not in these counts)."""
+    r = rare.counts
+    t = sp.csr_matrix(r[:, :n_old].T)
+    t = sp.csr_matrix((t.data, t.indices, np.concatenate([t.indptr, np.full(r.shape[0] - n_old, t.indptr[-1])])),
+                      shape=r.shape)
+    out = (r + t).tocsr()
+    out.sort_indices()
+    return out
+
+
+def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | None = None) -> Cooccurrence:
+    """``old``'s counts re-indexed to ``new``'s vocabulary plus ``new``'s (words of
+    ``old`` missing from ``new.vocab`` are dropped); with ``rare``
+    (:func:`count_rare_pairs` of the old text), the old pairs of the words that joined."""
+    from . import _update_kernels
+    from ._kernels import compact_rows
+
+    mine = {k: v for k, v in old.params.items() if k != "n_tokens"}
+    theirs = {k: v for k, v in new.params.items() if k != "n_tokens"}
+    if mine != theirs or old.scale != new.scale:
+        raise ParameterError(f"cannot add counts made with different parameters: {mine} vs {theirs}")
+    n_new = len(new.vocab)
+
+    def maps(words):
+        col = new.vocab.id_map(words).astype(np.int64)  # source row -> new row
+        row = np.full(n_new, -1, dtype=np.int64)
+        kept = col >= 0
+        row[col[kept]] = np.flatnonzero(kept)
+        return row, col
+
+    row_old, col_map = maps(old.vocab.words)
+    o, n = old.counts, new.counts
+    room = np.diff(n.indptr).astype(np.int64)
+    room[row_old >= 0] += np.diff(o.indptr)[row_old[row_old >= 0]]
+    if rare is not None:
+        x = _rare_both_ways(rare, len(old.vocab))
+        row_x, xcol_map = maps(rare.vocab.words)
+        room[row_x >= 0] += np.diff(x.indptr)[row_x[row_x >= 0]]
+    else:
+        x = sp.csr_matrix((1, 1), dtype=np.int64)
+        row_x, xcol_map = np.full(n_new, -1, dtype=np.int64), np.full(1, -1, dtype=np.int64)
+    room = np.minimum(room, n_new)
+    offsets = np.zeros(len(room), dtype=np.int64)
+    np.cumsum(room[:-1], out=offsets[1:])
+    total = int(room.sum())
+    out_i = np.empty(total, dtype=np.int32)
+    out_d = np.empty(total, dtype=np.int64)
+    nnz = np.zeros(len(room), dtype=np.int64)
+    import numba
+
+    threads = numba.get_num_threads()
+    acc = np.zeros((threads, n_new), dtype=np.int64)  # counts are positive: 0 means untouched
+    touched = np.empty((threads, n_new), dtype=np.int32)
+    def i64(a):  # no copy of what already is int64 (the counts' data: 300 MB on wiki17m)
+        return a.astype(np.int64, copy=False)
+
+    _update_kernels.merge_rows(row_old, col_map, i64(o.indptr), o.indices, i64(o.data),
+                               row_x, xcol_map, i64(x.indptr), x.indices, i64(x.data),
+                               i64(n.indptr), n.indices, i64(n.data), offsets,
+                               acc, touched, out_i, out_d, nnz)
+    del acc, touched
+    ptr = np.zeros(len(room) + 1, dtype=np.int64)
+    np.cumsum(nnz, out=ptr[1:])
+    if ptr[-1] == total:
+        idx, dat = out_i, out_d
+    else:
+        idx = np.empty(int(ptr[-1]), dtype=np.int32)
+        dat = np.empty(int(ptr[-1]), dtype=np.int64)
+        compact_rows(offsets, nnz, out_i, out_d, ptr, idx, dat)
+    del out_i, out_d
+    counts = sp.csr_matrix((dat, idx, ptr), shape=(n_new, n_new))
+    params = dict(new.params)
+    params["n_tokens"] = int(old.params.get("n_tokens", 0)) + int(new.params.get("n_tokens", 0))
+    return Cooccurrence(counts, new.scale, new.vocab, params)
+
+
+def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = DEFAULT_UPDATE_N_ITER,
+             n_oversamples: int = 20, seed: int = 0, workers: int | None = None, progress: bool = False,
+             copy: bool = True, core: int | None = None, symmetric: bool | None = None):
+    """:func:`pmiembed.svd.randomized_svd` of the leading ``core x core`` block of
+    ``matrix`` with the start block's first columns taken from ``start`` (rows: the
+    block's columns; typically the previous word vectors) instead of Gaussian ones.
+    Returns ``(U, S, Vt)`` of the block."""
+    from .svd import _block_shape, _chebyshev_range, _normalize_columns_fast, _orthonormalize, _ritz, _svd_workspace
+
+    m, n = _block_shape(matrix.shape, core)
+    l = min(dim + n_oversamples, min(m, n))
+    with _svd_workspace(matrix, l, 2 * n_iter + 2, workers, progress, copy, core, symmetric) as (a_op, at_op, rows,
+                                                                                                 tick):
+        z = np.empty((n, l), dtype=a_op.dtype)
+        np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
+        k = min(start.shape[1], l)
+        block = np.asarray(start[:n, :k], dtype=np.float64)
+        norms = np.linalg.norm(block, axis=0)
+        norms[norms == 0] = 1.0
+        # the previous directions at the Gaussian columns' scale (norm about sqrt(n))
+        z[:, :k] = block * (np.sqrt(n) / norms)
+        y = a_op.matmul(z)
+        tick()
+        if at_op is a_op:
+            q, bt = _chebyshev_range(a_op, y, z, dim, 2 * n_iter, rows, tick)
+        else:
+            for _ in range(n_iter):
+                at_op.matmul(_normalize_columns_fast(y, rows), out=z)
+                tick()
+                a_op.matmul(_normalize_columns_fast(z, rows), out=y)
+                tick()
+            q = _orthonormalize(y, rows)
+            bt = at_op.matmul(q, out=z)
+            tick()
+        return _ritz(q, bt, dim, rows)
+
+
+def update_model(model, corpus, n_iter: int | None = None) -> dict:
+    """Add ``corpus`` to a fitted ``model`` that holds its counts (see the module
+    docstring); the model is changed in place.  Returns a summary: ``new_words``,
+    ``dropped_words``, ``new_tokens``, ``tokens``, ``words``, ``n_iter``, ``seconds``."""
+    cooc = getattr(model, "cooccurrence_", None)
+    if cooc is None:
+        raise ParameterError(NO_COUNTS_HINT)
+    if getattr(model, "vectors_", None) is None:
+        raise ParameterError("the model is not fitted; call fit(corpus) first")
+    if (getattr(model, "corpus_stats_", None) or {}).get("phrases"):
+        raise ParameterError("the model was trained with --phrases, whose phrase set is not saved; an update would "
+                             "count the new text without it: retrain on all the text with --phrases instead")
+    n_iter = DEFAULT_UPDATE_N_ITER if n_iter is None else n_iter
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
+        raise ParameterError(f"n_iter={n_iter!r} must be an integer >= 1")
+    model._validate()
+    p = cooc.params
+    timer = StageTimer(model.verbose)
+    start = time.perf_counter()
+    with timer.stage("read") as info:
+        tokens = read_corpus(corpus, lowercase=model.lowercase, tokenizer=model.tokenizer, progress=model.progress,
+                             workers=model.n_workers_)
+        info["tokens"] = f"{tokens.n_tokens:,}"
+        info["types"] = f"{len(tokens.types):,}"
+    new_tokens = tokens.n_tokens
+    sources = list(tokens.sources)
+    old_vocab = cooc.vocab
+    with timer.stage("vocab") as info:
+        rare = getattr(model, "rare_pairs_", None)
+        if rare is not None and rare.vocab.words[:len(old_vocab)] != old_vocab.words:
+            rare = None  # not the pairs of these counts (an earlier update's)
+        rare_words = None if rare is None else Vocabulary(rare.vocab.words[len(old_vocab):],
+                                                          rare.vocab.counts[len(old_vocab):], rare.vocab.total)
+        vocab, _ = merged_vocabulary(old_vocab, rare_words, tokens.types, tokens.counts, tokens.n_tokens,
+                                     model.min_count, model.max_vocab)
+        old_index = old_vocab.index
+        new_words = sum(1 for w in vocab.words if w not in old_index)
+        dropped = len(old_vocab) - (len(vocab) - new_words)
+        info["words"] = f"{len(vocab):,} ({new_words:,} new" + (f", {dropped:,} dropped)" if dropped else ")")
+    memory_bytes = None if model.memory is None else int(model.memory * 2**30)
+    with timer.stage("count") as info, limit_threads(model.n_workers_):
+        box = [tokens]
+        del tokens
+        with counting(box.pop(), vocab, window=p["window"], weighting=p["weighting"], subsample=p["subsample"],
+                      subsample_mode=p["subsample_mode"], seed=p["seed"],
+                      memory_bytes=memory_bytes // 2 if memory_bytes else None, progress=model.progress) as counted:
+            added = counted.cooccurrence(vocab)
+        info["nonzeros"] = f"{added.nnz:,}"
+    with timer.stage("merge") as info, limit_threads(model.n_workers_):
+        summed = reindexed_sum(cooc, added, rare)
+        # the left-out words' pairs belong to the old vocabulary; the next update has none
+        model.rare_pairs_ = None
+        del added
+        info["nonzeros"] = f"{summed.nnz:,}"
+    # the previous vectors of the new vocabulary's words (zero for new words)
+    previous = np.zeros((len(vocab), model.vectors_.shape[1]), dtype=np.float32)
+    rows_old = old_vocab.id_map(vocab.words)
+    known = rows_old >= 0
+    previous[known] = np.asarray(model.vectors_)[rows_old[known]]
+    model.vocabulary_ = vocab
+    model.cooccurrence_ = summed
+    model.counting_params_ = dict(summed.params)
+    model.cooccurrence_nnz_ = int(summed.nnz)
+    with limit_threads(model.n_workers_):
+        with timer.stage("pmi") as info:
+            model.pmi_ = pmi_matrix(summed.counts, cds=model.cds, neg=model.neg, keep=summed.keep)
+            info["nonzeros"] = f"{model.pmi_.nnz:,}"
+        symmetric = True if model.cds == 1.0 else None
+        model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim)
+        with timer.stage("svd") as info:
+            u, s, vt = warm_svd(model.pmi_, model.dim, previous if model.n_core_ is None else previous[:model.n_core_],
+                                n_iter=n_iter, n_oversamples=model.oversamples, seed=model.seed,
+                                workers=model.n_workers_, progress=model.progress, copy=model.memory is None,
+                                core=model.n_core_, symmetric=symmetric)
+            if model.n_core_ is not None:
+                u, s, vt = fold_in(model.pmi_, u, s, vt, symmetric=bool(symmetric))
+            info["dim"] = str(model.dim)
+            info["warm start"] = f"{n_iter} iterations"
+            info["core"] = "all words" if model.n_core_ is None else f"{model.n_core_:,} words"
+    del previous
+    model.singular_values_ = s
+    model.vectors_ = np.ascontiguousarray(word_vectors(u, s, vt, eig=model.eig, wc=model.wc, abtt=model.abtt),
+                                          dtype=np.float32)
+    del u
+    vt = np.asarray(vt, dtype=np.float32)
+    vt *= (s ** model.eig).astype(np.float32)[:, None]
+    model.context_vectors_ = vt.T
+    model._wv = None
+    stats = dict(getattr(model, "corpus_stats_", None) or {})
+    stats["tokens"] = int(summed.params["n_tokens"])
+    stats["updates"] = list(stats.get("updates", [])) + [{"tokens": int(new_tokens), "sources": sources,
+                                                          "new_words": int(new_words), "n_iter": int(n_iter)}]
+    model.corpus_stats_ = stats
+    model.timings_ = dict(timer.times)
+    model.timings_["total"] = time.perf_counter() - start
+    model.peak_rss_bytes_ = peak_rss_bytes()
+    return {"new_words": int(new_words), "dropped_words": int(dropped), "new_tokens": int(new_tokens),
+            "tokens": int(summed.params["n_tokens"]), "words": len(vocab), "n_iter": int(n_iter),
+            "seconds": model.timings_["total"]}
+
+
+def read_word2vec_binary(path) -> tuple[list, np.ndarray]:
+    """Words and vectors of a word2vec binary file written by pmiembed
+    (:func:`pmiembed.model.write_word2vec_binary`), without gensim."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        end = data.index(b"\n")
+        n, dim = (int(x) for x in data[:end].split())
+        words, vectors = [], np.empty((n, dim), dtype=np.float32)
+        pos, width = end + 1, 4 * dim
+        for i in range(n):
+            sp_at = data.index(b" ", pos)
+            words.append(data[pos:sp_at].lstrip(b"\n").decode("utf-8"))
+            vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=sp_at + 1)
+            pos = sp_at + 1 + width
+    except ValueError:
+        raise VectorsError(f"{path}: truncated or damaged vectors file; re-train") from None
+    return words, vectors
+
+
+def load_for_update(path, **overrides):
+    """A :class:`~pmiembed.model.PMIEmbedding` from a model folder with what
+    :func:`update_model` needs (counts, vocabulary, vectors), read without gensim.
+    ``overrides`` set parameters that do not change the counts (workers, memory,
+    progress, verbose)."""
+    from pathlib import Path
+
+    from .model import PMIEmbedding, RARE_PAIRS_FILE, VECTORS_FILE, read_manifest
+
+    path = Path(path)
+    meta = read_manifest(path)
+    if not (path / "counts.npz").is_file():
+        raise ParameterError(f"{path}: {NO_COUNTS_HINT}")
+    params = {k: v for k, v in dict(meta["params"]).items() if k in PMIEmbedding._get_param_names()}
+    params["tokenizer"] = None
+    params.update(overrides)
+    model = PMIEmbedding(**params)
+    model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
+    words, vectors = read_word2vec_binary(path / VECTORS_FILE)
+    if words != model.cooccurrence_.vocab.words:
+        raise VectorsError(f"{path}: vectors.bin and counts.npz list different words; re-train")
+    model.vocabulary_ = model.cooccurrence_.vocab
+    model.vectors_ = vectors
+    model.singular_values_ = np.load(path / "singular_values.npy")
+    if (path / RARE_PAIRS_FILE).is_file():
+        model.rare_pairs_ = Cooccurrence.load(path / RARE_PAIRS_FILE)
+    model.counting_params_ = meta.get("counting")
+    model.corpus_stats_ = meta.get("corpus")
+    return model

@@ -1,0 +1,174 @@
+"""model.update / pmiembed update: counts against brute force, the warm-started SVD, the command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pmiembed.cli import main
+from pmiembed.cooccur import count_cooccurrences, window_weights
+from pmiembed.corpus import read_corpus
+from pmiembed.errors import ParameterError
+from pmiembed.model import PMIEmbedding
+from pmiembed.svd import truncated_svd
+from pmiembed.update import warm_svd
+from pmiembed.vocab import Vocabulary
+
+from reference import brute_cooccurrence
+
+COUNTING = dict(window=3, weighting="harmonic", subsample=None)
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def halves(lee_docs):
+    return lee_docs[:150], lee_docs[150:]
+
+
+def _model(**kw):
+    args = dict(dim=20, min_count=3, keep_counts=True, keep_rare_pairs=True, **COUNTING)
+    args.update(kw)
+    return PMIEmbedding(**args)
+
+
+def test_updated_counts_equal_brute_force(halves):
+    """Old pairs of old words (windows without the words the old text left out), old
+    pairs of words that joined (windows with every word), new pairs over the new
+    vocabulary: the update's counts are exactly their sum."""
+    old, new = halves
+    model = _model().fit(old)
+    v_old = list(model.vocabulary_.words)
+    model.update(new)
+    vocab = model.vocabulary_
+    # the vocabulary is the one of both texts counted together
+    both = read_corpus(old + new)
+    assert vocab.words == Vocabulary.from_counts(both.types, both.counts, min_count=3).words
+    assert vocab.counts.tolist() == Vocabulary.from_counts(both.types, both.counts, min_count=3).counts.tolist()
+    joined = set(vocab.words) - set(v_old)
+    assert joined and model.update_summary_["new_words"] == len(joined)
+    all_old_words = sorted({w for d in old for w in d})
+    a = brute_cooccurrence(old, v_old, 3, "harmonic")
+    b = brute_cooccurrence(old, all_old_words, 3, "harmonic")
+    c = brute_cooccurrence(new, vocab.words, 3, "harmonic")
+    index = vocab.index
+    expected = np.zeros((len(vocab), len(vocab)))
+    for (i, j), w in a.items():
+        expected[index[v_old[i]], index[v_old[j]]] += w
+    for (i, j), w in b.items():
+        wi, wj = all_old_words[i], all_old_words[j]
+        if wi in index and wj in index and (wi in joined or wj in joined):
+            expected[index[wi], index[wj]] += w
+    for (i, j), w in c.items():
+        expected[i, j] += w
+    got = model.cooccurrence_.matrix().toarray()
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9)
+    assert model.cooccurrence_.params["n_tokens"] == sum(map(len, old + new))
+
+
+def test_with_every_word_kept_an_update_counts_what_training_on_both_counts(halves):
+    old, new = halves
+    model = _model(min_count=1).fit(old).update(new)
+    scratch = _model(min_count=1).fit(old + new)
+    assert model.vocabulary_.words == scratch.vocabulary_.words
+    a, b = model.cooccurrence_.counts, scratch.cooccurrence_.counts
+    assert (a != b).nnz == 0 and a.nnz == b.nnz
+    assert model.update_summary_["new_tokens"] == sum(map(len, new))
+
+
+def test_warm_svd_from_the_previous_vectors_converges_faster(halves):
+    """Started from the old text's vectors, the SVD of the updated PPMI matrix is
+    closer to ARPACK's singular values than one started from random with as many
+    products, and with enough iterations it reaches them."""
+    old, new = halves
+    model = _model(dim=30, core_min_count=None).fit(old)
+    before, v_old = model.vectors_.copy(), model.vocabulary_
+    model.update(new, n_iter=6)
+    exact = truncated_svd(model.pmi_, 30, backend="arpack")[1]
+    np.testing.assert_allclose(model.singular_values_, exact, rtol=1e-3)
+    rows = v_old.id_map(model.vocabulary_.words)
+    start = np.zeros((len(model.vocabulary_), 30), dtype=np.float32)
+    start[rows >= 0] = before[rows[rows >= 0]]
+    for n_iter in (1, 2):
+        cold = truncated_svd(model.pmi_, 30, backend="randomized", n_iter=n_iter, n_oversamples=20)[1]
+        warm = warm_svd(model.pmi_, 30, start, n_iter=n_iter, n_oversamples=20, symmetric=True)[1]
+        assert np.abs(warm / exact - 1).max() < 0.7 * np.abs(cold / exact - 1).max()
+
+
+def test_update_vectors_close_to_training_on_both(halves):
+    """Neighbours of frequent words after an update agree with training on both texts."""
+    old, new = halves
+    updated = _model(dim=30).fit(old).update(new)
+    scratch = _model(dim=30).fit(old + new)
+    assert updated.vocabulary_.words == scratch.vocabulary_.words
+    agree = []
+    for w in scratch.vocabulary_.words[50:90]:
+        a = {x for x, _ in updated.wv.most_similar(w, topn=10)}
+        b = {x for x, _ in scratch.wv.most_similar(w, topn=10)}
+        agree.append(len(a & b) / 10)
+    assert np.mean(agree) > 0.5
+
+
+def test_model_without_counts_says_how_to_retrain(halves, tmp_path, lee_path, capsys):
+    old, new = halves
+    with pytest.raises(ParameterError, match="--save-counts"):
+        PMIEmbedding(dim=10, min_count=3, keep_counts=False).fit(old).update(new)
+    assert main(["train", str(lee_path), "--out", str(tmp_path / "plain"), "--dim", "10", "--quiet"]) == 0
+    code, out, err = run(capsys, "update", lee_path, "--vectors", tmp_path / "plain", "--out", tmp_path / "up")
+    assert code == 2 and "--save-counts" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "up").exists()
+
+
+def test_update_command_and_python_agree_and_chain(halves, tmp_path, capsys):
+    old, new = halves
+    (tmp_path / "old.txt").write_text("\n".join(" ".join(d) for d in old) + "\n")
+    (tmp_path / "new.txt").write_text("\n".join(" ".join(d) for d in new) + "\n")
+    flags = ["--dim", "20", "--min-count", "3", "--window", "3", "--weighting", "harmonic", "--sub", "none"]
+    assert main(["train", str(tmp_path / "old.txt"), "--out", str(tmp_path / "a"), "--save-counts", "--quiet",
+                 *flags]) == 0
+    assert (tmp_path / "a" / "rare_pairs.npz").is_file()
+    code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "a", "--out", tmp_path / "b")
+    assert code == 0
+    python = _model().fit(old).update(new)
+    s = python.update_summary_
+    assert f"{s['new_words']:,} new words" in err and f"{s['new_tokens']:,} new tokens" in err
+    assert "2 iterations" in err
+    loaded = PMIEmbedding.load(tmp_path / "b")
+    assert loaded.vocabulary_.words == python.vocabulary_.words
+    np.testing.assert_allclose(loaded.vectors_, python.vectors_, atol=1e-5)
+    assert json.loads((tmp_path / "b" / "params.json").read_text())["corpus"]["updates"][0]["new_words"] == s["new_words"]
+    # an updated model can be updated again (counts saved), and refuses to overwrite its input
+    code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "b", "--out", tmp_path / "c",
+                         "--n-iter", "1", "--quiet")
+    assert code == 0 and "0 new words" in err
+    code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "b", "--out", tmp_path / "b",
+                         "--force")
+    assert code == 2 and "new folder" in err
+
+
+def test_phrase_model_refuses_update(lee_path, tmp_path, capsys):
+    assert main(["train", str(lee_path), "--out", str(tmp_path / "p"), "--dim", "10", "--min-count", "3",
+                 "--phrases", "--save-counts", "--quiet"]) == 0
+    code, out, err = run(capsys, "update", lee_path, "--vectors", tmp_path / "p", "--out", tmp_path / "q")
+    assert code == 2 and "--phrases" in err and not (tmp_path / "q").exists()
+
+
+def test_rare_pairs_are_counted_only_when_asked(halves):
+    """A plain fit does not pay for the left-out words' pairs; without them an update
+    still runs, but words the old text left out can only join on the new text's counts
+    (a smaller vocabulary than with the pairs kept, which is the from-scratch one)."""
+    old, new = halves
+    plain = _model(keep_rare_pairs=False).fit(old)
+    assert getattr(plain, "rare_pairs_", None) is None and "rare" not in plain.timings_
+    asked = _model().fit(old)
+    assert asked.rare_pairs_ is not None and "rare" in asked.timings_
+    plain.update(new)
+    asked.update(new)
+    assert set(plain.vocabulary_.words) < set(asked.vocabulary_.words)
+    assert np.isfinite(plain.vectors_).all() and len(plain.vectors_) == len(plain.vocabulary_)
