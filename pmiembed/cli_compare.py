@@ -114,6 +114,10 @@ def register(sub) -> None:
 
 def cmd_compare(args) -> int:
     vectors = [parse_vectors_spec(v) for v in args.vectors]
+    if not args.quiet:
+        from .evaluate import describe_benchmarks
+
+        print(describe_benchmarks(args.benchmarks), file=sys.stderr)
     # with only --vectors (no CORPUS), there is nothing to train
     train = bool(args.corpus) or not vectors
     result = compare(
