@@ -29,6 +29,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -248,6 +249,10 @@ def main(argv=None) -> int:
     report["table"] = text
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    if not args.no_cold:
+        shutil.rmtree(cache, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
