@@ -106,6 +106,13 @@ def test_train_summary_says_when_it_compiled(tmp_path, lee_path):
     assert warm.stderr.strip().splitlines()[-1].endswith("; kernels loaded from the cache")
     assert "compiled" not in warm.stderr
     assert (tmp_path / "a" / "vectors.bin").read_bytes() == (tmp_path / "b" / "vectors.bin").read_bytes()
+    # every evaluation says first which benchmarks it found and which it did not
+    ev = _run(["-m", "pmiembed", "evaluate", "--vectors", tmp_path / "b"], NUMBA_CACHE_DIR=str(cache))
+    assert ev.returncode == 0, ev.stderr
+    assert ev.stderr.splitlines()[0].endswith(
+        "benchmarks found (gensim's test data (PMIEMBED_DATA not set)): ws353, simlex999, google; missing: "
+        "ws353_similarity, ws353_relatedness, men, rw, msr (set PMIEMBED_DATA to a directory with benchmarks/)")
+    assert [l.split()[0] for l in ev.stdout.splitlines()[1:]] == ["ws353", "simlex999", "google"]
 
 
 # ----------------------------------------------------------------------------- slice.py
