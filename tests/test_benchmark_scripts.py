@@ -99,7 +99,7 @@ def test_train_summary_says_when_it_compiled(tmp_path, lee_path):
     assert cold.returncode == 0, cold.stderr
     summary = cold.stderr.strip().splitlines()[-1]
     assert summary.startswith(f"wrote {tmp_path / 'a'}/")
-    assert "numba kernels compiled in" in summary and "(first run; later runs load them from the cache)" in summary
+    assert " numba kernels compiled in " in summary and "(first run; later runs load them from the cache)" in summary
     assert "(not included)" in cold.stderr  # the stage lines name their compilation
     warm = _run(args + ["--out", tmp_path / "b"], NUMBA_CACHE_DIR=str(cache))
     assert warm.returncode == 0, warm.stderr

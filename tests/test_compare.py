@@ -163,7 +163,7 @@ def test_terminal_table(compared, report):
             ("3cosadd", f"{name} 3CosAdd"), ("3cosmul", f"{name} 3CosMul")]
         for key, label in metrics:
             line = next(l for l in lines if l.startswith(label + " "))
-            cells = re.findall(r"(\d\.\d{3})(\*?) \((\d+)%\)", line[len(label):])
+            cells = re.findall(r"(-?\d\.\d{3})(\*?) \((\d+)%\)", line[len(label):])
             values = [m["benchmarks"][name][key] for m in (pmi, w2v)]
             shown = [round(v, 3) for v in values]
             best = [i for i, v in enumerate(shown) if v == max(shown)]  # ties as shown are all marked
