@@ -53,9 +53,12 @@ def test_speed_cold_run_compiles_and_warm_run_does_not(speed_run):
     assert cold["numba_cache_dir"] == warm["numba_cache_dir"] and "pmiembed-numba-cold-" in cold["numba_cache_dir"]
     assert len(cold["compiled_kernels"]) >= 5 and cold["timings"]["compile"] > 0.5
     assert warm["compiled_kernels"] == [] and "compile" not in warm["timings"]
-    # compilation is timed apart: the cold run's stages are its work, not its compiling
-    assert cold["wall"] > warm["wall"] + 0.5 * cold["timings"]["compile"]
-    assert cold["timings"]["count"] < cold["timings"]["compile"]
+    # compilation is timed apart: the stages are their work, the compile row the rest of
+    # the run's time (not counted twice), and far more than counting Lee's corpus takes
+    t = cold["timings"]
+    stages = sum(v for k, v in t.items() if k not in ("compile", "total"))
+    assert stages + t["compile"] == pytest.approx(t["total"], abs=1.0)
+    assert t["count"] < 0.5 * t["compile"]
     assert report["pmiembed"]["run"] == "warm 1"
     assert report["speedup"] == pytest.approx(report["word2vec"]["wall"] / warm["wall"])
     assert report["speedup_cold"] == pytest.approx(report["word2vec"]["wall"] / cold["wall"])
