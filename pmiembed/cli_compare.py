@@ -114,10 +114,6 @@ def register(sub) -> None:
 
 def cmd_compare(args) -> int:
     vectors = [parse_vectors_spec(v) for v in args.vectors]
-    if not args.quiet:
-        from .evaluate import describe_benchmarks
-
-        print(describe_benchmarks(args.benchmarks), file=sys.stderr)
     # with only --vectors (no CORPUS), there is nothing to train
     train = bool(args.corpus) or not vectors
     result = compare(
@@ -133,6 +129,10 @@ def cmd_compare(args) -> int:
         quiet=args.quiet,
         command=command_line(args._parser, args, "compare"),
     )
+    if not args.quiet:  # after compare(): a user error stays the only line on stderr
+        from .evaluate import describe_benchmarks
+
+        print(describe_benchmarks(args.benchmarks), file=sys.stderr)
     print(format_table(result.report))
     if not args.quiet:
         files = ", ".join(["report.md", "report.json"] + result.report["plots"]
