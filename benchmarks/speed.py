@@ -204,7 +204,8 @@ def main(argv=None) -> int:
         w2v = run_child(_w2v_child, corpus, w2v_params, str(work / "word2vec"))
         check_same_setup(pmi, w2v)
         report["word2vec"] = {k: v for k, v in w2v.items() if k != "words"}
-        report["speedup"] = w2v["wall"] / pmi["wall"]
+        if warm:
+            report["speedup"] = w2v["wall"] / pmi["wall"]
         if cold is not None:
             report["speedup_cold"] = w2v["wall"] / cold["wall"]
     if scored:
@@ -234,8 +235,9 @@ def main(argv=None) -> int:
         w = report["word2vec"]
         lines += ["", f"word2vec skip-gram: {w['wall']:.1f} s wall, peak RSS {w['peak_rss_bytes'] / gb:.2f} GB, "
                       f"{w['workers']} worker threads, same {w['vocabulary']:,}-word vocabulary",
-                  f"speed-up of pmiembed over skip-gram: {report['speedup']:.1f}x warm"
-                  + (f", {report['speedup_cold']:.1f}x cold" if cold is not None and warm else "")]
+                  "speed-up of pmiembed over skip-gram: "
+                  + ", ".join(([f"{report['speedup']:.1f}x warm"] if warm else [])
+                              + ([f"{report['speedup_cold']:.1f}x cold"] if cold is not None else []))]
     if "scores" in report:
         models = list(report["scores"])
         names = list(report["scores"][models[0]])
