@@ -8,6 +8,14 @@ converged reference (ARPACK, or the randomized SVD with many iterations in float
 ``--spectrum N`` also prints the reference's singular values around the cut: where they
 are flat (wiki17m: s_300 / s_321 = 1.0095) the randomized SVD needs many extra columns
 (``n_iter:oversamples:seed`` variants) to match the reference's scores.
+
+The recipe is the default one unless flags say otherwise (the flags of ``pmiembed
+train``): ``--window --weighting --min-count --sub --sub-mode`` for counting, ``--cds
+--neg`` for PMI, ``--eig --abtt --wc`` for the vectors, ``--core-min-count`` for the SVD's
+core.  Levy, Goldberg & Dagan's recipe with an exact SVD, as docs/ablation.md quotes it:
+
+    python benchmarks/svd_accuracy.py ../shared/data/corpora/wiki17m.txt.gz --reference arpack \
+        --window 2 --weighting dynamic --sub none --cds 0.75 --abtt none --core-min-count none --variants 5:20:0
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import numpy as np
 
 from pmiembed.cooccur import Cooccurrence
 from pmiembed.defaults import DEFAULTS
-from pmiembed.evaluate import evaluate, results_to_dict
+from pmiembed.evaluate import describe_benchmarks, evaluate, results_to_dict
 from pmiembed.model import PMIEmbedding, make_keyed_vectors
 from pmiembed.pmi import pmi_matrix
 from pmiembed.svd import core_size, fold_in, truncated_svd, word_vectors
@@ -50,15 +58,36 @@ def main() -> None:
                     default=DEFAULTS["core_min_count"],
                     help="factorise the words seen this often, fold in the rest, as the model does "
                          "('none': every word) [%(default)s]")
+    none_or = (lambda cast: lambda v: None if v.lower() == "none" else cast(v))
+    ap.add_argument("--window", type=int, default=DEFAULTS["window"], help="[%(default)s]")
+    ap.add_argument("--weighting", default=DEFAULTS["weighting"], help="[%(default)s]")
+    ap.add_argument("--min-count", type=int, default=DEFAULTS["min_count"], help="[%(default)s]")
+    ap.add_argument("--sub", type=none_or(float), default=DEFAULTS["subsample"], help="subsampling threshold or 'none' [%(default)s]")
+    ap.add_argument("--sub-mode", default=DEFAULTS["subsample_mode"], help="[%(default)s]")
+    ap.add_argument("--cds", type=float, default=DEFAULTS["cds"], help="context distribution smoothing [%(default)s]")
+    ap.add_argument("--neg", type=float, default=DEFAULTS["neg"], help="PMI shift [%(default)s]")
+    ap.add_argument("--eig", type=float, default=DEFAULTS["eig"], help="eigenvalue weighting [%(default)s]")
+    ap.add_argument("--abtt", type=none_or(int), default=DEFAULTS["abtt"], help="directions removed or 'none' [%(default)s]")
+    ap.add_argument("--wc", action="store_true", help="add the context vectors (w+c)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    counting = {"window": args.window, "weighting": args.weighting, "min_count": args.min_count,
+                "subsample": args.sub, "subsample_mode": args.sub_mode}
+    print(f"recipe: {counting}, cds={args.cds}, neg={args.neg}, eig={args.eig}, abtt={args.abtt}, wc={args.wc}, "
+          f"core_min_count={args.core_min_count}", flush=True)
+    print(describe_benchmarks(), flush=True)
     if args.counts and Path(args.counts).exists():
         cooc = Cooccurrence.load(args.counts)
+        theirs = {k: cooc.params.get(k) for k in ("window", "weighting", "subsample", "subsample_mode")}
+        if theirs != {k: counting[k] for k in theirs} or min(cooc.vocab.counts) < args.min_count:
+            raise SystemExit(f"svd_accuracy.py: error: {args.counts}: counted with {theirs}, not this recipe's "
+                             f"{counting}; give another --counts file")
     else:
-        cooc = PMIEmbedding(n_iter=0).fit(args.corpus if len(args.corpus) > 1 else args.corpus[0]).cooccurrence_
+        cooc = PMIEmbedding(n_iter=0, **counting, cds=args.cds, neg=args.neg, eig=args.eig, abtt=args.abtt,
+                            wc=args.wc).fit(args.corpus if len(args.corpus) > 1 else args.corpus[0]).cooccurrence_
         if args.counts:
             cooc.save(args.counts)
-    pmi = pmi_matrix(cooc.counts, cds=DEFAULTS["cds"], neg=DEFAULTS["neg"], keep=cooc.keep)
+    pmi = pmi_matrix(cooc.counts, cds=args.cds, neg=args.neg, keep=cooc.keep)
     core = core_size(cooc.vocab.counts, args.core_min_count, args.dim)
     print(f"SVD of {'every word' if core is None else f'the {core:,} words seen >= {args.core_min_count} times'}"
           f" ({len(cooc.vocab):,} words)", flush=True)
@@ -66,7 +95,7 @@ def main() -> None:
     def vectors(u, s, vt):
         if core is not None:
             u, s, vt = fold_in(pmi, u, s, vt)
-        return make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt, eig=DEFAULTS["eig"], abtt=DEFAULTS["abtt"]))
+        return make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt, eig=args.eig, wc=args.wc, abtt=args.abtt))
 
     rows = {}
     t = time.perf_counter()
@@ -101,7 +130,10 @@ def main() -> None:
         diff = max(abs(row[n] - rows["reference"][n]) for n in names)
         print(f"| {label} | {row['seconds']:.1f} | " + " | ".join(f"{row[n]:.3f}" for n in names) + f" | {diff:.4f} |")
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+        Path(args.json).write_text(json.dumps({"recipe": {**counting, "cds": args.cds, "neg": args.neg,
+                                                          "eig": args.eig, "abtt": args.abtt, "wc": args.wc,
+                                                          "core_min_count": args.core_min_count},
+                                               "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -129,6 +129,10 @@ def cmd_compare(args) -> int:
         quiet=args.quiet,
         command=command_line(args._parser, args, "compare"),
     )
+    if not args.quiet:  # after compare(): a user error stays the only line on stderr
+        from .evaluate import describe_benchmarks
+
+        print(describe_benchmarks(args.benchmarks), file=sys.stderr)
     print(format_table(result.report))
     if not args.quiet:
         files = ", ".join(["report.html", "report.md", "report.json"] + result.report["plots"]

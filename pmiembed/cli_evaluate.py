@@ -33,7 +33,8 @@ def register(sub) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import available_benchmarks, evaluate, format_results, load_benchmark, results_to_dict
+    from .evaluate import (available_benchmarks, describe_benchmarks, evaluate, format_results, load_benchmark,
+                           results_to_dict)
     from .model import load_vectors
 
     if args.restrict_vocab < 1:
@@ -53,7 +54,7 @@ def cmd_evaluate(args) -> int:
     kv = load_vectors(args.vectors)
     if not args.quiet:
         print(f"vectors: {args.vectors} ({len(kv):,} words x {kv.vector_size} dims); "
-              f"benchmarks: {', '.join(map(str, specs))}", file=sys.stderr)
+              f"{describe_benchmarks(args.benchmarks)}", file=sys.stderr)
     results = evaluate(kv, specs, restrict_vocab=args.restrict_vocab)
     print(format_results(results, sections=args.sections))
     if json_path is not None:

@@ -271,6 +271,26 @@ def available_benchmarks() -> list[str]:
     return [name for name in BENCHMARKS if _named_path(name)[0] is not None]
 
 
+def describe_benchmarks(benchmarks: Iterable[PathLike] | None = None) -> str:
+    """One line saying which benchmarks an evaluation uses and where they were found:
+    ``None`` (every available one) also names the missing ones and how to get them, so a
+    table from gensim's three fallback sets is never mistaken for the eight-set table."""
+    if benchmarks is not None:
+        return "benchmarks: " + ", ".join(str(b) for b in benchmarks)
+    found = {name: _named_path(name)[0] for name in BENCHMARKS}
+    root = data_dir()
+    where = f"$PMIEMBED_DATA={root}" if root is not None else "gensim's test data (PMIEMBED_DATA not set)"
+    names = [n + (" (gensim's copy)" if root is not None and root not in p.parents else "")
+             for n, p in found.items() if p is not None]
+    line = f"benchmarks found ({where}): " + (", ".join(names) or "none")
+    missing = [n for n, p in found.items() if p is None]
+    if missing:
+        fix = ("set PMIEMBED_DATA to a directory with benchmarks/" if root is None
+               else f"not in {root / 'benchmarks'}")
+        line += f"; missing: {', '.join(missing)} ({fix})"
+    return line
+
+
 def _looks_like_path(spec: PathLike) -> bool:
     if not isinstance(spec, str):
         return True

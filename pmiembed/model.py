@@ -157,7 +157,9 @@ class PMIEmbedding(_Params):
     wv : gensim KeyedVectors with the word vectors (index order = vocabulary order),
         built on first access
     vectors_ : float32 array (words x dim), the word vectors (shared with ``wv``)
-    timings_ : dict, seconds per stage
+    timings_ : dict, seconds per stage; ``"compile"``: numba compiling kernels (a first
+        run or an empty cache), not included in the stages
+    compiled_kernels_ : list of str, the kernels compiled during ``fit`` (empty on a warm cache)
     corpus_stats_ : dict, tokens, types, documents, bytes, replaced bytes
     """
 
@@ -319,6 +321,7 @@ class PMIEmbedding(_Params):
                 self._factorise(timer, symmetric=True if self.cds == 1.0 else None)
         self.timings_ = dict(timer.times)
         self.timings_["total"] = time.perf_counter() - start
+        self.compiled_kernels_ = list(timer.compiled_kernels)
         self.peak_rss_bytes_ = peak_rss_bytes()
         return self
 
@@ -333,6 +336,7 @@ class PMIEmbedding(_Params):
         self._fit_from_counts(cooccurrence, timer)
         self.timings_ = dict(timer.times)
         self.timings_["total"] = time.perf_counter() - start
+        self.compiled_kernels_ = list(timer.compiled_kernels)
         self.peak_rss_bytes_ = peak_rss_bytes()
         return self
 

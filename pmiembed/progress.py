@@ -24,19 +24,33 @@ def progress_bar(total=None, desc: str = "", unit: str = "it", unit_scale: bool 
 
 
 class StageTimer:
-    """Records wall time per stage and prints a one-line summary per stage to stderr."""
+    """Records wall time per stage and prints a one-line summary per stage to stderr.
+
+    numba compiling kernels during a stage (a first run, an empty cache) is timed apart:
+    the stage gets its own work, ``times["compile"]`` the compilation and
+    ``compiled_kernels`` their names (both empty on a warm cache)."""
 
     def __init__(self, verbose: bool = True) -> None:
         self.verbose = verbose
         self.times: dict[str, float] = {}
+        self.compiled_kernels: list[str] = []
 
     @contextlib.contextmanager
     def stage(self, name: str):
+        from .jitwatch import CompileWatch
+
         start = time.perf_counter()
         info: dict[str, str] = {}
-        yield info
-        elapsed = time.perf_counter() - start
+        watch = CompileWatch()
+        with watch.watching():
+            yield info
+        elapsed = time.perf_counter() - start - watch.seconds
         self.times[name] = self.times.get(name, 0.0) + elapsed
+        if watch.kernels:
+            self.times["compile"] = self.times.get("compile", 0.0) + watch.seconds
+            self.compiled_kernels += watch.kernels
+            n = len(watch.kernels)
+            info["compiled"] = f"{n} numba kernel{'s' * (n > 1)} in {watch.seconds:.1f} s (not included)"
         if self.verbose:
             detail = ", ".join(f"{k} {v}" for k, v in info.items())
             print(f"{name:>8}: {elapsed:6.1f} s" + (f"  ({detail})" if detail else ""), file=sys.stderr)

@@ -31,7 +31,8 @@ import numpy as np
 from .cooccur import Cooccurrence, count_cooccurrences
 from .corpus import read_corpus
 from .errors import ParameterError
-from .evaluate import evaluate, results_to_dict
+from .defaults import DEFAULTS
+from .evaluate import describe_benchmarks, evaluate, results_to_dict
 from .io import atomic_path
 from .model import PMIEmbedding, make_keyed_vectors
 from .pmi import pmi_matrix
@@ -137,6 +138,7 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
                 done[row["key"]] = row
     todo = [c for c in configs if config_key(c) not in done]
     print(f"sweep: {len(configs)} configurations, {len(configs) - len(todo)} already done", file=log)
+    print(describe_benchmarks(), file=log)
     tokens = None
 
     def by(keys):
@@ -174,6 +176,8 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
                 kv = make_keyed_vectors(cooc.vocab.words, vectors)
                 row = {"key": config_key(params), "label": _short(params, varying),
                        "params": {k: params.get(k) for k in COUNT_KEYS + FACTOR_KEYS + VECTOR_KEYS},
+                       # what "the default" meant when this row was measured (ablation.py labels by it)
+                       "defaults": dict(DEFAULTS),
                        "scores": _scores(kv), "seconds": {"count": count_seconds, "factorise": factor_seconds,
                                                           "evaluate": time.perf_counter() - t}}
                 with open(log_path, "a", encoding="utf-8") as f:

@@ -148,11 +148,60 @@ def test_plots_are_png_images(compared):
         assert img[..., :3].std() > 0.05  # not blank
 
 
-def test_terminal_table(compared):
+def test_terminal_table(compared, report):
+    """Every score cell of the terminal table is the report's value (3 decimals), its
+    coverage and its best-mark: a table printing the wrong model's, metric's or
+    benchmark's number fails here, not only a missing row name."""
     out = compared[1]
-    assert out.splitlines()[0].split() == ["benchmark", "pmi", "word2vec"]
-    for needle in ("ws353 (Spearman rho)", "google 3CosAdd", "google 3CosMul", "train time", "peak memory", "* best"):
-        assert needle in out
+    lines = out.splitlines()
+    assert lines[0].split() == ["benchmark", "pmi", "word2vec"]
+    pmi, w2v = report["models"]
+    expected_rows = 0
+    for b in report["benchmarks"]:
+        name = b["name"]
+        metrics = [("score", f"{name} (Spearman rho)")] if b["kind"] == "similarity" else [
+            ("3cosadd", f"{name} 3CosAdd"), ("3cosmul", f"{name} 3CosMul")]
+        for key, label in metrics:
+            line = next(l for l in lines if l.startswith(label + " "))
+            cells = re.findall(r"(-?\d\.\d{3})(\*?) \((\d+)%\)", line[len(label):])
+            values = [m["benchmarks"][name][key] for m in (pmi, w2v)]
+            shown = [round(v, 3) for v in values]
+            best = [i for i, v in enumerate(shown) if v == max(shown)]  # ties as shown are all marked
+            want = [(f"{v:.3f}", "*" if i in best else "", f"{100 * m['benchmarks'][name]['coverage']:.0f}")
+                    for i, (v, m) in enumerate(zip(values, (pmi, w2v)))]
+            assert cells == want, (label, line)
+            expected_rows += 1
+    assert expected_rows == len([l for l in lines if "(Spearman rho)" in l or "3Cos" in l])
+    vocab = next(l for l in lines if l.startswith("vocabulary "))
+    assert vocab.split()[1:] == [f"{pmi['vocabulary_size']:,}", f"{w2v['vocabulary_size']:,}"]
+    train = next(l for l in lines if l.startswith("train time "))
+    assert re.findall(r"(\d+\.\d) s", train) == [f"{m['train_seconds']:.1f}" for m in (pmi, w2v)]
+
+
+def test_restrict_vocab_takes_effect(compared, report, tmp_path, capsys):
+    """``--restrict-vocab N`` (compare and evaluate) bounds the analogy search to the N
+    most frequent words: questions with a word beyond them become unknown, so Google's
+    known questions fall from the default 30,000's count to the library's count for N."""
+    from pmiembed.evaluate import evaluate_analogy, load_benchmark
+
+    src = compared[0]
+    kv = load_vectors(src / "pmi")
+    google = load_benchmark("google")
+    full, small = (evaluate_analogy(kv, google, restrict_vocab=n) for n in (30000, 300))
+    assert full.n_known == report["models"][0]["benchmarks"]["google"]["n_known"]
+    assert full.n_known > 2 * max(small.n_known, 1)  # the bound matters on these vectors
+    code, out, err = run(capsys, "compare", "--vectors", src / "pmi", "--out", tmp_path / "r", "--quiet",
+                         "--restrict-vocab", "300")
+    assert code == 0
+    again = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert again["restrict_vocab"] == 300
+    g = again["models"][0]["benchmarks"]["google"]
+    assert (g["n_known"], g["3cosadd"], g["3cosmul"]) == (small.n_known, small.accuracy_add, small.accuracy_mul)
+    code, out, err = run(capsys, "evaluate", "--vectors", src / "pmi", "--benchmarks", "google",
+                         "--restrict-vocab", "300", "--json", tmp_path / "e.json", "--quiet")
+    assert code == 0
+    e = json.loads((tmp_path / "e.json").read_text())["benchmarks"]["google"]
+    assert (e["n_known"], e["restrict_vocab"]) == (small.n_known, 300)
 
 
 def test_compare_existing_vectors_without_training(compared, report, tmp_path, capsys):

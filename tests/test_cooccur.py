@@ -239,3 +239,85 @@ def test_random_corpora_equal_brute_force(docs, window, weighting, chunk):
     v = vocab_for(c)
     co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=chunk)
     assert_same(co.matrix(), brute_cooccurrence(docs, v.words, window, weighting))
+
+
+def _fates(mode, v, t, seed):
+    """brute_cooccurrence's ``keep`` for a subsampling mode: the same per-position draw
+    as the counter, a dropped token removed (dirty) or leaving a gap (clean)."""
+    if mode in ("none", "expected"):
+        return None  # expected mode counts every token; the weights come at the PMI stage
+    keep_p = v.keep_probability(t)
+    gone = "drop" if mode == "dirty" else "gap"
+    return lambda pos, row: "keep" if position_uniforms(seed, pos, 1)[0] < keep_p[row] else gone
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    docs=st.lists(st.lists(st.sampled_from("abcdefghij"), max_size=14), min_size=1, max_size=8),
+    window=st.integers(1, 6),
+    weighting=st.sampled_from(["dynamic", "uniform", "harmonic", "harmonic2"]),
+    min_count=st.integers(1, 4),
+    mode=st.sampled_from(["none", "dirty", "clean", "expected"]),
+    t=st.sampled_from([1e-3, 0.05, 0.2]),
+    seed=st.integers(0, 3),
+    chunk=st.integers(1, 30),
+)
+def test_random_corpora_with_min_count_and_subsampling_equal_brute_force(docs, window, weighting, min_count, mode,
+                                                                          t, seed, chunk):
+    """Words below ``min_count`` are removed before windowing (their neighbours become
+    adjacent); subsampling draws per corpus position (every token counts, known or not);
+    "expected" counts every token and weights each pair by k_w k_c at the PMI stage, so
+    its PMI is the textbook PMI of the weighted brute-force counts."""
+    from hypothesis import assume
+
+    from pmiembed.pmi import pmi_matrix
+    from reference import brute_pmi
+
+    c = read_corpus(docs) if any(docs) else None
+    assume(c is not None and int((c.counts >= min_count).sum()) > 0)
+    v = vocab_for(c, min_count=min_count)
+    sub = None if mode == "none" else t
+    co = count_cooccurrences(c, v, window=window, weighting=weighting, subsample=sub,
+                             subsample_mode="dirty" if mode == "none" else mode, seed=seed, chunk_tokens=chunk)
+    ref = brute_cooccurrence(docs, v.words, window, weighting, _fates(mode, v, t, seed))
+    assert_same(co.matrix(), ref)
+    if mode != "expected":
+        assert co.keep is None
+        return
+    k = v.keep_probability(t)
+    assert np.array_equal(co.keep, k)
+    weighted = {(a, b): x * k[a] * k[b] for (a, b), x in ref.items()}
+    want = brute_pmi(weighted, None, cds=1.0)
+    got = as_dict(pmi_matrix(co.counts, cds=1.0, keep=co.keep, dtype=np.float64))
+    assert got.keys() == want.keys()
+    for key, x in want.items():
+        assert got[key] == pytest.approx(x, rel=1e-9, abs=1e-9), key
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    docs=st.lists(st.lists(st.sampled_from("abcdefg"), max_size=12), min_size=2, max_size=10),
+    cut=st.integers(1, 9),
+    window=st.integers(1, 5),
+    weighting=st.sampled_from(["dynamic", "uniform", "harmonic", "harmonic2"]),
+    min_count=st.integers(1, 3),
+    mode=st.sampled_from(["none", "expected"]),
+)
+def test_counts_of_two_parts_add_up_to_the_whole(docs, cut, window, weighting, min_count, mode):
+    """Additivity: counts of two halves of a corpus (documents split anywhere, one
+    vocabulary) sum to the counts of the whole, bit for bit.  Only modes without a
+    per-position draw are additive (the draw depends on the corpus position)."""
+    from hypothesis import assume
+
+    cut = min(cut, len(docs) - 1)
+    a_docs, b_docs = docs[:cut], docs[cut:]
+    assume(any(a_docs) and any(b_docs))
+    whole = read_corpus(docs)
+    assume(int((whole.counts >= min_count).sum()) > 0)
+    v = vocab_for(whole, min_count=min_count)
+    kw = dict(window=window, weighting=weighting, subsample=None if mode == "none" else 0.05,
+              subsample_mode="dirty" if mode == "none" else mode)
+    total = count_cooccurrences(whole, v, **kw)
+    parts = count_cooccurrences(read_corpus(a_docs), v, **kw) + count_cooccurrences(read_corpus(b_docs), v, **kw)
+    assert (parts.counts != total.counts).nnz == 0
+    assert parts.params["n_tokens"] == total.params["n_tokens"] == sum(len(d) for d in docs)

@@ -371,10 +371,23 @@ def test_evaluate_all_and_results_to_dict_is_json(lee_kv, monkeypatch):
 
 
 def test_evaluate_named_and_path_benchmarks_in_given_order(lee_kv, tmp_path):
-    path = _write(tmp_path / "tiny.txt", f"{lee_kv.index_to_key[5]} {lee_kv.index_to_key[6]} 3\n{lee_kv.index_to_key[7]} {lee_kv.index_to_key[8]} 1\n")
+    """A path benchmark of eight pairs (one unknown) whose human scores are a fixed
+    permutation: its rho is the textbook Spearman of the cosines, computed here from the
+    raw vectors (ranks by argsort, Pearson of the ranks), not +-1 as any two pairs give."""
+    words = lee_kv.index_to_key
+    pairs = [(words[i], words[j]) for i, j in [(5, 6), (7, 8), (10, 30), (11, 40), (12, 50), (60, 61), (70, 90)]]
+    human = np.array([3.0, 1.0, 6.0, 2.0, 7.0, 4.0, 5.0])
+    lines = [f"{a} {b} {h}" for (a, b), h in zip(pairs, human)] + ["zzunknownzz the 9.0"]
+    path = _write(tmp_path / "tiny.txt", "\n".join(lines) + "\n")
     results = ev.evaluate(lee_kv, [path, "simlex999"], restrict_vocab=500)
     assert list(results) == ["tiny", "simlex999"]
-    assert results["tiny"].n_known == 2 and abs(results["tiny"].score) == pytest.approx(1.0)
+    tiny = results["tiny"]
+    assert tiny.n == 8 and tiny.n_known == 7 and tiny.coverage == pytest.approx(7 / 8)
+    cos = np.array([lee_kv[a] @ lee_kv[b] / np.linalg.norm(lee_kv[a]) / np.linalg.norm(lee_kv[b]) for a, b in pairs])
+    ranks = [np.argsort(np.argsort(x)).astype(float) for x in (cos, human)]  # no ties in either
+    want = float(np.corrcoef(*ranks)[0, 1])
+    assert abs(want) < 0.95  # the check below could not pass by sign alone
+    assert tiny.score == pytest.approx(want, abs=1e-9)
     with pytest.raises(BenchmarkError, match="valid|use one of"):
         ev.evaluate(lee_kv, ["no_such_benchmark"])
 

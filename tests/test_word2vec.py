@@ -138,8 +138,18 @@ def test_info_fields(lee):
         "dim": 50, "window": 5, "negative": 5, "sample": 1e-4, "epochs": 2, "min_count": 5, "workers": 1, "seed": 1
     }
     assert params["sg"] == 1 and params["hs"] == 0
-    # sub-sampling with sample=1e-4 drops many tokens of this small corpus
-    assert 0 < info["effective_words"] < 2 * info["corpus_tokens"]
+    # sub-sampling with sample=1e-4 keeps each token of word w with word2vec's probability
+    # k_w: over the epochs, effective_words is epochs * sum_w count_w k_w (the draw's spread
+    # on 2 x 60k tokens is a fraction of a percent); without sub-sampling it would be 2.4x that
+    from pmiembed.corpus import read_corpus
+    from pmiembed.vocab import Vocabulary
+
+    c = read_corpus(_lee_path())
+    v = Vocabulary.from_counts(c.types, c.counts, min_count=5, total=c.n_tokens)
+    assert sorted(v.words) == sorted(kv.index_to_key)
+    expected = 2 * float((v.counts * v.keep_probability(1e-4)).sum())
+    assert info["effective_words"] == pytest.approx(expected, rel=0.02)
+    assert expected < 0.5 * 2 * v.counts.sum()  # so the check above tells sub-sampling from none
     for key in ("vocab_seconds", "train_seconds", "total_seconds"):
         assert 0 < info[key] < 120
     assert info["total_seconds"] == pytest.approx(info["vocab_seconds"] + info["train_seconds"])
