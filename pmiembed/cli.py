@@ -141,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_model_arguments(p)
+    g = p.add_argument_group("cluster (Dask: pip install \"pmiembed[dask]\"; see docs/cluster.md)")
+    g = g.add_mutually_exclusive_group()
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786), or on a local "
+                        "cluster of N single-threaded worker processes (local:N); every worker must be able "
+                        "to read CORPUS [off: one process]")
+    g.add_argument("--scheduler-file", metavar="FILE",
+                   help="run on the Dask cluster described by FILE (written by 'dask scheduler --scheduler-file')")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("similar", help="nearest neighbours of a word",
@@ -190,7 +198,14 @@ def cmd_train(args) -> int:
 
     out = Path(args.out)
     check_output_dir(out, args.force)
-    model.fit(args.corpus if len(args.corpus) > 1 else args.corpus[0])
+    corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
+    if getattr(args, "scheduler", None) or getattr(args, "scheduler_file", None):
+        from .distributed import connect
+
+        with connect(args.scheduler, args.scheduler_file) as client:
+            model.fit(corpus, client=client)
+    else:
+        model.fit(corpus)
     import time
 
     t = time.perf_counter()
