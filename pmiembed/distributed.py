@@ -71,8 +71,8 @@ from .svd import _BlockedCSR, _chebyshev_range, _normalize_columns_fast, _orthon
 from .svd import _sparse_times_dense, check_svd_params, core_size
 from .vocab import Vocabulary
 
-#: decompressed bytes a shard holds at most (fewer when the corpus is small: about four
-#: shards a worker)
+#: decompressed bytes a shard holds at most (fewer when the corpus is small: about two
+#: shards a worker; more shards mean more partial counts to sum)
 SHARD_BYTES = 256 << 20
 MIN_SHARD_BYTES = 1 << 20
 #: a compressed file's text is estimated as this many times its size when it is cut
@@ -141,6 +141,14 @@ def worker_peaks(client) -> dict:
     return client.run(peak_rss_bytes)
 
 
+def _note_peak(client, info: dict) -> None:
+    """The stage summary's per-worker peak memory (the largest and the smallest)."""
+    peaks = sorted(worker_peaks(client).values())
+    if peaks:
+        info["worker peak"] = (f"{peaks[-1] / 2**30:.2f} GB" if len(peaks) == 1 else
+                               f"{peaks[-1] / 2**30:.2f} GB (smallest {peaks[0] / 2**30:.2f})")
+
+
 # -------------------------------------------------------------------- shards
 
 
@@ -182,7 +190,7 @@ def _url_files(url: str) -> list[tuple[str, int, bool]]:
 
 def plan_shards(corpus, shard_bytes: int | None = None, n_workers: int = 1) -> list[Shard]:
     """Cut ``corpus`` (a path, folder, URL or a list of them) into shards of about
-    ``shard_bytes`` decompressed bytes (default: about four shards a worker, at most
+    ``shard_bytes`` decompressed bytes (default: about two shards a worker, at most
     :data:`SHARD_BYTES`)."""
     sources = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
     if not sources or not all(isinstance(s, (str, os.PathLike)) for s in sources):
@@ -197,7 +205,7 @@ def plan_shards(corpus, shard_bytes: int | None = None, n_workers: int = 1) -> l
                 files.append((str(p.resolve()), p.stat().st_size, _compression(p) is not None))
     sizes = [int(size * COMPRESSION_GUESS) if compressed else size for _, size, compressed in files]
     if shard_bytes is None:
-        shard_bytes = min(SHARD_BYTES, max(MIN_SHARD_BYTES, -(-sum(sizes) // (4 * max(1, n_workers)))))
+        shard_bytes = min(SHARD_BYTES, max(MIN_SHARD_BYTES, -(-sum(sizes) // (2 * max(1, n_workers)))))
     if isinstance(shard_bytes, bool) or not isinstance(shard_bytes, (int, np.integer)) or shard_bytes < 1:
         raise ParameterError(f"shard_bytes={shard_bytes!r} must be a positive integer")
     shards = []
@@ -515,13 +523,14 @@ def count_distributed(client, corpus, *, min_count: int = 5, max_vocab: int | No
     """Read, build the vocabulary and count ``corpus`` on the cluster of ``client``;
     returns the counts as row blocks on the workers (bit for bit the single-process
     counts, see the module docstring).  ``row_blocks``: how many row blocks (default:
-    twice the workers); with ``n_core_min_count`` and ``dim`` the core of the SVD
+    one a worker: every block of a product fetches the others' share of the tall
+    operand, so fewer blocks move less); with ``n_core_min_count`` and ``dim`` the core of the SVD
     (:func:`pmiembed.svd.core_size`) is made of whole blocks."""
     timer = timer or StageTimer(False)
     weights, scale = window_weights(window, weighting)
     if subsample is not None and not (0 < subsample < 1):
         raise ParameterError(f"subsample={subsample!r} must be in (0, 1), e.g. 1e-5; or None for no subsampling")
-    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    n_workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
     shards = plan_shards(corpus, shard_bytes, n_workers)
     tag = f"{client.id}-{time.monotonic_ns()}"
     with timer.stage("read") as info:
@@ -570,7 +579,7 @@ def count_distributed(client, corpus, *, min_count: int = 5, max_vocab: int | No
               "subsample_mode": subsample_mode, "seed": int(seed), "n_tokens": int(n_tokens)}
     n_words = len(vocab)
     n_core = None if dim is None else core_size(vocab.counts, n_core_min_count, dim)
-    bounds = _row_bounds(vocab, window, n_core, row_blocks or 2 * n_workers)
+    bounds = _row_bounds(vocab, window, n_core, row_blocks or n_workers)
     with timer.stage("count") as info:
         [vocab_f] = client.scatter([vocab], broadcast=True, hash=False)
         xs = [client.submit(_filter_shard, t, vocab_f, off, params, key=f"pmiembed-filter-{i}-{tag}")
@@ -591,6 +600,7 @@ def count_distributed(client, corpus, *, min_count: int = 5, max_vocab: int | No
         del parts
         info["shards"] = str(len(shards))
         info["row blocks"] = str(len(blocks))
+        _note_peak(client, info)
     return DistributedCounts(client, vocab, blocks, bounds, scale, params, stats)
 
 
@@ -913,6 +923,7 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         _wait(client, pmi, "pmi", model.progress, unit="block")
         del counts
         info["nonzeros"] = f"{sum(client.gather([_submit(client, lambda m: m.nnz, p) for p in pmi])):,}"
+        _note_peak(client, info)
     model.pmi_ = None
     model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim)
     n_core = n_words if model.n_core_ is None else model.n_core_
@@ -924,6 +935,7 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         info["dim"] = str(model.dim)
         info["core"] = "all words" if model.n_core_ is None else f"{model.n_core_:,} words"
         info["row blocks"] = str(int(np.sum(bounds[1:] <= n_core)))
+        _note_peak(client, info)
     if n_core < n_words:
         with timer.stage("fold-in") as info:
             core_bounds = bounds[bounds <= n_core]
@@ -945,6 +957,7 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
             out_v = np.concatenate([vt.T] + client.gather(v_extra))
             u, vt = out_u, np.ascontiguousarray(out_v.T)
             info["words"] = f"{n_words - n_core:,}"
+            _note_peak(client, info)
     del pmi
     model.worker_peak_bytes_ = worker_peaks(client)
     with timer.stage("vectors") as info:
