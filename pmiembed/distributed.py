@@ -112,10 +112,11 @@ def connect(scheduler: str | None = None, scheduler_file: str | None = None):
                                      "e.g. local:2") from None
             import logging
 
-            # a task's error reaches the user once, as pmiembed's one line, not also
+            # ":0": any free port (8787 may be another cluster's on a shared machine); a
+            # task's error reaches the user once, as pmiembed's one line, not also
             # as the workers' log of it
             cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                 silence_logs=logging.CRITICAL))
             client = stack.enter_context(distributed.Client(cluster))
         elif scheduler is not None:

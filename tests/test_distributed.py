@@ -34,7 +34,7 @@ def clusters():
     def get(n):
         if n not in made:
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=False,
-                                               dashboard_address=None, silence_logs=logging.CRITICAL)
+                                               dashboard_address=":0", silence_logs=logging.CRITICAL)
             made[n] = (cluster, distributed.Client(cluster))
         return made[n][1]
 
@@ -210,7 +210,7 @@ def test_a_worker_cannot_read_the_corpus(clusters, tmp_path):
 def test_a_lost_worker_is_recomputed_with_the_same_counts(text8):
     kw = dict(min_count=5, window=8, weighting="harmonic2", subsample=1e-4, subsample_mode="clean", seed=1)
     ref = single_process_counts(text8, **kw)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=logging.CRITICAL) as cluster, distributed.Client(cluster) as client:
         result, errors = {}, []
 
