@@ -886,7 +886,9 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
     """:meth:`PMIEmbedding.fit` on the cluster of ``client`` (see the module docstring).
     With ``keep_counts`` the counts are gathered to the client (``cooccurrence_``);
     ``pmi_`` stays on the workers (None).  ``worker_peak_bytes_``: the peak resident
-    memory of every worker process."""
+    memory of every worker process.  ``workers`` and ``memory`` are one process'
+    settings and are not used here: a worker's threads and memory limit are Dask's
+    (``dask worker --nthreads --memory-limit``); each task runs single-threaded."""
     _import_distributed()
     model._validate()
     if model.svd != "randomized":

@@ -238,3 +238,13 @@ def test_a_lost_worker_is_recomputed_with_the_same_counts(text8):
         assert not errors, errors
         assert victim not in client.scheduler_info()["workers"]  # it really died
     assert_same_counts(result["counts"], ref)
+
+
+def test_fsspec_urls(clusters, lee_path, text8):
+    # a URL goes through fsspec (file:// is always there; s3:// etc. need their backend)
+    kw = dict(min_count=3, window=5, weighting="harmonic2", subsample=1e-3, subsample_mode="expected", seed=0)
+    ref = single_process_counts([str(lee_path), str(text8)], **kw)
+    urls = [lee_path.as_uri(), text8.as_uri()]
+    got = count_distributed(clusters(2), urls, shard_bytes=400_000, **kw)
+    assert got.stats["shards"] > 3
+    assert_same_counts(got.gather(), ref)
