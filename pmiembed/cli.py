@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .defaults import DEFAULTS
-from .errors import PMIEmbedError
+from .errors import ParameterError, PMIEmbedError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -149,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_model_arguments(p)
     _add_phrase_arguments(p)
+    g = p.add_argument_group("cluster (Dask: pip install \"pmiembed[dask]\"; see docs/cluster.md)")
+    g = g.add_mutually_exclusive_group()
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786), or on a local "
+                        "cluster of N single-threaded worker processes (local:N); every worker must be able "
+                        "to read CORPUS [off: one process]")
+    g.add_argument("--scheduler-file", metavar="FILE",
+                   help="run on the Dask cluster described by FILE (written by 'dask scheduler --scheduler-file')")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("similar", help="nearest neighbours of a word",
@@ -211,7 +219,11 @@ def cmd_train(args) -> int:
     out = Path(args.out)
     check_output_dir(out, args.force)
     corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
+    on_cluster = bool(getattr(args, "scheduler", None) or getattr(args, "scheduler_file", None))
     if getattr(args, "phrases", False):
+        if on_cluster:
+            raise ParameterError("--phrases joins phrases in this process and cannot run with --scheduler: write "
+                                 "the joined corpus with 'pmiembed phrases' and train on that file")
         from .cli_phrases import phrase_corpus, summary
 
         tokens, corpus, phrases, seconds = phrase_corpus(
@@ -220,7 +232,13 @@ def cmd_train(args) -> int:
         if not args.quiet:
             print(summary(tokens, corpus, phrases, seconds), file=sys.stderr)
         del tokens
-    model.fit(corpus)
+    if on_cluster:
+        from .distributed import connect
+
+        with connect(args.scheduler, args.scheduler_file) as client:
+            model.fit(corpus, client=client)
+    else:
+        model.fit(corpus)
     if getattr(args, "phrases", False):
         model.corpus_stats_["phrases"] = {"min_count": args.phrase_min_count, "threshold": args.phrase_threshold,
                                           "passes": args.phrase_passes,

@@ -120,7 +120,8 @@ def _seed_add(seed: int) -> np.uint64:
 
 
 def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: float | None = None,
-                  subsample_mode: str = "dirty", seed: int = 0, gap: int = 0, chunk_tokens: int = 1 << 22):
+                  subsample_mode: str = "dirty", seed: int = 0, gap: int = 0, chunk_tokens: int = 1 << 22,
+                  offset: int = 0):
     """Map the corpus to vocabulary rows and drop what does not take part in windows.
 
     Returns ``(x, doc_starts)``: ``x`` int32 rows (``-1`` marks a position kept as a
@@ -129,7 +130,9 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
     tokens are removed (dirty) or turned into gaps (clean).  ``gap`` separators (-1)
     are put before every document but the first: with ``gap`` >= the window, no
     window reaches across a document boundary, and no per-token document ids are
-    needed.
+    needed.  ``offset``: the corpus position of the first token when ``corpus`` is a
+    shard of a larger corpus (:mod:`pmiembed.distributed`), so that the subsampling
+    draws are the whole corpus' draws.
     """
     if subsample_mode not in SUBSAMPLE_MODES:
         raise ParameterError(f"subsample_mode={subsample_mode!r} is not one of {', '.join(SUBSAMPLE_MODES)}")
@@ -151,7 +154,7 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
         doc_rel = (doc_starts[lo:hi] - s).astype(np.int64)
         out = np.empty(e - s + gap * len(doc_rel), dtype=np.int32)
         at = np.empty(len(doc_rel), dtype=np.int64)
-        written = filter_chunk(ids[s:e], remap, keep_p, bool(subsample), seed_add, s, subsample_mode == "dirty",
+        written = filter_chunk(ids[s:e], remap, keep_p, bool(subsample), seed_add, offset + s, subsample_mode == "dirty",
                                doc_rel, gap, out, at)
         starts.append(out_pos + at)
         parts.append(out[:written].copy())  # not the chunk-sized buffer

@@ -247,9 +247,17 @@ class PMIEmbedding(_Params):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, corpus, y=None) -> "PMIEmbedding":
+    def fit(self, corpus, y=None, client=None) -> "PMIEmbedding":
         """Read ``corpus`` (paths, folders or an iterable of token lists/strings; see
-        :mod:`pmiembed.corpus`), count, weight and factorise.  Returns ``self``."""
+        :mod:`pmiembed.corpus`), count, weight and factorise.  Returns ``self``.
+
+        ``client``: a ``dask.distributed.Client``; the same pipeline then runs on its
+        cluster (:mod:`pmiembed.distributed`, ``pip install "pmiembed[dask]"``), reading
+        ``corpus`` (paths or fsspec URLs every worker can read) in shards."""
+        if client is not None:
+            from .distributed import fit_distributed
+
+            return fit_distributed(self, corpus, client)
         self._validate()
         timer = StageTimer(self.verbose)
         start = time.perf_counter()
@@ -379,6 +387,12 @@ class PMIEmbedding(_Params):
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
                 info["core"] = "all words" if self.n_core_ is None else f"{self.n_core_:,} words"
+        self._set_vectors(u, s, vt)
+
+    def _set_vectors(self, u: np.ndarray, s: np.ndarray, vt: np.ndarray) -> None:
+        """The SVD of every word -> ``singular_values_``, ``vectors_`` (eigenvalue
+        weighting, w+c, all-but-the-top) and ``context_vectors_`` (also the last step of
+        :func:`pmiembed.distributed.fit_distributed`)."""
         self.singular_values_ = s
         self.vectors_ = np.ascontiguousarray(word_vectors(u, s, vt, eig=self.eig, wc=self.wc, abtt=self.abtt),
                                              dtype=np.float32)
