@@ -34,7 +34,7 @@ from .errors import ParameterError
 from .evaluate import evaluate, results_to_dict
 from .io import atomic_path
 from .model import PMIEmbedding, make_keyed_vectors
-from .pmi import pmi_matrix
+from .pmi import check_not_empty, pmi_matrix
 from .svd import core_size, folded_svd, word_vectors
 from .vocab import Vocabulary
 
@@ -164,6 +164,7 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
             fp = json.loads(factor_key)
             t = time.perf_counter()
             pmi = pmi_matrix(cooc.counts, cds=fp["cds"], neg=fp["neg"], keep=cooc.keep)
+            check_not_empty(pmi, fp["neg"])
             core = core_size(cooc.vocab.counts, fp["core_min_count"], fp["dim"])
             u, s, vt = folded_svd(pmi, fp["dim"], core=core, backend=fp["svd"], n_iter=fp["n_iter"],
                                   n_oversamples=fp["oversamples"], seed=fp["seed"], workers=workers)
