@@ -248,11 +248,14 @@ class PMIEmbedding(_Params):
             info["tokens"] = f"{tokens.n_tokens:,}"
             info["types"] = f"{len(tokens.types):,}"
             info["MB"] = f"{tokens.n_bytes / 1e6:,.1f}"
+            info["read as"] = (f"{len(tokens.sources):,} file{'s' if len(tokens.sources) != 1 else ''}"
+                               if tokens.input_kind == "files" else "in-memory documents")
             if tokens.n_replaced:
                 info["undecodable bytes replaced"] = f"{tokens.n_replaced:,}"
         self.corpus_stats_ = {
             "tokens": tokens.n_tokens, "types": len(tokens.types), "documents": tokens.n_docs,
             "bytes": tokens.n_bytes, "replaced_bytes": tokens.n_replaced, "sources": tokens.sources,
+            "input": tokens.input_kind,
         }
         with timer.stage("vocab") as info:
             vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=self.min_count,
@@ -336,6 +339,20 @@ class PMIEmbedding(_Params):
         """SVD of ``pmi_`` (its core, the rest folded in) -> ``vectors_``,
         ``context_vectors_``, ``singular_values_``."""
         self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim)
+        # a word whose PPMI row is empty (over the core's columns, which place it) has no
+        # direction of its own: its U row is 0, and centring (abtt) would give every such
+        # word the same vector; it gets the zero vector, which neighbour queries skip
+        # (score 0, never nan)
+        empty = empty_rows(self.pmi_, self.n_core_)
+        self.n_empty_rows_ = int(np.count_nonzero(empty))
+        n_core = len(empty) if self.n_core_ is None else self.n_core_
+        n_left = n_core - int(np.count_nonzero(empty[:n_core]))
+        if n_left < self.dim:
+            raise ParameterError(
+                f"only {n_left:,} of the {n_core:,} words the SVD factorises have a PPMI entry left"
+                + (f" above the shift log(neg) = {np.log(self.neg):.2f}" if self.neg > 1 else "")
+                + f", fewer than dim={self.dim}; "
+                + (f"lower neg (--neg, now {self.neg:g}) or dim (--dim)" if self.neg > 1 else "lower dim (--dim)"))
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
@@ -345,12 +362,6 @@ class PMIEmbedding(_Params):
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
                 info["core"] = "all words" if self.n_core_ is None else f"{self.n_core_:,} words"
-                # a word whose PPMI row is empty (over the core's columns, which place it)
-                # has no direction of its own: its U row is 0, and centring (abtt) would
-                # give every such word the same vector; it gets the zero vector, which
-                # neighbour queries skip (score 0, never nan)
-                empty = empty_rows(self.pmi_, self.n_core_)
-                self.n_empty_rows_ = int(np.count_nonzero(empty))
                 if self.n_empty_rows_:
                     info["words without a vector (empty PPMI row)"] = (
                         f"{self.n_empty_rows_:,}" + (f"; lower neg={self.neg:g} to keep them" if self.neg > 1 else ""))

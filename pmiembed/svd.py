@@ -63,8 +63,8 @@ def check_rank(s: np.ndarray, dim: int, dtype) -> None:
         raise ParameterError(
             f"dim={dim}: the PPMI matrix has only {rank} dimension{'s' if rank != 1 else ''} above rounding noise "
             f"(singular values above {NOISE_EPS} eps x the largest), fewer than dim; "
-            + (f"lower --dim to at most {rank}" if rank else "the corpus has no varied co-occurrence")
-            + " or give a corpus with more varied contexts (it looks templated or repetitive)")
+            + (f"lower --dim to at most {rank} or " if rank else "")
+            + "give a corpus with more varied contexts (it looks templated or repetitive)")
 
 
 def check_svd_params(dim, eig, n_words: int | None = None) -> None:
