@@ -133,3 +133,20 @@ def test_degenerate_corpora_give_sound_vectors_or_a_clean_refusal(corpus, dim, s
     if len(distinct) >= 10 and dim >= 3:  # in 1 or 2 dimensions directions coincide by necessity
         cos = np.array([unit[i] @ unit[j] for i, j in distinct])
         assert np.median(cos) < 0.999, np.median(cos)
+
+
+@pytest.mark.parametrize("command", [["train"], ["compare", "--no-word2vec"]])
+def test_star_corpus_through_the_command_line(tmp_path, lee_path, capsys, command):
+    from pmiembed.cli import main
+
+    corpus = tmp_path / "xw.txt"  # awk '{for(i=1;i<=NF;i++) print "x " $i}' lee_background.cor
+    with open(lee_path, encoding="utf-8") as f, open(corpus, "w", encoding="utf-8") as out:
+        for line in f:
+            out.writelines(f"x {w}\n" for w in line.split())
+    code = main([command[0], str(corpus), *command[1:], "--out", str(tmp_path / "o"), "--dim", "50", "--quiet"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "has only 2 dimensions above rounding noise" in lines[0], err
+    assert "lower --dim to at most 2" in lines[0]
+    assert not (tmp_path / "o").exists()

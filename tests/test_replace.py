@@ -77,6 +77,18 @@ STEPS = [
 ]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_the_exchange_really_swaps_here(tmp_path):
+    """So the 'exchange' cases below test the one-step swap, not the fallback."""
+    from pmiembed.io import _exchange
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "in-a").touch()
+    (tmp_path / "b").mkdir()
+    assert _exchange(tmp_path / "a", tmp_path / "b")
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["in-a"] and not any((tmp_path / "a").iterdir())
+
+
 @pytest.mark.parametrize("mode,step,expected", STEPS)
 def test_sigkill_at_every_step_of_a_replace(tmp_path, mode, step, expected):
     out = tmp_path / "out"

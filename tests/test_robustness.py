@@ -296,6 +296,16 @@ def test_unreadable_corpus_is_one_line(tmp_path, lee_path, kind):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+def test_input_output_error_while_reading_is_one_line(tmp_path, capsys):
+    """/proc/self/mem is a regular file whose first page is unmapped: reading it fails
+    with EIO, as a failing disk does."""
+    code, _, err = run(capsys, "train", "/proc/self/mem", "--out", tmp_path / "o", "--quiet")
+    assert code == 2
+    assert one_error_line(err) == ("pmiembed: error: /proc/self/mem: read error (Input/output error); the file or "
+                                   "its disk is damaged, copy or restore the file")
+
+
 def test_unwritable_out_parent_is_refused_before_training(tmp_path, lee_path):
     parent = tmp_path / "ro"
     parent.mkdir()
