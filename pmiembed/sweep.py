@@ -255,8 +255,11 @@ def _check_identity(out: Path, identity: dict) -> None:
         if what is None and "files" in identity:
             old = {e["path"]: e for e in recorded.get("files", [])}
             new = {e["path"]: e for e in identity["files"]}
-            changed = sorted(set(old) ^ set(new)) or sorted(p for p in new if old[p] != new[p])
-            what = f"another corpus ({changed[0]} {'changed' if changed[0] in old and changed[0] in new else 'differs'})"
+            if set(old) != set(new):
+                first = sorted(old)[0] if old else "nothing"
+                what = f"another corpus ({first}{f' and {len(old) - 1} more files' if len(old) > 1 else ''})"
+            else:
+                what = f"another corpus ({sorted(p for p in new if old[p] != new[p])[0]} changed)"
         raise ParameterError(f"{out}: this sweep folder was computed from {what or 'another corpus'}; its cached "
                              "counts would be reused: choose a new --out (or delete the folder to start over)")
 
