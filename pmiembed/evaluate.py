@@ -336,26 +336,30 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def _separator(lines: list[str]) -> str | None:
-    """How the fields of a benchmark file are separated, from its first data line: tabs
-    when it has one (fields may then hold spaces, as the header ``Word 1<TAB>Word 2<TAB>
-    Human (mean)`` of WS353), commas for a CSV file (``word1,word2,score``), otherwise
-    runs of whitespace."""
+    """``","`` when the file is CSV (its first data line without a tab splits into 3 or 4
+    fields at commas: ``word1,word2,score``), else None; see :func:`_fields`."""
     for line in lines:
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or stripped.startswith(":"):
             continue
-        if "\t" in stripped:
-            return "\t"
-        if "," in stripped and len(stripped.split(",")) in (3, 4):
+        if "\t" not in stripped and "," in stripped and len(stripped.split(",")) in (3, 4):
             return ","
         return None
     return None
 
 
 def _fields(stripped: str, sep: str | None) -> list[str]:
-    if sep is None:
-        return stripped.split()
-    return [f.strip() for f in stripped.split(sep) if f.strip()]
+    """The fields of a line: at commas in a CSV file, else at runs of whitespace, or at
+    tabs when only they give 3 or 4 fields (fields holding spaces, as the header
+    ``Word 1<TAB>Word 2<TAB>Human (mean)`` of WS353)."""
+    if sep == "," and "," in stripped and "\t" not in stripped:
+        return [f.strip() for f in stripped.split(",") if f.strip()]
+    fields = stripped.split()
+    if len(fields) not in (3, 4) and "\t" in stripped:
+        tabbed = [f.strip() for f in stripped.split("\t") if f.strip()]
+        if len(tabbed) in (3, 4):
+            return tabbed
+    return fields
 
 
 def _is_number(text: str) -> bool:
@@ -444,6 +448,7 @@ def _detect_kind(path: Path) -> str:
     lines = _read_lines(path)
     sep = _separator(lines)
     seen = 0
+    first_bad = None
     for lineno, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -458,12 +463,16 @@ def _detect_kind(path: Path) -> str:
             return "analogy"
         seen += 1
         if seen == 1:
+            first_bad = (lineno, n)
             continue  # a header row such as "Word 1<TAB>Word 2<TAB>Human (mean)"
-        raise BenchmarkError(
-            f"{path}:{lineno}: cannot tell the benchmark kind: expected 3 fields (word1 word2 score) "
-            f"or 4 words (a b c d), found {n}"
-        )
-    raise BenchmarkError(f"{path}: benchmark file has no data lines")
+        break
+    if first_bad is None:
+        raise BenchmarkError(f"{path}: benchmark file has no data lines")
+    lineno, n = first_bad if seen == 1 else (lineno, n)
+    raise BenchmarkError(
+        f"{path}:{lineno}: cannot tell the benchmark kind: expected 3 fields (word1 word2 score) "
+        f"or 4 words (a b c d), found {n}"
+    )
 
 
 def load_benchmark(spec: PathLike, lowercase: bool = True) -> Benchmark:
