@@ -45,9 +45,9 @@ VOCAB_FILE = "vocab.tsv"
 PARAMS_FILE = "params.json"
 #: the files a model folder must hold, each with a checksum in the manifest
 REQUIRED_FILES = (VECTORS_FILE, VOCAB_FILE, "singular_values.npy")
-#: power iterations beyond this gain nothing measurable and cost two passes over the
-#: PMI matrix each (wiki17m: about 1.3 s an iteration on 2 cores)
-MAX_N_ITER = 100
+#: each power iteration costs two passes over the PMI matrix; the bound catches a typo
+#: (100000) before hours of work
+MAX_N_ITER = 1000
 #: seeds are 32-bit: scikit-learn's and numpy's legacy generators take no more
 MAX_SEED = 2**32 - 1
 
@@ -219,7 +219,7 @@ class PMIEmbedding(_Params):
             raise ParameterError(f"n_iter={self.n_iter!r} must be an integer >= 0 or None")
         if self.n_iter is not None and self.n_iter > MAX_N_ITER:
             raise ParameterError(f"n_iter={self.n_iter!r} must be at most {MAX_N_ITER}: each iteration is two passes "
-                                 "over the PMI matrix and beyond 10 the vectors hardly change; raise --oversamples instead")
+                                 "over the PMI matrix (the default is 6); for accuracy raise --oversamples instead")
         if isinstance(self.oversamples, bool) or not isinstance(self.oversamples, (int, np.integer)) or self.oversamples < 0:
             raise ParameterError(f"oversamples={self.oversamples!r} must be an integer >= 0")
         if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, (int, np.integer)) or self.workers < 1):

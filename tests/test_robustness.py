@@ -332,7 +332,7 @@ def test_unwritable_out_parent_is_refused_before_training(tmp_path, lee_path):
     (["--neg", "inf"], "'inf' is not a finite number"),
     (["--svd", "sklearn", "--seed", "4294967296"], "seed=4294967296 must be an integer from 0 to 4294967295"),
     (["--seed", "99999999999999999999"], "seed=99999999999999999999 must be an integer from 0 to 4294967295"),
-    (["--n-iter", "100000"], "n_iter=100000 must be at most 100"),
+    (["--n-iter", "100000"], "n_iter=100000 must be at most 1000"),
 ])
 def test_out_of_range_options_are_one_line(tmp_path, lee_path, capsys, argv, needle):
     code, _, err = run(capsys, "train", lee_path, "--out", tmp_path / "o", "--dim", "10", "--quiet", *argv)
@@ -409,10 +409,10 @@ def test_ctrl_c_during_startup_never_prints_a_traceback(tmp_path):
 
     # what the installed console script does once the interpreter is up (Python's own
     # start-up, before any pmiembed code runs, is not ours to handle)
-    script = ("import sys; sys.stderr.write('ready\\n'); sys.stderr.flush(); "
+    script = ("import runpy, sys; "
               f"sys.argv = ['pmiembed', 'train', {str(sample_path())!r}, '--out', {str(tmp_path / 'o')!r}, '--quiet']; "
-              "import runpy; runpy.run_module('pmiembed', run_name='__main__')")
-    for delay in np.linspace(0.0, 0.8, 15):
+              "sys.stderr.write('ready\\n'); sys.stderr.flush(); runpy.run_module('pmiembed', run_name='__main__')")
+    for delay in np.linspace(0.01, 0.8, 15):
         proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True, env=env,
                                 preexec_fn=reset)
         assert proc.stderr.readline() == "ready\n"
