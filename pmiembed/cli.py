@@ -40,9 +40,12 @@ def _positive_int(text: str) -> int:
 
 def _float(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):  # nan, inf: no option means them
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
 
 
 def _optional_int(text: str):
@@ -171,8 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print the words closest to A - B + C: 'king man woman' asks for "
                                    "king - man + woman (man is to king as woman is to ?).")
     p.add_argument("--vectors", required=True, metavar="PATH", help="output folder of 'pmiembed train' or a word2vec file")
-    p.add_argument("words", nargs=3, metavar=("POSITIVE", "NEGATIVE", "POSITIVE2"),
-                   help="three words: 'king man woman' means king - man + woman")
+    p.add_argument("words", nargs=3, metavar="WORD",  # a tuple metavar breaks --help of a positional (3.11)
+                   help="three words A B C: 'king man woman' means king - man + woman")
     p.add_argument("--cosmul", action="store_true", help="use 3CosMul (Levy & Goldberg 2014) instead of 3CosAdd")
     p.add_argument("-n", type=_positive_int, default=5, help="how many answers [5]")
     p.add_argument("--explain", action="store_true",
@@ -217,7 +220,7 @@ def cmd_train(args) -> int:
     from .io import check_output_dir
 
     out = Path(args.out)
-    check_output_dir(out, args.force)
+    check_output_dir(out, args.force, inputs=args.corpus)
     corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
     on_cluster = bool(getattr(args, "scheduler", None) or getattr(args, "scheduler_file", None))
     if getattr(args, "phrases", False):
@@ -280,6 +283,9 @@ def _check_words(kv, words) -> None:
             if lower != w and lower in kv.key_to_index:
                 hint = f" (did you mean {lower!r}?)"
             raise WordError(f"word {w!r} is not in the vocabulary of {len(kv):,} words{hint}; try another word")
+        if not kv.vectors[kv.key_to_index[w]].any():
+            raise WordError(f"word {w!r} has no vector (its PPMI row was empty: no context above the shift); "
+                            "try another word or train with a lower --neg")
 
 
 def cmd_similar(args) -> int:
@@ -315,8 +321,13 @@ def cmd_analogy(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()  # imports the subcommands' modules: Ctrl-C may come here
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("pmiembed: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USER_ERROR

@@ -217,7 +217,7 @@ def cmd_demo(args) -> int:
             print(moved, file=sys.stderr)
     from .io import check_output_dir
 
-    check_output_dir(out, force=True)  # existence was decided above; parent checks here
+    check_output_dir(out, force=True, inputs=args.corpus or ())  # existence was decided above; parent checks here
 
     chosen = choose_corpus(offline=args.offline, corpus=args.corpus, quiet=args.quiet)
     print(chosen.message, flush=True)

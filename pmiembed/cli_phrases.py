@@ -112,6 +112,9 @@ def cmd_phrases(args) -> int:
     from .errors import PMIEmbedError
 
     out = Path(args.out)
+    from .io import check_not_input
+
+    check_not_input(out, args.corpus)  # --force must never replace the text being read
     if out.exists() and not args.force:
         raise PMIEmbedError(f"{out}: output file exists; choose another --out or pass --force to replace it")
     if out.exists() and out.is_dir():

@@ -39,7 +39,7 @@ def cmd_update(args) -> int:
         from .errors import PMIEmbedError
 
         raise PMIEmbedError(f"{out}: --out is the --vectors folder; write the update to a new folder")
-    check_output_dir(out, args.force)
+    check_output_dir(out, args.force, inputs=[*args.corpus, args.vectors])
     t0 = time.perf_counter()
     model = load_for_update(args.vectors, workers=args.workers, memory=args.memory, progress=not args.quiet,
                             verbose=not args.quiet)

@@ -926,12 +926,12 @@ def save_plots(report: Mapping, folder: Path) -> list[str]:
 # --------------------------------------------------------------------------- the whole run
 
 
-def _check_out(out: Path, force: bool) -> None:
+def _check_out(out: Path, force: bool, inputs=()) -> None:
     """Refuse an existing output folder (or a missing parent) before any work; the same
     checks as :func:`pmiembed.io.atomic_dir`, which repeats them when writing."""
     from .io import check_output_dir
 
-    check_output_dir(out, force)
+    check_output_dir(out, force, inputs)
 
 
 def _check_corpus(corpus: Sequence[str | os.PathLike]) -> list[str]:
@@ -1036,7 +1036,7 @@ def compare(
             raise ParameterError(f"--vectors {path}: label {label!r} is already used; give another with {path}=LABEL")
         seen.add(label)
 
-    _check_out(Path(out), force)
+    _check_out(Path(out), force, list(corpus) + [path for path, _ in vectors])
     notes = list(notes)
     if pmi_params and w2v_params and pmi_params.get("max_vocab"):
         notes.append(f"max_vocab={pmi_params['max_vocab']} limits the PMI model only; word2vec keeps every word "
@@ -1057,7 +1057,7 @@ def compare(
             info["recorded"] = {k: meta.get(k) for k in ("timings", "peak_rss_bytes", "corpus") if meta.get(k) is not None}
         entries.append(ModelEntry(label=label, kind="vectors", kv=kv, parameters=params, vectors=str(path), info=info))
 
-    with atomic_dir(Path(out), force=force) as tmp:
+    with atomic_dir(Path(out), force=force, inputs=list(corpus) + [path for path, _ in vectors]) as tmp:
         scratch = tmp / ".work"
         trained: list[ModelEntry] = []
         corpus_info: dict[str, Any] | None = None

@@ -573,10 +573,11 @@ class Cooccurrence:
                 arrays = {k: z[k] for k in ("indptr", "indices", "data", "word_counts")}
         except Exception as exc:  # zipfile/npy errors of every kind
             raise VectorsError(f"{path}: not a readable pmiembed counts file ({type(exc).__name__}); re-create it") from None
-        if meta.get("format") != COUNTS_FORMAT:
+        if not isinstance(meta, dict) or meta.get("format") != COUNTS_FORMAT:
             raise VectorsError(f"{path}: not a pmiembed counts file; re-create it with pmiembed")
-        if meta.get("version") != COUNTS_VERSION:
-            raise VectorsError(f"{path}: counts format version {meta.get('version')} is not supported (expected {COUNTS_VERSION}); re-create it")
+        if type(meta.get("version")) is not int or meta.get("version") != COUNTS_VERSION:
+            raise VectorsError(f"{path}: counts format version {meta.get('version')!r} is not supported (this pmiembed "
+                               f"reads version {COUNTS_VERSION}, an integer); re-create it")
         if _digest(arrays, words) != meta.get("sha256"):
             raise VectorsError(f"{path}: checksum mismatch, the file is damaged; re-create it")
         shape = tuple(meta["shape"])

@@ -77,10 +77,7 @@ def resolve_paths(source: str | os.PathLike | Iterable[str | os.PathLike]) -> li
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            found = _list_folder(path)
             if not found:
                 raise CorpusError(f"{path}: folder is empty; point to a folder that contains text files")
             files.extend(found)
@@ -93,6 +90,45 @@ def resolve_paths(source: str | os.PathLike | Iterable[str | os.PathLike]) -> li
     if not files:
         raise CorpusError("no corpus given; name at least one text file or folder")
     return files
+
+
+def _list_folder(path: Path) -> list[Path]:
+    """The files under ``path`` (recursively, hidden files and folders skipped), sorted;
+    a folder that cannot be listed is an error, not an empty folder."""
+    found: list[Path] = []
+
+    def fail(exc: OSError) -> None:
+        raise exc
+
+    try:
+        for root, dirs, files in os.walk(path, onerror=fail):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                p = Path(root) / name
+                if not name.startswith(".") and p.is_file():
+                    found.append(p)
+    except OSError as exc:
+        where = exc.filename or path
+        raise CorpusError(f"{where}: cannot list this folder ({exc.strerror or exc}); check its permissions") from None
+    return sorted(found)
+
+
+def _read_error(path: Path, exc: BaseException) -> CorpusError:
+    """One line for an error while reading ``path``: the system's (permissions, I/O
+    errors) or the decompressor's (truncated or corrupt data)."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno is not None:
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return CorpusError(f"{path}: cannot read ({exc.strerror}); check its permissions or run as its owner")
+        return CorpusError(f"{path}: read error ({exc.strerror or exc}); the file or its disk is damaged, "
+                           "copy or restore the file")
+    try:
+        kind = _compression(path) or "text"
+    except OSError:
+        kind = "compressed"
+    return CorpusError(f"{path}: cannot read the {kind} file ({exc}); the file is truncated or corrupt, "
+                       "re-download or re-compress it")
 
 
 class _CountingReader(io.RawIOBase):
@@ -151,11 +187,7 @@ def iter_file_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES, bar=Non
                 rest = block[cut + 1:]
                 yield block[: cut + 1]
     except _COMPRESSION_ERRORS as exc:
-        kind = _compression(path) or "text"
-        raise CorpusError(
-            f"{path}: cannot read the {kind} file ({exc}); the file is truncated or corrupt, "
-            "re-download or re-compress it"
-        ) from None
+        raise _read_error(path, exc) from None
     if rest:
         yield rest
 
@@ -215,6 +247,7 @@ class TokenizedCorpus:
     n_replaced : int, undecodable byte sequences replaced by U+FFFD.
     n_bytes : int, decompressed bytes read.
     sources : list of str, the files read (empty for an in-memory iterable).
+    input_kind : str, how the source was read: "files" or "documents" (an iterable).
     """
 
     ids: np.ndarray
@@ -224,6 +257,7 @@ class TokenizedCorpus:
     n_replaced: int = 0
     n_bytes: int = 0
     sources: list[str] = field(default_factory=list)
+    input_kind: str = "files"
 
     @property
     def n_tokens(self) -> int:
@@ -307,14 +341,43 @@ class _TypeTable:
 # ----------------------------------------------------------------------- reading
 
 
+def _exists(text: str) -> bool:
+    """``Path(text).exists()`` that says no for strings no path can be (too long, NUL)."""
+    try:
+        return os.path.lexists(text)
+    except (OSError, ValueError):
+        return False
+
+
+def _looks_like_path(text: str) -> bool:
+    """One whitespace-free word with a folder separator or a file suffix (``a/b``,
+    ``corpus.txt``): what a path looks like and a document rarely does."""
+    if not text or any(c.isspace() for c in text) or len(text) > 4096:
+        return False
+    return os.sep in text or "/" in text or bool(Path(text).suffix)
+
+
 def _is_path_source(source) -> bool:
-    if isinstance(source, (str, os.PathLike)):
+    """Whether ``source`` names files (True) or is an iterable of documents, decided by
+    type and content: a str or PathLike is a path; a list of strings is a list of paths
+    when any of them exists, or when all of them look like paths (then the missing
+    ones are reported); otherwise its strings are documents."""
+    if isinstance(source, os.PathLike):
+        return True
+    if isinstance(source, str):
+        if not _exists(source) and ("\n" in source or len(source) > 4096
+                                    or (any(c.isspace() for c in source.strip()) and not _looks_like_path(source))):
+            raise CorpusError(
+                f"corpus string {source[:40]!r}{'...' if len(source) > 40 else ''} ({len(source):,} characters) is "
+                "not an existing path and looks like text; a single string is read as a path, so give text as a "
+                "list of documents, e.g. fit([text])")
         return True
     if isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source):
-        # a list of strings is a list of paths only if the first one exists as a path;
-        # otherwise it is a document of tokens / a list of string documents
-        first = source[0]
-        return isinstance(first, os.PathLike) or Path(first).exists()
+        if any(isinstance(s, os.PathLike) for s in source):
+            return True
+        if any(_exists(s) for s in source):
+            return True
+        return all(_looks_like_path(s) for s in source)
     return False
 
 
@@ -457,7 +520,8 @@ def read_corpus(
     if lowercase:
         types = [t.lower() for t in types]
     ids, types, counts = _merge_equal_types(ids, types, counts)
-    return TokenizedCorpus(ids, doc_starts, types, counts, n_replaced, n_bytes, sources)
+    return TokenizedCorpus(ids, doc_starts, types, counts, n_replaced, n_bytes, sources,
+                           "files" if sources else "documents")
 
 
 def _prefetch(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:

@@ -319,6 +319,8 @@ def resolve_benchmark(spec: PathLike) -> tuple[str, Path]:
             f"unknown benchmark '{spec}': use one of {', '.join(BENCHMARKS)} or a file path"
         )
     path = Path(spec).expanduser()
+    if path.exists() and not path.is_file():
+        raise BenchmarkError(f"{path}: not a regular file (a folder, pipe or device); give a benchmark text file")
     if not path.is_file():
         raise BenchmarkError(f"{path}: benchmark file not found; check the path")
     return path.stem, path
@@ -328,14 +330,22 @@ def resolve_benchmark(spec: PathLike) -> tuple[str, Path]:
 
 
 def _read_lines(path: Path) -> list[str]:
-    """Lines of a (possibly .gz/.bz2) UTF-8 text file, without line terminators."""
-    opener = {".gz": gzip.open, ".bz2": bz2.open}.get(path.suffix, open)
+    """Lines of a UTF-8 text file, plain or compressed (gzip, bzip2, xz: told by the
+    file's first bytes, as the corpus reader does, not by its name), without line
+    terminators."""
+    import lzma
+    import zlib
+
+    from pmiembed.corpus import open_text_bytes
+
+    if path.exists() and not path.is_file():
+        raise BenchmarkError(f"{path}: not a regular file; give a benchmark text file")
     try:
-        with opener(path, "rb") as fh:
+        with open_text_bytes(path) as fh:
             raw = fh.read()
     except FileNotFoundError:
         raise BenchmarkError(f"{path}: benchmark file not found; check the path") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise BenchmarkError(f"{path}: cannot read benchmark file ({exc})") from None
     try:
         text = raw.decode("utf-8-sig")
@@ -343,6 +353,33 @@ def _read_lines(path: Path) -> list[str]:
         line = raw[: exc.start].count(b"\n") + 1
         raise BenchmarkError(f"{path}:{line}: not UTF-8 text; re-encode the file as UTF-8") from None
     return [line.rstrip("\r") for line in text.split("\n")]
+
+
+def _separator(lines: list[str]) -> str | None:
+    """``","`` when the file is CSV (its first data line without a tab splits into 3 or 4
+    fields at commas: ``word1,word2,score``), else None; see :func:`_fields`."""
+    for line in lines:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or stripped.startswith(":"):
+            continue
+        if "\t" not in stripped and "," in stripped and len(stripped.split(",")) in (3, 4):
+            return ","
+        return None
+    return None
+
+
+def _fields(stripped: str, sep: str | None) -> list[str]:
+    """The fields of a line: at commas in a CSV file, else at runs of whitespace, or at
+    tabs when only they give 3 or 4 fields (fields holding spaces, as the header
+    ``Word 1<TAB>Word 2<TAB>Human (mean)`` of WS353)."""
+    if sep == "," and "," in stripped and "\t" not in stripped:
+        return [f.strip() for f in stripped.split(",") if f.strip()]
+    fields = stripped.split()
+    if len(fields) not in (3, 4) and "\t" in stripped:
+        tabbed = [f.strip() for f in stripped.split("\t") if f.strip()]
+        if len(tabbed) in (3, 4):
+            return tabbed
+    return fields
 
 
 def _is_number(text: str) -> bool:
@@ -363,11 +400,13 @@ def read_similarity(path: PathLike, name: str | None = None, lowercase: bool = T
     pairs: list[tuple[str, str]] = []
     scores: list[float] = []
     first = True
-    for lineno, line in enumerate(_read_lines(path), start=1):
+    lines = _read_lines(path)
+    sep = _separator(lines)
+    for lineno, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        fields = stripped.split()
+        fields = _fields(stripped, sep)
         if first and not _is_number(fields[-1]):
             first = False
             continue  # header row such as "word1 word2 score"
@@ -397,7 +436,9 @@ def read_analogy(path: PathLike, name: str | None = None, lowercase: bool = True
     name = name or path.stem
     sections: dict[str, list[tuple[str, str, str, str]]] = {}
     current = name
-    for lineno, line in enumerate(_read_lines(path), start=1):
+    lines = _read_lines(path)
+    sep = _separator(lines)
+    for lineno, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -407,7 +448,7 @@ def read_analogy(path: PathLike, name: str | None = None, lowercase: bool = True
                 raise BenchmarkError(f"{path}:{lineno}: section header ':' without a name")
             sections.setdefault(current, [])
             continue
-        fields = stripped.split()
+        fields = _fields(stripped, sep)
         if len(fields) != 4:
             raise BenchmarkError(
                 f"{path}:{lineno}: expected 4 words 'a b c d', found {len(fields)}: {stripped[:60]!r}"
@@ -422,22 +463,36 @@ def read_analogy(path: PathLike, name: str | None = None, lowercase: bool = True
 
 
 def _detect_kind(path: Path) -> str:
-    for lineno, line in enumerate(_read_lines(path), start=1):
+    """Similarity (``word1 word2 number``) or analogy (``: section`` or four words), from
+    the first data line, or the second when the first is a header row."""
+    lines = _read_lines(path)
+    sep = _separator(lines)
+    seen = 0
+    first_bad = None
+    for lineno, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         if stripped.startswith(":"):
             return "analogy"
-        n = len(stripped.split())
-        if n == 4:
-            return "analogy"
-        if n == 3:
+        fields = _fields(stripped, sep)
+        n = len(fields)
+        if n == 3 and _is_number(fields[2]):
             return "similarity"
-        raise BenchmarkError(
-            f"{path}:{lineno}: cannot tell the benchmark kind: expected 3 fields (word1 word2 score) "
-            f"or 4 words (a b c d), found {n}"
-        )
-    raise BenchmarkError(f"{path}: benchmark file has no data lines")
+        if n == 4 and not any(_is_number(f) for f in fields):
+            return "analogy"
+        seen += 1
+        if seen == 1:
+            first_bad = (lineno, n)
+            continue  # a header row such as "Word 1<TAB>Word 2<TAB>Human (mean)"
+        break
+    if first_bad is None:
+        raise BenchmarkError(f"{path}: benchmark file has no data lines")
+    lineno, n = first_bad if seen == 1 else (lineno, n)
+    raise BenchmarkError(
+        f"{path}:{lineno}: cannot tell the benchmark kind: expected 3 fields (word1 word2 score) "
+        f"or 4 words (a b c d), found {n}"
+    )
 
 
 def load_benchmark(spec: PathLike, lowercase: bool = True) -> Benchmark:

@@ -29,12 +29,25 @@ from .errors import PMIEmbedError
 _JANITOR_CODE = r"""
 import os, shutil, sys
 paths = set()
+restore = {}
 for line in sys.stdin:
     op, path = line[0], line[1:].rstrip("\n")
     if op == "+":
         paths.add(path)
+    elif op == "r":
+        old, target = path.split("\0", 1)
+        restore[old] = target
     else:
         paths.discard(path)
+        restore.pop(path, None)
+for old, target in restore.items():
+    # a replace cut between its two renames: the old folder goes back in place
+    if os.path.lexists(old) and not os.path.lexists(target):
+        try:
+            os.rename(old, target)
+        except OSError:
+            pass
+    paths.add(old)
 for path in paths:
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path, ignore_errors=True)
@@ -76,6 +89,11 @@ class _Janitor:
 
     def register(self, path) -> None:
         self._send("+" + os.path.abspath(path))
+
+    def register_restore(self, old, target) -> None:
+        """If this process dies, put ``old`` back at ``target`` when ``target`` is
+        missing, else remove ``old``."""
+        self._send("r" + os.path.abspath(old) + "\0" + os.path.abspath(target))
 
     def unregister(self, path) -> None:
         if self._proc is not None and self._pid == os.getpid():
@@ -144,10 +162,16 @@ def atomic_path(path: str | os.PathLike):
         janitor.unregister(tmp)
 
 
-def check_output_dir(path: Path, force: bool = False) -> Path:
-    """Refuse an output folder that exists (unless ``force``), is not a folder, or has no
-    parent folder, before any work is done; returns the parent folder."""
+def check_output_dir(path: Path, force: bool = False, inputs=()) -> Path:
+    """Refuse an output folder that exists (unless ``force``), is not a folder, has no
+    parent folder, cannot be written, or overlaps an input, before any work is done;
+    returns the parent folder.
+
+    ``inputs``: paths the run reads (corpus files or folders, vectors): an ``--out``
+    that is one of them, contains one or lies inside one is refused, and so is the
+    working directory or a folder that contains it (``--force`` would delete them)."""
     path = Path(path)
+    check_not_input(path, inputs)
     if path.exists() and not force:
         raise PMIEmbedError(f"{path}: output folder exists; choose another --out or pass --force to replace it")
     if path.exists() and not path.is_dir():
@@ -157,18 +181,180 @@ def check_output_dir(path: Path, force: bool = False) -> Path:
         raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an --out inside a folder")
     if not parent.is_dir():
         raise PMIEmbedError(f"{parent}: parent folder of --out does not exist; create it first")
+    _check_writable(parent, path)
     return parent
 
 
+def _check_writable(parent: Path, path: Path) -> None:
+    """Create and remove a probe folder in ``parent``: permissions, read-only mounts and
+    ACLs are all answered by the file system itself (``os.access`` says yes to root)."""
+    probe = _new_name(parent, f".{path.name}.", ".probe")
+    try:
+        probe.mkdir()
+    except OSError as exc:
+        raise _write_error(parent, exc) from None
+    with contextlib.suppress(OSError):
+        probe.rmdir()
+
+
+def _overlaps(a: Path, b: Path) -> bool:
+    """Whether ``a`` is ``b``, inside it or contains it (resolved paths)."""
+    return a == b or a in b.parents or b in a.parents
+
+
+def check_not_input(out: str | os.PathLike, inputs=()) -> None:
+    """Refuse an output location that is, contains or lies inside one of ``inputs``, or
+    that is or contains the working directory: replacing it (``--force``) would delete
+    what the run reads, and writing inside a corpus folder changes the corpus."""
+    out_r = Path(os.path.abspath(out)).resolve()
+    cwd = Path.cwd().resolve()
+    if out_r == cwd or out_r in cwd.parents:
+        raise PMIEmbedError(f"{out}: is the working directory or contains it; choose a new folder for --out")
+    for item in inputs:
+        if item is None or not isinstance(item, (str, os.PathLike)):
+            continue
+        in_r = Path(os.path.abspath(item)).resolve()
+        if _overlaps(out_r, in_r):
+            how = "is" if out_r == in_r else ("lies inside" if in_r in out_r.parents else "contains")
+            raise PMIEmbedError(f"{out}: {how} the input {item}; choose an --out apart from the inputs")
+
+
+# ------------------------------------------------------------ replacing a folder
+#
+# A folder ``path`` is replaced by a complete new folder ``tmp`` (written beside it)
+# under an exclusive lock on the parent folder (flock: released by the kernel when
+# the holder dies, so it never goes stale), so concurrent writers take turns:
+#
+# 1. with renameat2(RENAME_EXCHANGE) (Linux >= 3.15 on most file systems) ``tmp`` and
+#    ``path`` swap names in one step: ``path`` is the old or the new folder at every
+#    instant; ``tmp`` (now the old folder) is removed, by the janitor if killed;
+# 2. otherwise two renames: ``path -> .NAME.xxxx.old`` (the janitor is told first to
+#    move it back if the process dies before step 3), ``tmp -> path``, then the old
+#    folder is removed;
+# 3. a ``.NAME.xxxx.old`` found under the lock belongs to a run that died with its
+#    janitor (power loss): it is moved back when ``path`` is missing, else removed.
+#
+# Readers of a folder (``stable_read``) check that it was not swapped while they read.
+
+_RENAME_EXCHANGE = 2
+_renameat2 = None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the names ``a`` and ``b`` atomically; False where the system cannot."""
+    global _renameat2
+    if os.environ.get("PMIEMBED_TEST_NO_EXCHANGE") or not sys.platform.startswith("linux"):
+        return False
+    if _renameat2 is None:
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fn = libc.renameat2
+            fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+            fn.restype = ctypes.c_int
+            _renameat2 = fn
+        except (OSError, AttributeError):
+            _renameat2 = False
+    if not _renameat2:
+        return False
+    import ctypes
+
+    at_fdcwd = -100
+    if _renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _fault_point(step: str) -> None:
+    """Tests kill the process here (``PMIEMBED_TEST_KILL_AT=step``) to check that every
+    step of a replace leaves the old or the new folder."""
+    if os.environ.get("PMIEMBED_TEST_KILL_AT") == step:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike, force: bool = False):
+def _folder_lock(parent: Path):
+    """An exclusive flock on ``parent`` (a folder: no lock file is left behind)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _recover_stale(parent: Path, name: str, target: Path) -> None:
+    """Under the lock: old folders of ``name`` left by a run that died mid-replace."""
+    for old in sorted(parent.glob(f".{glob_escape(name)}.*.old")):
+        if not os.path.lexists(target):
+            with contextlib.suppress(OSError):
+                os.rename(old, target)
+                continue
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def glob_escape(text: str) -> str:
+    import glob
+
+    return glob.escape(text)
+
+
+def replace_dir(tmp: Path, path: Path, force: bool) -> None:
+    """Move the complete folder ``tmp`` to ``path`` (replacing it when ``force``), by the
+    protocol above; ``tmp`` must be registered with the janitor by the caller."""
+    parent = path.parent if str(path.parent) else Path(".")
+    with _folder_lock(parent):
+        _recover_stale(parent, path.name, path)
+        _fault_point("locked")
+        if not os.path.lexists(path):
+            os.rename(tmp, path)
+            _fault_point("renamed")
+            return
+        if not force:
+            raise PMIEmbedError(f"{path}: output folder exists; choose another --out or pass --force to replace it")
+        if not path.is_dir() or path.is_symlink():
+            raise PMIEmbedError(f"{path}: exists and is not a folder; choose another --out")
+        if _exchange(tmp, path):
+            _fault_point("exchanged")
+            shutil.rmtree(tmp, ignore_errors=True)  # now the old folder
+            return
+        old = _new_name(parent, f".{path.name}.", ".old")
+        janitor.register_restore(old, path)
+        try:
+            os.rename(path, old)
+            _fault_point("moved-old")
+            try:
+                os.rename(tmp, path)
+            except OSError:
+                os.rename(old, path)
+                raise
+            _fault_point("renamed")
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            janitor.unregister(old)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike, force: bool = False, inputs=()):
     """Yield a temporary folder beside ``path``; on success it replaces ``path``.
 
     An existing ``path`` is refused unless ``force`` (then it is replaced only after the
-    new folder is complete).  On failure the temporary folder is removed.
+    new folder is complete, crash-safely: see :func:`replace_dir`).  On failure the
+    temporary folder is removed.  ``inputs``: see :func:`check_output_dir`.
     """
     path = Path(path)
-    parent = check_output_dir(path, force)
+    parent = check_output_dir(path, force, inputs)
     tmp = _new_name(parent, f".{path.name}.", ".tmp")
     janitor.register(tmp)
     try:
@@ -178,13 +364,8 @@ def atomic_dir(path: str | os.PathLike, force: bool = False):
         raise _write_error(path, exc) from None
     try:
         yield tmp
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=parent))
-            os.replace(path, old / "x")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        _fault_point("written")
+        replace_dir(tmp, path, force)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise _write_error(path, exc) from None
@@ -193,6 +374,34 @@ def atomic_dir(path: str | os.PathLike, force: bool = False):
         raise
     finally:
         janitor.unregister(tmp)
+
+
+def stable_read(path: str | os.PathLike, read, attempts: int = 5):
+    """``read()`` of the folder ``path``, repeated when the folder was replaced while it
+    ran (its inode changed, or a file vanished under it): a reader never mixes files of
+    the old and the new folder, nor fails because a replace removed the old one."""
+    path = Path(path)
+    for attempt in range(attempts):
+        try:
+            before = os.stat(path).st_ino
+        except OSError:
+            before = None
+        try:
+            result = read()
+        except (PMIEmbedError, OSError):
+            if attempt + 1 < attempts and _inode(path) != before:
+                continue
+            raise
+        if _inode(path) == before:
+            return result
+    return result
+
+
+def _inode(path: Path):
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def _new_name(folder: Path, prefix: str, suffix: str) -> Path:
@@ -208,6 +417,26 @@ def _new_name(folder: Path, prefix: str, suffix: str) -> Path:
 def _silent_unlink(p) -> None:
     with contextlib.suppress(OSError):
         os.unlink(p)
+
+
+def check_input_file(path: str | os.PathLike, what: str = "file", option: str | None = None) -> Path:
+    """Refuse, with one line, an input that is missing, a folder, or not a regular file
+    (a FIFO, socket or device would block or never end); returns it as a Path."""
+    path = Path(path)
+    where = f"; check {option}" if option else "; check the path"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise PMIEmbedError(f"{path}: no such {what}{where}") from None
+    except OSError as exc:
+        raise PMIEmbedError(f"{path}: cannot read ({exc.strerror or exc}){where}") from None
+    import stat
+
+    if stat.S_ISDIR(st.st_mode):
+        raise PMIEmbedError(f"{path}: is a folder, not a {what}{where}")
+    if not stat.S_ISREG(st.st_mode):
+        raise PMIEmbedError(f"{path}: not a regular file (a pipe, socket or device); give a {what}{where}")
+    return path
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -28,9 +28,9 @@ from .defaults import DEFAULTS
 from .cooccur import Cooccurrence, SUBSAMPLE_MODES, check_window, counting
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
-from .io import atomic_dir, sha256_file
+from .io import atomic_dir, check_input_file, sha256_file, stable_read
 from .explain import PMIMarginals, PPMI_FILE, save_ppmi  # noqa: F401 (save uses the last two)
-from .pmi import check_pmi_params, pmi_from_rows, pmi_matrix
+from .pmi import check_not_empty, check_pmi_params, empty_rows, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
 from .svd import SVD_BACKENDS, check_svd_params, core_size, folded_svd, word_vectors
@@ -46,6 +46,13 @@ VOCAB_FILE = "vocab.tsv"
 PARAMS_FILE = "params.json"
 #: the rarer words' counts and pairs, saved with the counts for PMIEmbedding.update
 RARE_PAIRS_FILE = "rare_pairs.npz"
+#: the files a model folder must hold, each with a checksum in the manifest
+REQUIRED_FILES = (VECTORS_FILE, VOCAB_FILE, "singular_values.npy")
+#: each power iteration costs two passes over the PMI matrix; the bound catches a typo
+#: (100000) before hours of work
+MAX_N_ITER = 1000
+#: seeds are 32-bit: scikit-learn's and numpy's legacy generators take no more
+MAX_SEED = 2**32 - 1
 
 
 class _Params:
@@ -232,14 +239,18 @@ class PMIEmbedding(_Params):
             raise ParameterError(f"svd={self.svd!r} is not one of {', '.join(SVD_BACKENDS)}")
         if self.n_iter is not None and (isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0):
             raise ParameterError(f"n_iter={self.n_iter!r} must be an integer >= 0 or None")
+        if self.n_iter is not None and self.n_iter > MAX_N_ITER:
+            raise ParameterError(f"n_iter={self.n_iter!r} must be at most {MAX_N_ITER}: each iteration is two passes "
+                                 "over the PMI matrix (the default is 6); for accuracy raise --oversamples instead")
         if isinstance(self.oversamples, bool) or not isinstance(self.oversamples, (int, np.integer)) or self.oversamples < 0:
             raise ParameterError(f"oversamples={self.oversamples!r} must be an integer >= 0")
         if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, (int, np.integer)) or self.workers < 1):
             raise ParameterError(f"workers={self.workers!r} must be an integer >= 1 or None (all cores)")
-        if self.memory is not None and (isinstance(self.memory, bool) or not isinstance(self.memory, (int, float)) or not self.memory > 0):
+        if self.memory is not None and (isinstance(self.memory, bool) or not isinstance(self.memory, (int, float))
+                                        or not self.memory > 0 or not np.isfinite(self.memory)):
             raise ParameterError(f"memory={self.memory!r} must be a positive number of GB or None")
-        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ParameterError(f"seed={self.seed!r} must be a non-negative integer")
+        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
+            raise ParameterError(f"seed={self.seed!r} must be an integer from 0 to {MAX_SEED}")
 
     @property
     def n_workers_(self) -> int:
@@ -267,11 +278,14 @@ class PMIEmbedding(_Params):
             info["tokens"] = f"{tokens.n_tokens:,}"
             info["types"] = f"{len(tokens.types):,}"
             info["MB"] = f"{tokens.n_bytes / 1e6:,.1f}"
+            info["read as"] = (f"{len(tokens.sources):,} file{'s' if len(tokens.sources) != 1 else ''}"
+                               if tokens.input_kind == "files" else "in-memory documents")
             if tokens.n_replaced:
                 info["undecodable bytes replaced"] = f"{tokens.n_replaced:,}"
         self.corpus_stats_ = {
             "tokens": tokens.n_tokens, "types": len(tokens.types), "documents": tokens.n_docs,
             "bytes": tokens.n_bytes, "replaced_bytes": tokens.n_replaced, "sources": tokens.sources,
+            "input": tokens.input_kind,
         }
         with timer.stage("vocab") as info:
             vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=self.min_count,
@@ -318,6 +332,7 @@ class PMIEmbedding(_Params):
                 self.cooccurrence_nnz_ = counted.rows.nnz
                 with timer.stage("pmi") as info, limit_threads(self.n_workers_):
                     self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
+                    check_not_empty(self.pmi_, self.neg)
                     info["nonzeros"] = f"{self.pmi_.nnz:,}"
                 # what turns a PPMI entry back into its count (pmiembed.explain), kept
                 # before the row blocks are freed: a few vocabulary-sized arrays
@@ -337,6 +352,12 @@ class PMIEmbedding(_Params):
         """Fit from existing co-occurrence counts (skip reading and counting): the PMI
         and SVD settings of ``self`` apply; the counting settings are those of the
         counts."""
+        if cooccurrence is None:
+            raise ParameterError("fit_counts needs co-occurrence counts, got None: a model loaded from a folder "
+                                 "saved without counts has none; save with save_counts=True (--save-counts)")
+        if not isinstance(cooccurrence, Cooccurrence):
+            raise ParameterError(f"fit_counts needs a Cooccurrence (e.g. Cooccurrence.load('counts.npz')), "
+                                 f"not a {type(cooccurrence).__name__}")
         self._validate()
         timer = StageTimer(self.verbose)
         start = time.perf_counter()
@@ -369,6 +390,7 @@ class PMIEmbedding(_Params):
         with limit_threads(self.n_workers_):
             with timer.stage("pmi") as info:
                 self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=cooc.keep)
+                check_not_empty(self.pmi_, self.neg)
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
         self.pmi_marginals_ = PMIMarginals.from_counts(cooc, self.cds, self.neg)
         self._factorise(timer)
@@ -378,6 +400,20 @@ class PMIEmbedding(_Params):
         ``context_vectors_``, ``singular_values_``."""
         self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim,
                                  self.core_max_words)
+        # a word whose PPMI row is empty (over the core's columns, which place it) has no
+        # direction of its own: its U row is 0, and centring (abtt) would give every such
+        # word the same vector; it gets the zero vector, which neighbour queries skip
+        # (score 0, never nan)
+        empty = empty_rows(self.pmi_, self.n_core_)
+        self.n_empty_rows_ = int(np.count_nonzero(empty))
+        n_core = len(empty) if self.n_core_ is None else self.n_core_
+        n_left = n_core - int(np.count_nonzero(empty[:n_core]))
+        if n_left < self.dim:
+            raise ParameterError(
+                f"only {n_left:,} of the {n_core:,} words the SVD factorises have a PPMI entry left"
+                + (f" above the shift log(neg) = {np.log(self.neg):.2f}" if self.neg > 1 else "")
+                + f", fewer than dim={self.dim}; "
+                + (f"lower neg (--neg, now {self.neg:g}) or dim (--dim)" if self.neg > 1 else "lower dim (--dim)"))
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
@@ -387,15 +423,21 @@ class PMIEmbedding(_Params):
                 info["dim"] = str(self.dim)
                 info["backend"] = self.svd
                 info["core"] = "all words" if self.n_core_ is None else f"{self.n_core_:,} words"
-        self._set_vectors(u, s, vt)
+                if self.n_empty_rows_:
+                    info["words without a vector (empty PPMI row)"] = (
+                        f"{self.n_empty_rows_:,}" + (f"; lower neg={self.neg:g} to keep them" if self.neg > 1 else ""))
+        self._set_vectors(u, s, vt, empty if self.n_empty_rows_ else None)
 
-    def _set_vectors(self, u: np.ndarray, s: np.ndarray, vt: np.ndarray) -> None:
+    def _set_vectors(self, u: np.ndarray, s: np.ndarray, vt: np.ndarray, empty: np.ndarray | None = None) -> None:
         """The SVD of every word -> ``singular_values_``, ``vectors_`` (eigenvalue
-        weighting, w+c, all-but-the-top) and ``context_vectors_`` (also the last step of
+        weighting, w+c, all-but-the-top; the words marked ``empty`` get the zero vector)
+        and ``context_vectors_`` (also the last step of
         :func:`pmiembed.distributed.fit_distributed`)."""
         self.singular_values_ = s
         self.vectors_ = np.ascontiguousarray(word_vectors(u, s, vt, eig=self.eig, wc=self.wc, abtt=self.abtt),
                                              dtype=np.float32)
+        if empty is not None:
+            self.vectors_[empty] = 0.0
         del u
         # V S^eig in place on the SVD's own V^T (no second vocabulary-sized array)
         vt = np.asarray(vt, dtype=np.float32)
@@ -412,7 +454,8 @@ class PMIEmbedding(_Params):
         if kv is None:
             if self.__dict__.get("vectors_") is None:
                 raise AttributeError("wv: the model is not fitted; call fit(corpus) first")
-            kv = self._wv = make_keyed_vectors(self.vocabulary_.words, self.vectors_, self.vocabulary_.counts)
+            kv = self._wv = _guard_zero_vectors(make_keyed_vectors(self.vocabulary_.words, self.vectors_,
+                                                                    self.vocabulary_.counts))
         return kv
 
     @wv.setter
@@ -485,7 +528,8 @@ class PMIEmbedding(_Params):
         if self.__dict__.get("vectors_") is None:
             raise ParameterError("the model is not fitted; call fit(corpus) before save")
         path = Path(path)
-        with atomic_dir(path, force=force) as tmp:
+        inputs = list((getattr(self, "corpus_stats_", None) or {}).get("sources") or [])
+        with atomic_dir(path, force=force, inputs=inputs) as tmp:
             write_word2vec_binary(*self._words_and_vectors(), tmp / VECTORS_FILE)
             self.vocabulary_.save(tmp / VOCAB_FILE)
             np.save(tmp / "singular_values.npy", np.asarray(self.singular_values_))
@@ -512,6 +556,7 @@ class PMIEmbedding(_Params):
                 "peak_rss_bytes": getattr(self, "peak_rss_bytes_", None),
                 "sha256": {f: sha256_file(tmp / f) for f in files},
             }
+            meta["manifest_sha256"] = manifest_digest(meta)
             with open(tmp / PARAMS_FILE, "w", encoding="utf-8") as f:
                 json.dump(meta, f, indent=2, sort_keys=True)
                 f.write("\n")
@@ -520,14 +565,21 @@ class PMIEmbedding(_Params):
     @classmethod
     def load(cls, path: str | os.PathLike) -> "PMIEmbedding":
         """Load a folder written by :meth:`save`, checking format and checksums."""
-        path = Path(path)
+        return stable_read(path, lambda: cls._load(Path(path)))
+
+    @classmethod
+    def _load(cls, path: Path) -> "PMIEmbedding":
         meta = read_manifest(path)
-        params = dict(meta["params"])
+        params = meta.get("params")
+        if not isinstance(params, dict):
+            raise VectorsError(f"{path / PARAMS_FILE}: no 'params' object; re-train or restore the folder")
+        params = dict(params)
         params["tokenizer"] = None
         model = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
-        model.wv = load_vectors(path)
+        model.wv = _load_vectors_dir(path)
         model.vocabulary_ = Vocabulary.load(path / VOCAB_FILE)
         model.singular_values_ = np.load(path / "singular_values.npy")
+        model.cooccurrence_ = None
         if (path / "counts.npz").exists():
             model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
         if (path / RARE_PAIRS_FILE).exists():
@@ -593,17 +645,38 @@ def read_manifest(path: Path) -> dict:
         meta = json.loads(manifest.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise VectorsError(f"{manifest}: damaged (not JSON); re-train or restore the folder") from None
-    if meta.get("format") != MODEL_FORMAT:
-        raise VectorsError(f"{manifest}: not a pmiembed model manifest")
-    if meta.get("version") != MODEL_VERSION:
-        raise VectorsError(f"{manifest}: model format version {meta.get('version')} is not supported (expected {MODEL_VERSION})")
-    for name, digest in meta.get("sha256", {}).items():
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        raise VectorsError(f"{manifest}: not a pmiembed model manifest (no \"format\": \"{MODEL_FORMAT}\" object)")
+    version = meta.get("version")
+    if type(version) is not int or version != MODEL_VERSION:
+        raise VectorsError(f"{manifest}: model format version {version!r} is not supported (this pmiembed reads "
+                           f"version {MODEL_VERSION}, an integer); re-train the model")
+    if meta.get("manifest_sha256") != manifest_digest(meta):
+        what = "has no checksum of itself" if "manifest_sha256" not in meta else "checksum mismatch"
+        raise VectorsError(f"{manifest}: {what}, the manifest is damaged or was edited; re-train or restore the folder")
+    digests = meta.get("sha256")
+    if not isinstance(digests, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in digests.items()):
+        raise VectorsError(f"{manifest}: 'sha256' is not a table of file checksums; re-train or restore the folder")
+    for name in REQUIRED_FILES + ("counts.npz",):
+        if name not in digests and (name in REQUIRED_FILES or (path / name).exists()):
+            raise VectorsError(f"{path / name}: no checksum in {PARAMS_FILE}; re-train or restore the folder")
+    for name, digest in digests.items():
         f = path / name
-        if not f.is_file():
+        if Path(name).name != name or not f.is_file():
             raise VectorsError(f"{f}: missing from the model folder; re-train or restore it")
         if sha256_file(f) != digest:
             raise VectorsError(f"{f}: checksum mismatch, the file is damaged or was changed; re-train or restore it")
     return meta
+
+
+def manifest_digest(meta: dict) -> str:
+    """SHA-256 of the manifest without its own checksum (canonical JSON), so that an
+    edited or damaged ``params.json`` (checksums removed, parameters changed) is caught."""
+    import hashlib
+
+    body = {k: v for k, v in meta.items() if k != "manifest_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_vectors(path: str | os.PathLike) -> "KeyedVectors":
@@ -613,27 +686,43 @@ def load_vectors(path: str | os.PathLike) -> "KeyedVectors":
 
     path = Path(path)
     if path.is_dir():
-        meta_ok = (path / PARAMS_FILE).exists()
-        if meta_ok:
-            read_manifest(path)
-        vec = path / VECTORS_FILE
-        if not vec.is_file():
-            raise VectorsError(f"{path}: no {VECTORS_FILE} in this folder; give the folder written by 'pmiembed train'")
-        kv = _load_word2vec(vec)
-        if meta_ok and (path / VOCAB_FILE).is_file():
-            vocab = Vocabulary.load(path / VOCAB_FILE)
-            if vocab.words == kv.index_to_key:
-                kv.allocate_vecattrs(["count"], [np.int64])
-                kv.expandos["count"][:] = vocab.counts
-        return kv
-    if not path.exists():
-        raise VectorsError(f"{path}: no such vectors file or folder; check --vectors")
+        return stable_read(path, lambda: _guard_zero_vectors(_load_vectors_dir(path)))
+    check_input_file(path, "vectors file or folder", "--vectors")
     if path.suffix == ".kv":
         try:
-            return KeyedVectors.load(str(path))
+            return _guard_zero_vectors(KeyedVectors.load(str(path)))
         except Exception as exc:
             raise VectorsError(f"{path}: cannot load gensim KeyedVectors ({type(exc).__name__})") from None
-    return _load_word2vec(path)
+    return _guard_zero_vectors(_load_word2vec(path))
+
+
+def _guard_zero_vectors(kv: "KeyedVectors") -> "KeyedVectors":
+    """Words without a vector (all zeros: their PPMI row was empty) get an infinite norm
+    in gensim's norm cache, so their cosine with anything is 0 instead of nan (gensim
+    divides by the norm) and they never top a neighbour list."""
+    kv.fill_norms()
+    zero = kv.norms == 0
+    if zero.any():
+        kv.norms = kv.norms.astype(np.float64, copy=True)
+        kv.norms[zero] = np.inf
+    return kv
+
+
+def _load_vectors_dir(path: Path) -> "KeyedVectors":
+    """A pmiembed output folder (checked against its manifest) or a folder with a vectors.bin."""
+    meta_ok = (path / PARAMS_FILE).exists()
+    if meta_ok:
+        read_manifest(path)
+    vec = path / VECTORS_FILE
+    if not vec.is_file():
+        raise VectorsError(f"{path}: no {VECTORS_FILE} in this folder; give the folder written by 'pmiembed train'")
+    kv = _load_word2vec(vec)
+    if meta_ok and (path / VOCAB_FILE).is_file():
+        vocab = Vocabulary.load(path / VOCAB_FILE)
+        if vocab.words == kv.index_to_key:
+            kv.allocate_vecattrs(["count"], [np.int64])
+            kv.expandos["count"][:] = vocab.counts
+    return kv
 
 
 def _load_word2vec(path: Path) -> "KeyedVectors":

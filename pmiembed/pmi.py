@@ -137,6 +137,30 @@ def pmi_from_rows(rows, *, cds: float = 0.75, neg: float = 1.0, positive: bool =
     return result
 
 
+def check_not_empty(result: sp.csr_matrix, neg: float) -> None:
+    """A shift above every PMI of the corpus leaves nothing to factorise: all vectors
+    would be zero."""
+    if result.nnz == 0:
+        raise ParameterError(f"neg={neg:g}: the shifted PPMI matrix is empty, no word pair has a PMI above "
+                             f"log(neg) = {np.log(neg):.2f}; lower neg (--neg; 1 = no shift, skip-gram uses 5-15)")
+
+
+def empty_rows(matrix: sp.csr_matrix, n_cols: int | None = None, block_rows: int = 1 << 16) -> np.ndarray:
+    """Boolean mask of the rows of a CSR ``matrix`` without a stored nonzero in their
+    first ``n_cols`` columns (all columns when None): words whose (S)PPMI row is empty
+    have nothing to be placed by and get no vector."""
+    a = matrix if sp.isspmatrix_csr(matrix) or isinstance(matrix, sp.csr_array) else sp.csr_matrix(matrix)
+    if n_cols is None or n_cols >= a.shape[1]:
+        return np.diff(a.indptr) == 0
+    counts = np.zeros(a.shape[0], dtype=np.int64)
+    for r0 in range(0, a.shape[0], block_rows):
+        blk = a[r0:r0 + block_rows]
+        inside = (blk.indices < n_cols).astype(np.int64)
+        c = np.concatenate(([0], np.cumsum(inside)))
+        counts[r0:r0 + blk.shape[0]] = c[blk.indptr[1:]] - c[blk.indptr[:-1]]
+    return counts == 0
+
+
 class _PMIWriter:
     """Computes the (S)PPMI of consecutive row blocks of counts and packs the kept
     entries into arrays sized for all entries (only the pages written become

@@ -38,6 +38,33 @@ from .errors import ParameterError
 SVD_BACKENDS = ("krylov", "randomized", "sklearn", "arpack")
 #: power iterations of the randomized backends when not given
 DEFAULT_N_ITER = 5
+#: singular values below this share of the largest, in units of the machine epsilon of
+#: the factors' dtype, are rounding noise (float32: 1.2e-4): a matrix with fewer than
+#: ``dim`` above it is numerically of lower rank than asked
+NOISE_EPS = 1000
+
+
+def noise_level(s: np.ndarray, dtype) -> float:
+    """Singular values at or below this are rounding noise (see :data:`NOISE_EPS`)."""
+    top = float(np.max(s)) if len(s) else 0.0
+    return top * NOISE_EPS * float(np.finfo(np.dtype(dtype)).eps)
+
+
+def check_rank(s: np.ndarray, dim: int, dtype) -> None:
+    """Refuse a factorisation with fewer than ``dim`` singular values above noise: the
+    directions below it are arbitrary, and folding in divides by them (``u = a V
+    S^-1``), which gives rare words huge, nearly parallel vectors."""
+    s = np.asarray(s, dtype=np.float64)
+    if not np.all(np.isfinite(s)):
+        raise ParameterError(f"dim={dim}: the SVD did not converge (non-finite singular values); the PPMI matrix is "
+                             "numerically degenerate: lower --dim or give a corpus with more varied contexts")
+    rank = int(np.count_nonzero(s > noise_level(s, dtype))) if len(s) and s.max() > 0 else 0
+    if rank < dim:
+        raise ParameterError(
+            f"dim={dim}: the PPMI matrix has only {rank} dimension{'s' if rank != 1 else ''} above rounding noise "
+            f"(singular values above {NOISE_EPS} eps x the largest), fewer than dim; "
+            + (f"lower --dim to at most {rank} or " if rank else "")
+            + "give a corpus with more varied contexts (it looks templated or repetitive)")
 
 
 def check_svd_params(dim, eig, n_words: int | None = None) -> None:
@@ -78,12 +105,30 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = "randomized",
     if backend not in SVD_BACKENDS:
         raise ParameterError(f"svd backend {backend!r} is not one of {', '.join(SVD_BACKENDS)}")
     if backend == "krylov":
-        return block_krylov_svd(matrix, dim, n_iter=6 if n_iter is None else n_iter, seed=seed,
-                                workers=workers, progress=progress, copy=copy, core=core, symmetric=symmetric)
-    n_iter = DEFAULT_N_ITER if n_iter is None else n_iter
-    if backend == "randomized":
-        return randomized_svd(matrix, dim, n_iter=n_iter, n_oversamples=n_oversamples, seed=seed,
-                              workers=workers, progress=progress, copy=copy, core=core, symmetric=symmetric)
+        u, s, vt = block_krylov_svd(matrix, dim, n_iter=6 if n_iter is None else n_iter, seed=seed,
+                                    workers=workers, progress=progress, copy=copy, core=core, symmetric=symmetric)
+    elif backend == "randomized":
+        u, s, vt = randomized_svd(matrix, dim, n_iter=DEFAULT_N_ITER if n_iter is None else n_iter,
+                                  n_oversamples=n_oversamples, seed=seed, workers=workers, progress=progress,
+                                  copy=copy, core=core, symmetric=symmetric)
+    else:
+        u, s, vt = _library_svd(matrix, dim, backend, DEFAULT_N_ITER if n_iter is None else n_iter, n_oversamples,
+                                seed, core)
+    check_rank(s, dim, u.dtype)
+    return u, s, vt
+
+
+def _library_svd(matrix, dim, backend, n_iter, n_oversamples, seed, core):
+    """scikit-learn's randomized_svd or ARPACK, with BLAS on one thread: OpenBLAS splits
+    products differently for different thread counts (up to 1.3e-3 apart in the
+    vectors), and the result must not depend on ``--workers``."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _library_svd_1(matrix, dim, backend, n_iter, n_oversamples, seed, core)
+
+
+def _library_svd_1(matrix, dim, backend, n_iter, n_oversamples, seed, core):
     from sklearn.utils.extmath import svd_flip
 
     if core is not None:
@@ -420,7 +465,7 @@ def _chebyshev_range(a_op: "_BlockedCSR", y: np.ndarray, z: np.ndarray, dim: int
         if d > 1:
             s = np.sqrt(np.maximum(np.linalg.eigvalsh(rows.gram(w, precise=False))[::-1], 0.0))
             c = float(s[dim - 1])
-        if not (c > 0 and np.isfinite(c)):  # a single step left, or rank-deficient: plain power steps
+        if not (np.isfinite(c) and c > noise_level(s, w.dtype)):  # a single step left, or rank-deficient: plain power steps
             for _ in range(remaining):
                 y0 = _orthonormalize(w, rows)
                 w = a_op.matmul(y0, out=q)
@@ -455,12 +500,18 @@ def _ritz(q, bt, dim, rows: _Rows):
     positive.  Returns ``U`` (m x dim), ``S`` and ``V^T`` (dim x n), copied out of the
     ``l``-column work blocks so that those are freed when the caller returns (at 68.8M
     tokens they are 400 MB, and fold-in and the word vectors come next)."""
-    evals, evecs = np.linalg.eigh(rows.gram(bt))
+    gram = rows.gram(bt)
+    if not np.all(np.isfinite(gram)):
+        raise ParameterError(f"dim={dim}: the SVD did not converge (non-finite values); the PPMI matrix is "
+                             "numerically degenerate: lower --dim or give a corpus with more varied contexts")
+    evals, evecs = np.linalg.eigh(gram)
     order = np.argsort(-evals, kind="stable")[:dim]
     s = np.sqrt(np.maximum(evals[order], 0.0))
     vb = evecs[:, order]
     u = np.ascontiguousarray(rows.right_multiply(q, vb)[:, :dim])
-    safe = np.where(s > 0, s, 1.0)
+    # directions at rounding noise get v = 0 rather than B^T v_B / s (check_rank
+    # refuses them when they are among the top dim)
+    safe = np.where(s > noise_level(s, np.float64 if q.dtype == np.float64 else np.float32), s, np.inf)
     v = np.ascontiguousarray(rows.right_multiply(bt, vb / safe)[:, :dim])
     # deterministic signs: the largest-magnitude entry of each u column is positive
     idx = _argmax_abs_columns(u)
@@ -582,7 +633,11 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, s
     a = sp.csr_matrix(matrix)
     k = u.shape[0]
     m, n = a.shape
-    inv = (1.0 / np.where(s > 0, s, 1.0)).astype(u.dtype)
+    # never divide by a singular value at rounding noise: that direction gets 0
+    inv = np.zeros(len(s), dtype=np.float64)
+    big = np.asarray(s, dtype=np.float64) > noise_level(s, u.dtype)
+    inv[big] = 1.0 / np.asarray(s, dtype=np.float64)[big]
+    inv = inv.astype(u.dtype)
     out_u = np.empty((m, u.shape[1]), dtype=u.dtype)
     out_u[:k] = u
     rows = a[k:, :k] if m > k else None

@@ -33,9 +33,9 @@ from .corpus import read_corpus
 from .errors import ParameterError
 from .defaults import DEFAULTS
 from .evaluate import describe_benchmarks, evaluate, results_to_dict
-from .io import atomic_path
+from .io import atomic_path, check_not_input
 from .model import PMIEmbedding, make_keyed_vectors
-from .pmi import pmi_matrix
+from .pmi import check_not_empty, pmi_matrix
 from .svd import core_size, folded_svd, word_vectors
 from .vocab import Vocabulary
 
@@ -64,6 +64,15 @@ def _parse_value(text: str):
         return text
 
 
+def _parse_bool(name: str, text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise ParameterError(f"grid value {name}={text!r} is not a yes/no value; use {name}=0,1 (or true/false)")
+
+
 def parse_grid(items: list[str]) -> dict[str, list]:
     """``["window=2,5", "eig=0,0.5"]`` -> ``{"window": [2, 5], "eig": [0, 0.5]}``."""
     grid: dict[str, list] = {}
@@ -77,7 +86,7 @@ def parse_grid(items: list[str]) -> dict[str, list]:
             raise ParameterError(f"grid parameter {name!r} is not a sweepable PMIEmbedding parameter")
         parsed = [_parse_value(v) for v in values.split(",") if v != ""]
         if name == "wc":
-            parsed = [bool(v) for v in parsed]
+            parsed = [_parse_bool(name, v) for v in values.split(",") if v != ""]
         if not parsed:
             raise ParameterError(f"grid item {item!r} has no values")
         grid[name] = parsed
@@ -125,7 +134,17 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
     configs = expand(grid, base)
     varying = [k for k in grid if len(grid[k]) > 1]
     out = Path(out)
+    paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else (
+        list(corpus) if isinstance(corpus, (list, tuple)) else [])
+    check_not_input(out, paths)
+    tokens = None
+    identity = corpus_identity(corpus)
+    if identity is None:  # an in-memory corpus: identified by its tokens
+        tokens = read_corpus(corpus, progress=False)
+        identity = {"tokens_sha256": _tokens_digest(tokens)}
+    _check_identity(out, identity)
     (out / "counts").mkdir(parents=True, exist_ok=True)
+    _write_identity(out, identity)
     log_path = out / "results.jsonl"
     done = {}
     if log_path.exists():
@@ -139,7 +158,6 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
     todo = [c for c in configs if config_key(c) not in done]
     print(f"sweep: {len(configs)} configurations, {len(configs) - len(todo)} already done", file=log)
     print(describe_benchmarks(), file=log)
-    tokens = None
 
     def by(keys):
         return lambda c: json.dumps({k: c.get(k) for k in keys}, sort_keys=True)
@@ -166,6 +184,7 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
             fp = json.loads(factor_key)
             t = time.perf_counter()
             pmi = pmi_matrix(cooc.counts, cds=fp["cds"], neg=fp["neg"], keep=cooc.keep)
+            check_not_empty(pmi, fp["neg"])
             core = core_size(cooc.vocab.counts, fp["core_min_count"], fp["dim"], fp["core_max_words"])
             u, s, vt = folded_svd(pmi, fp["dim"], core=core, backend=fp["svd"], n_iter=fp["n_iter"],
                                   n_oversamples=fp["oversamples"], seed=fp["seed"], workers=workers)
@@ -190,6 +209,72 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
         row["label"] = _short(dict(row["params"], **{k: row["params"].get(k) for k in varying}), varying)
     write_summary(rows, out)
     return rows
+
+
+IDENTITY_FILE = "sweep.json"
+IDENTITY_FORMAT = "pmiembed-sweep"
+
+
+def corpus_identity(corpus) -> dict | None:
+    """What a sweep folder's cached counts and results were computed from: every file
+    of a path corpus with its size and modification time (None for an in-memory
+    corpus, identified by its tokens instead)."""
+    from .corpus import _is_path_source, resolve_paths
+
+    if not _is_path_source(corpus):
+        return None
+    files = resolve_paths(corpus)
+    entries = []
+    for f in files:
+        st = f.stat()
+        entries.append({"path": str(f.resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns})
+    return {"files": entries}
+
+
+def _tokens_digest(tokens) -> str:
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(tokens.ids).tobytes())
+    h.update(np.ascontiguousarray(tokens.doc_starts).tobytes())
+    h.update("\n".join(tokens.types).encode("utf-8", errors="surrogatepass"))
+    return h.hexdigest()
+
+
+def _check_identity(out: Path, identity: dict) -> None:
+    """Refuse to resume a sweep folder computed from another corpus (or that does not
+    say what it was computed from): its cached counts and results would be reused."""
+    path = out / IDENTITY_FILE
+    has_work = (out / "results.jsonl").exists() or any((out / "counts").glob("*.npz"))
+    if not path.exists():
+        if has_work:
+            raise ParameterError(f"{out}: holds sweep results that do not record their corpus ({IDENTITY_FILE} "
+                                 "missing); choose a new --out (or delete this folder to start over)")
+        return
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise ParameterError(f"{path}: damaged (not JSON); choose a new --out or delete the folder") from None
+    recorded = meta.get("corpus") if isinstance(meta, dict) and meta.get("format") == IDENTITY_FORMAT else None
+    if recorded != identity:
+        what = "another corpus" if recorded is None or recorded.keys() != identity.keys() else None
+        if what is None and "files" in identity:
+            old = {e["path"]: e for e in recorded.get("files", [])}
+            new = {e["path"]: e for e in identity["files"]}
+            if set(old) != set(new):
+                first = sorted(old)[0] if old else "nothing"
+                what = f"another corpus ({first}{f' and {len(old) - 1} more files' if len(old) > 1 else ''})"
+            else:
+                what = f"another corpus ({sorted(p for p in new if old[p] != new[p])[0]} changed)"
+        raise ParameterError(f"{out}: this sweep folder was computed from {what or 'another corpus'}; its cached "
+                             "counts would be reused: choose a new --out (or delete the folder to start over)")
+
+
+def _write_identity(out: Path, identity: dict) -> None:
+    path = out / IDENTITY_FILE
+    if path.exists():
+        return
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({"format": IDENTITY_FORMAT, "version": 1, "corpus": identity}, indent=1) + "\n",
+                       encoding="utf-8")
 
 
 def summary_table(rows: list[dict], reference: dict | None = None) -> str:
