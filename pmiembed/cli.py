@@ -256,7 +256,8 @@ def cmd_train(args) -> int:
         total = sum(v for k, v in model.timings_.items() if k != "total") + (time.perf_counter() - t)
         print(f"wrote {out}/ ({model.vectors_.shape[0]:,} words x {model.vectors_.shape[1]} dims) in {total:.1f} s, "
               f"peak memory {model.peak_rss_bytes_ / 2**30:.2f} GB"
-              + (f"; {len(model.compiled_kernels_)} numba kernel{'s' * (len(model.compiled_kernels_) > 1)} "
+              + ("" if on_cluster  # the workers compile or load their own kernels
+                 else f"; {len(model.compiled_kernels_)} numba kernel{'s' * (len(model.compiled_kernels_) > 1)} "
                  f"compiled in {model.timings_['compile']:.1f} s of "
                  f"that (first run; later runs load them from the cache)" if model.compiled_kernels_
                  else "; kernels loaded from the cache"), file=sys.stderr)

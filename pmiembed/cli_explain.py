@@ -26,7 +26,9 @@ def register(sub) -> None:
                                    "cosine of the two PPMI rows (p1[c] p2[c] / (|p1| |p2|)), the PPMI cosine beside "
                                    "the vectors' cosine, and the strongest contexts of each word that the other lacks.")
     p.add_argument("--vectors", required=True, metavar="DIR", help="output folder of 'pmiembed train'")
-    p.add_argument("words", nargs=2, metavar=("WORD1", "WORD2"))
+    # two positionals, not nargs=2 with a tuple metavar (argparse's help crashes on that)
+    p.add_argument("word1", metavar="WORD1")
+    p.add_argument("word2", metavar="WORD2")
     p.add_argument("-n", type=_positive_int, default=15, help="how many contexts per list [15]")
     p.add_argument("--min-count", type=_positive_int, default=None, metavar="N",
                    help="list only contexts seen at least N times in the corpus (the cosines and shares count "
@@ -58,7 +60,7 @@ def cmd_explain(args) -> int:
     from .errors import WordError
     from .explain import explain
 
-    w1, w2 = args.words
+    w1, w2 = args.word1, args.word2
     if w1 == w2:
         raise WordError(f"word {w1!r} is given twice; give two distinct words")
     ppmi = _ppmi(args.vectors)

@@ -972,5 +972,6 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         info["workers"] = str(len(model.worker_peak_bytes_))
     model.timings_ = dict(timer.times)
     model.timings_["total"] = time.perf_counter() - start
+    model.compiled_kernels_ = list(timer.compiled_kernels)  # this process's; workers compile their own
     model.peak_rss_bytes_ = peak_rss_bytes()
     return model

@@ -243,7 +243,12 @@ def test_core_max_words_caps_the_core(lee_path):
     assert m.n_core_ > 80 and capped.n_core_ == 80
     u, s, vt = folded_svd(capped.pmi_, 30, core=80, seed=1, n_iter=capped.n_iter,
                           n_oversamples=capped.oversamples)
-    assert np.array_equal(capped.vectors_, word_vectors(u, s, vt, eig=capped.eig, abtt=capped.abtt))
+    expected = word_vectors(u, s, vt, eig=capped.eig, abtt=capped.abtt)
+    # words with no PPMI entry in the core's 80 columns get the zero vector (test_robustness)
+    from pmiembed.pmi import empty_rows
+
+    expected[empty_rows(capped.pmi_, 80)] = 0.0
+    assert np.array_equal(capped.vectors_, expected)
     assert not np.allclose(capped.vectors_, m.vectors_)
     uncapped = PMIEmbedding(dim=30, min_count=3, seed=1, core_max_words=None).fit_counts(m.cooccurrence_)
     assert uncapped.n_core_ == m.n_core_ and np.array_equal(uncapped.vectors_, m.vectors_)
