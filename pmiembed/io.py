@@ -279,16 +279,24 @@ def _fault_point(step: str) -> None:
 
 
 @contextlib.contextmanager
-def _folder_lock(parent: Path):
-    """An exclusive flock on ``parent`` (a folder: no lock file is left behind)."""
+def _folder_lock(parent: Path, shared: bool = False):
+    """An exclusive flock on ``parent`` (a folder: no lock file is left behind); with
+    ``shared``, a shared one for readers, taken only where the folder can be opened (a
+    reader of a folder it may not open relies on :func:`stable_read`'s retries)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    fd = os.open(parent, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = os.open(parent, os.O_RDONLY)
+    except OSError:
+        if not shared:
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
@@ -377,23 +385,28 @@ def atomic_dir(path: str | os.PathLike, force: bool = False, inputs=()):
 
 
 def stable_read(path: str | os.PathLike, read, attempts: int = 5):
-    """``read()`` of the folder ``path``, repeated when the folder was replaced while it
-    ran (its inode changed, or a file vanished under it): a reader never mixes files of
-    the old and the new folder, nor fails because a replace removed the old one."""
+    """``read()`` of the folder ``path`` under a shared lock on its parent, which writers
+    (:func:`replace_dir`) take exclusively to swap folders, so a read sees one whole
+    folder; repeated when the folder was replaced while it ran anyway (its inode
+    changed, or a file vanished under it: the lock is advisory, and a reader that may
+    not open the parent reads without it): a reader never mixes files of the old and
+    the new folder, nor fails because a replace removed the old one."""
     path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
     for attempt in range(attempts):
-        try:
-            before = os.stat(path).st_ino
-        except OSError:
-            before = None
-        try:
-            result = read()
-        except (PMIEmbedError, OSError):
-            if attempt + 1 < attempts and _inode(path) != before:
-                continue
-            raise
-        if _inode(path) == before:
-            return result
+        with _folder_lock(parent, shared=True):
+            try:
+                before = os.stat(path).st_ino
+            except OSError:
+                before = None
+            try:
+                result = read()
+            except (PMIEmbedError, OSError):
+                if attempt + 1 < attempts and _inode(path) != before:
+                    continue
+                raise
+            if _inode(path) == before:
+                return result
     return result
 
 
