@@ -186,15 +186,28 @@ def check_output_dir(path: Path, force: bool = False, inputs=()) -> Path:
 
 
 def _check_writable(parent: Path, path: Path) -> None:
-    """Create and remove a probe folder in ``parent``: permissions, read-only mounts and
-    ACLs are all answered by the file system itself (``os.access`` says yes to root)."""
+    """Create a probe in ``parent``: permissions, read-only mounts and ACLs are all
+    answered by the file system itself (``os.access`` says yes to root).  The probe is
+    an unnamed file (``O_TMPFILE``), so a run killed at this moment leaves nothing; where
+    the file system has none, a probe folder the janitor removes if the run dies."""
+    tmpfile = getattr(os, "O_TMPFILE", None)
+    if tmpfile is not None:
+        try:
+            os.close(os.open(parent, tmpfile | os.O_WRONLY, 0o600))
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise _write_error(parent, exc) from None
     probe = _new_name(parent, f".{path.name}.", ".probe")
+    janitor.register(probe)
     try:
         probe.mkdir()
     except OSError as exc:
         raise _write_error(parent, exc) from None
-    with contextlib.suppress(OSError):
-        probe.rmdir()
+    finally:
+        with contextlib.suppress(OSError):
+            probe.rmdir()
+        janitor.unregister(probe)
 
 
 def _overlaps(a: Path, b: Path) -> bool:
