@@ -145,19 +145,23 @@ def check_not_empty(result: sp.csr_matrix, neg: float) -> None:
                              f"log(neg) = {np.log(neg):.2f}; lower neg (--neg; 1 = no shift, skip-gram uses 5-15)")
 
 
-def empty_rows(matrix: sp.csr_matrix, n_cols: int | None = None, block_rows: int = 1 << 16) -> np.ndarray:
+def empty_rows(matrix: sp.csr_matrix, n_cols: int | None = None, block_nnz: int = 1 << 22) -> np.ndarray:
     """Boolean mask of the rows of a CSR ``matrix`` without a stored nonzero in their
     first ``n_cols`` columns (all columns when None): words whose (S)PPMI row is empty
-    have nothing to be placed by and get no vector."""
+    have nothing to be placed by and get no vector.  Reads the column indices in place,
+    about ``block_nnz`` at a time (frequency-sorted rows put most entries in the first
+    rows, so blocks of a fixed number of rows would copy most of the matrix)."""
     a = matrix if sp.isspmatrix_csr(matrix) or isinstance(matrix, sp.csr_array) else sp.csr_matrix(matrix)
     if n_cols is None or n_cols >= a.shape[1]:
         return np.diff(a.indptr) == 0
     counts = np.zeros(a.shape[0], dtype=np.int64)
-    for r0 in range(0, a.shape[0], block_rows):
-        blk = a[r0:r0 + block_rows]
-        inside = (blk.indices < n_cols).astype(np.int64)
-        c = np.concatenate(([0], np.cumsum(inside)))
-        counts[r0:r0 + blk.shape[0]] = c[blk.indptr[1:]] - c[blk.indptr[:-1]]
+    bounds = _row_blocks(a.indptr, block_nnz)
+    for r0, r1 in zip(bounds[:-1], bounds[1:]):
+        start, stop = int(a.indptr[r0]), int(a.indptr[r1])
+        c = np.zeros(stop - start + 1, dtype=np.int64)
+        np.cumsum(a.indices[start:stop] < n_cols, out=c[1:])
+        local = a.indptr[r0:r1 + 1] - start
+        counts[r0:r1] = c[local[1:]] - c[local[:-1]]
     return counts == 0
 
 

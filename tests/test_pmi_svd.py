@@ -312,3 +312,17 @@ def test_model_ppmi_is_symmetric_as_the_model_promises_the_svd(lee_path, weighti
     assert m.n_core_ is not None
     assert all(np.array_equal(x, y) for x, y in zip(told, detected))
     assert not is_symmetric(PMIEmbedding(dim=20, min_count=2, weighting=weighting, cds=0.75, n_iter=1).fit(lee_path).pmi_)
+
+
+def test_empty_rows_against_dense_for_any_block_size(lee_path):
+    """Rows without an entry in the first n columns, on a real PPMI matrix, for block
+    sizes that cut it anywhere (one entry, a few rows, all of it)."""
+    from pmiembed.model import PMIEmbedding
+    from pmiembed.pmi import empty_rows
+
+    pmi = PMIEmbedding(dim=10, min_count=2, neg=5, n_iter=1).fit(lee_path).pmi_
+    for n_cols in (5, 50, 500, pmi.shape[1]):
+        expected = np.asarray((pmi[:, :n_cols] != 0).sum(axis=1)).ravel() == 0
+        assert expected.any() or n_cols > 50  # narrow cores leave rows empty
+        for block in (1, 97, 1 << 22):
+            assert np.array_equal(empty_rows(pmi, n_cols, block_nnz=block), expected)
