@@ -67,7 +67,7 @@ from .errors import CorpusError, ParameterError, PMIEmbedError
 from .pmi import _PMIWriter, check_pmi_params
 from .progress import StageTimer, progress_bar
 from .resources import limit_threads, peak_rss_bytes
-from .svd import _BlockedCSR, _chebyshev_range, _normalize_columns_fast, _orthonormalize, _ritz, _Rows
+from .svd import _BlockedCSR, _iterate_and_ritz, _Rows
 from .svd import _sparse_times_dense, check_svd_params, core_size
 from .vocab import Vocabulary
 
@@ -868,18 +868,7 @@ def distributed_svd(client, pmi_blocks: list, bounds: np.ndarray, n_core: int, d
         y = a_op.matmul(z)
         tick()
         # the steps of pmiembed.svd.randomized_svd, on distributed blocks
-        if symmetric:
-            q, bt = _chebyshev_range(a_op, y, z, dim, 2 * n_iter, rows, tick)
-        else:
-            for _ in range(n_iter):
-                at_op.matmul(_normalize_columns_fast(y, rows), out=z)
-                tick()
-                a_op.matmul(_normalize_columns_fast(z, rows), out=y)
-                tick()
-            q = _orthonormalize(y, rows)
-            bt = at_op.matmul(q, out=z)
-            tick()
-        u, s, vt = _ritz(q, bt, dim, rows)
+        u, s, vt = _iterate_and_ritz(a_op, at_op, y, z, dim, n_iter, rows, tick, symmetric=symmetric)
     return u, s, vt
 
 

@@ -61,8 +61,6 @@ Public API
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import math
 import os
 import warnings

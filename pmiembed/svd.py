@@ -408,18 +408,27 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITE
         np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
         y = a_op.matmul(z)
         tick()
-        if at_op is a_op:  # symmetric
-            q, bt = _chebyshev_range(a_op, y, z, dim, 2 * n_iter, rows, tick)
-        else:
-            for _ in range(n_iter):
-                at_op.matmul(_normalize_columns_fast(y, rows), out=z)
-                tick()
-                a_op.matmul(_normalize_columns_fast(z, rows), out=y)
-                tick()
-            q = _orthonormalize(y, rows)
-            bt = at_op.matmul(q, out=z)
+        return _iterate_and_ritz(a_op, at_op, y, z, dim, n_iter, rows, tick, symmetric=at_op is a_op)
+
+
+def _iterate_and_ritz(a_op, at_op, y, z, dim: int, n_iter: int, rows, tick, symmetric: bool):
+    """The rest of :func:`randomized_svd` from its first product ``y = A Omega`` (``z``
+    a second buffer of the same shape): ``2 n_iter`` more products (the Chebyshev filter
+    for a symmetric ``A``, power iteration with ``A^T`` otherwise), then the top ``dim``
+    Ritz triplets.  The operators and ``rows`` may be distributed (pmiembed.distributed)
+    and the start may be warm (pmiembed.update): the steps are the same."""
+    if symmetric:
+        q, bt = _chebyshev_range(a_op, y, z, dim, 2 * n_iter, rows, tick)
+    else:
+        for _ in range(n_iter):
+            at_op.matmul(_normalize_columns_fast(y, rows), out=z)
             tick()
-        return _ritz(q, bt, dim, rows)
+            a_op.matmul(_normalize_columns_fast(z, rows), out=y)
+            tick()
+        q = _orthonormalize(y, rows)
+        bt = at_op.matmul(q, out=z)
+        tick()
+    return _ritz(q, bt, dim, rows)
 
 
 def _chebyshev_range(a_op: "_BlockedCSR", y: np.ndarray, z: np.ndarray, dim: int, n_products: int,

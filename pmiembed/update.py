@@ -28,7 +28,6 @@ text separately but reach it together are not added.
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
@@ -195,7 +194,7 @@ def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = 
     ``matrix`` with the start block's first columns taken from ``start`` (rows: the
     block's columns; typically the previous word vectors) instead of Gaussian ones.
     Returns ``(U, S, Vt)`` of the block."""
-    from .svd import _block_shape, _chebyshev_range, _normalize_columns_fast, _orthonormalize, _ritz, _svd_workspace
+    from .svd import _block_shape, _iterate_and_ritz, _svd_workspace
 
     m, n = _block_shape(matrix.shape, core)
     l = min(dim + n_oversamples, min(m, n))
@@ -211,18 +210,7 @@ def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = 
         z[:, :k] = block * (np.sqrt(n) / norms)
         y = a_op.matmul(z)
         tick()
-        if at_op is a_op:
-            q, bt = _chebyshev_range(a_op, y, z, dim, 2 * n_iter, rows, tick)
-        else:
-            for _ in range(n_iter):
-                at_op.matmul(_normalize_columns_fast(y, rows), out=z)
-                tick()
-                a_op.matmul(_normalize_columns_fast(z, rows), out=y)
-                tick()
-            q = _orthonormalize(y, rows)
-            bt = at_op.matmul(q, out=z)
-            tick()
-        return _ritz(q, bt, dim, rows)
+        return _iterate_and_ritz(a_op, at_op, y, z, dim, n_iter, rows, tick, symmetric=at_op is a_op)
 
 
 def update_model(model, corpus, n_iter: int | None = None) -> dict:
