@@ -58,6 +58,10 @@ def main() -> None:
                     default=DEFAULTS["core_min_count"],
                     help="factorise the words seen this often, fold in the rest, as the model does "
                          "('none': every word) [%(default)s]")
+    ap.add_argument("--core-max-words", type=lambda v: None if v.lower() == "none" else int(v),
+                    default=DEFAULTS["core_max_words"],
+                    help="at most this many of them, the most frequent, as the model does ('none': no cap) "
+                         "[%(default)s]")
     none_or = (lambda cast: lambda v: None if v.lower() == "none" else cast(v))
     ap.add_argument("--window", type=int, default=DEFAULTS["window"], help="[%(default)s]")
     ap.add_argument("--weighting", default=DEFAULTS["weighting"], help="[%(default)s]")
@@ -74,7 +78,7 @@ def main() -> None:
     counting = {"window": args.window, "weighting": args.weighting, "min_count": args.min_count,
                 "subsample": args.sub, "subsample_mode": args.sub_mode}
     print(f"recipe: {counting}, cds={args.cds}, neg={args.neg}, eig={args.eig}, abtt={args.abtt}, wc={args.wc}, "
-          f"core_min_count={args.core_min_count}", flush=True)
+          f"core_min_count={args.core_min_count}, core_max_words={args.core_max_words}", flush=True)
     print(describe_benchmarks(), flush=True)
     if args.counts and Path(args.counts).exists():
         cooc = Cooccurrence.load(args.counts)
@@ -88,8 +92,8 @@ def main() -> None:
         if args.counts:
             cooc.save(args.counts)
     pmi = pmi_matrix(cooc.counts, cds=args.cds, neg=args.neg, keep=cooc.keep)
-    core = core_size(cooc.vocab.counts, args.core_min_count, args.dim)
-    print(f"SVD of {'every word' if core is None else f'the {core:,} words seen >= {args.core_min_count} times'}"
+    core = core_size(cooc.vocab.counts, args.core_min_count, args.dim, args.core_max_words)
+    print(f"SVD of {'every word' if core is None else f'the {core:,} most frequent words seen >= {args.core_min_count} times'}"
           f" ({len(cooc.vocab):,} words)", flush=True)
 
     def vectors(u, s, vt):
@@ -132,7 +136,8 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps({"recipe": {**counting, "cds": args.cds, "neg": args.neg,
                                                           "eig": args.eig, "abtt": args.abtt, "wc": args.wc,
-                                                          "core_min_count": args.core_min_count},
+                                                          "core_min_count": args.core_min_count,
+                                                          "core_max_words": args.core_max_words},
                                                "rows": rows}, indent=2))
 
 

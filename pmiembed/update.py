@@ -281,7 +281,7 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
             model.pmi_ = pmi_matrix(summed.counts, cds=model.cds, neg=model.neg, keep=summed.keep)
             info["nonzeros"] = f"{model.pmi_.nnz:,}"
         symmetric = True if model.cds == 1.0 else None
-        model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim)
+        model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim, model.core_max_words)
         with timer.stage("svd") as info:
             u, s, vt = warm_svd(model.pmi_, model.dim, previous if model.n_core_ is None else previous[:model.n_core_],
                                 n_iter=n_iter, n_oversamples=model.oversamples, seed=model.seed,

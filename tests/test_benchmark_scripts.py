@@ -204,7 +204,7 @@ def test_svd_accuracy_runs_the_recipe_its_flags_name(tmp_path, lee_path):
     data = json.loads(out.read_text())
     assert data["recipe"] == {"window": 2, "weighting": "dynamic", "min_count": 3, "subsample": None,
                               "subsample_mode": "expected", "cds": 0.75, "neg": 1.0, "eig": 0.5, "abtt": None,
-                              "wc": False, "core_min_count": None}
+                              "wc": False, "core_min_count": None, "core_max_words": 50000}
     assert "benchmarks found" in r.stdout.splitlines()[1]
     model = PMIEmbedding(dim=30, min_count=3, window=2, weighting="dynamic", subsample=None, cds=0.75, abtt=None,
                          core_min_count=None, svd="arpack").fit(lee_path)

@@ -172,3 +172,15 @@ def test_rare_pairs_are_counted_only_when_asked(halves):
     asked.update(new)
     assert set(plain.vocabulary_.words) < set(asked.vocabulary_.words)
     assert np.isfinite(plain.vectors_).all() and len(plain.vectors_) == len(plain.vocabulary_)
+
+
+def test_the_update_keeps_the_models_core_cap(halves):
+    """The warm-started SVD factorises the same core a model trained on both texts would:
+    at most ``core_max_words`` words."""
+    from pmiembed.svd import core_size
+
+    old, new = halves
+    model = _model(core_max_words=100).fit(old).update(new)
+    counts = model.vocabulary_.counts
+    assert core_size(counts, model.core_min_count, model.dim) > 100
+    assert model.n_core_ == 100 == core_size(counts, model.core_min_count, model.dim, 100)
