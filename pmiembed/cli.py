@@ -321,14 +321,51 @@ def cmd_analogy(args) -> int:
 # --------------------------------------------------------------------- main
 
 
+def caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is a KeyboardInterrupt or was raised because of one: Ctrl-C while
+    modules import can surface as an ImportError ("numba._devicearray failed to import")
+    or a RuntimeError (``__set_name__`` of a class being built), with the interrupt as
+    its cause or context."""
+    seen = set()
+    while isinstance(exc, BaseException) and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _interrupted() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while cleaning up: no traceback
+    print("pmiembed: interrupted; nothing was written", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _pass_interrupts_on(unraisable) -> None:
+    """``sys.unraisablehook`` of the command: Ctrl-C inside a C callback (llvmlite's
+    object cache while numba compiles) cannot propagate, and Python would print it as an
+    ignored exception with a traceback and carry on.  The command stops there instead,
+    as it does for any interrupt (the janitor process removes what was being written).
+    Anything else goes to the default hook."""
+    if unraisable.exc_value is not None and caused_by_interrupt(unraisable.exc_value) or (
+            unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt)):
+        import os
+
+        _interrupted()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+    sys.__unraisablehook__(unraisable)
+
+
 def main(argv=None) -> int:
+    sys.unraisablehook = _pass_interrupts_on
     try:
         parser = build_parser()  # imports the subcommands' modules: Ctrl-C may come here
         args = parser.parse_args(argv)
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print("pmiembed: interrupted; nothing was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except BaseException as exc:
+        if not caused_by_interrupt(exc):
+            raise
+        return _interrupted()
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USER_ERROR
@@ -344,9 +381,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         if debug:
             raise
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print("pmiembed: interrupted; nothing was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted()
     except MemoryError:
         if debug:
             raise
@@ -355,6 +390,10 @@ def main(argv=None) -> int:
         return EXIT_USER_ERROR
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if debug or not caused_by_interrupt(exc):
+            raise
+        return _interrupted()
 
 
 def entry() -> None:  # pragma: no cover - exits the process

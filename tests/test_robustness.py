@@ -546,3 +546,41 @@ def test_sklearn_backend_gives_the_same_bits_for_any_worker_count(lee_path):
     a = PMIEmbedding(dim=40, svd="sklearn", workers=1).fit(lee_path).vectors_
     b = PMIEmbedding(dim=40, svd="sklearn", workers=2).fit(lee_path).vectors_
     assert a.tobytes() == b.tobytes()
+
+
+def test_an_import_broken_by_ctrl_c_counts_as_an_interrupt(capsys, monkeypatch):
+    """Ctrl-C while a compiled module initialises reaches Python as an ImportError whose
+    context is the KeyboardInterrupt (numba: "numba._devicearray failed to import"): the
+    command prints the interrupt line; a real ImportError still raises."""
+    from pmiembed import cli
+
+    def broken_by_ctrl_c():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError("numba._devicearray failed to import")
+
+    assert cli.caused_by_interrupt(KeyboardInterrupt())
+    try:
+        broken_by_ctrl_c()
+    except ImportError as exc:
+        assert cli.caused_by_interrupt(exc)
+    assert not cli.caused_by_interrupt(ImportError("no module named x"))
+
+    def train_then_ctrl_c(args):
+        broken_by_ctrl_c()
+
+    monkeypatch.setattr(cli, "cmd_train", train_then_ctrl_c)
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["train"].set_defaults(func=train_then_ctrl_c)
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        assert cli.main(["train", "x", "--out", "y"]) == 130
+    finally:
+        signal.signal(signal.SIGINT, handler)  # main ignores a second Ctrl-C from then on
+    assert capsys.readouterr().err.strip() == "pmiembed: interrupted; nothing was written"
+    parser._subparsers._group_actions[0].choices["train"].set_defaults(
+        func=lambda args: (_ for _ in ()).throw(ImportError("no module named x")))
+    with pytest.raises(ImportError):
+        cli.main(["train", "x", "--out", "y"])
