@@ -173,14 +173,38 @@ def _add_context(c, wt, acc, touched, nt):
     accumulator is still 0: every accumulator is put back to 0 when its row is
     written, so no separate "seen" mark, and one random memory access a context
     instead of two); returns the new number of touched columns.  Inlined into
-    :func:`window_count_rows` at compile time (the hot loop: a plain call measured
-    slower)."""
+    :func:`window_count_rows` (and :func:`pmiembed._update_kernels.merge_rows`) at
+    compile time (the hot loop: a plain call measured slower)."""
     if c >= 0:
         if acc[c] == 0:
             touched[nt] = c
             nt += 1
         acc[c] += wt
     return nt
+
+
+@njit(inline="always")
+def _write_row(acc, touched, nt, o, out_indices, out_data):
+    """Write a row's ``nt`` touched columns of the accumulator ``acc``, ascending, with
+    their values to ``out_*[o:]`` and put their accumulators back to 0 (Gustavson
+    rows: :func:`window_count_rows` and :func:`pmiembed._update_kernels.merge_rows`)."""
+    if nt * 8 > acc.shape[0]:
+        # a row touching much of the vocabulary (a frequent word): one pass over the
+        # accumulator yields its columns in order, cheaper than sorting them
+        j = 0
+        for c in range(acc.shape[0]):
+            if acc[c] != 0:
+                out_indices[o + j] = c
+                out_data[o + j] = acc[c]
+                acc[c] = 0
+                j += 1
+    else:
+        cols = np.sort(touched[:nt])
+        for j in range(nt):
+            c = cols[j]
+            out_indices[o + j] = c
+            out_data[o + j] = acc[c]
+            acc[c] = 0
 
 
 @njit(parallel=True, cache=True)
@@ -219,24 +243,7 @@ def window_count_rows(x, lo, hi, weights, indptr_w, positions, words, offsets, s
                         nt = _add_context(x[p - d], wt, acc, touched, nt)
                     if p + d < n:
                         nt = _add_context(x[p + d], wt, acc, touched, nt)
-            o = offsets[i]
-            if nt * 8 > acc.shape[0]:
-                # a frequent word touches much of the vocabulary: one pass over the
-                # accumulator yields its columns in order, cheaper than sorting them
-                j = 0
-                for c in range(acc.shape[0]):
-                    if acc[c] != 0:
-                        out_indices[o + j] = c
-                        out_data[o + j] = acc[c]
-                        acc[c] = 0
-                        j += 1
-            else:
-                cols = np.sort(touched[:nt])
-                for j in range(nt):
-                    c = cols[j]
-                    out_indices[o + j] = c
-                    out_data[o + j] = acc[c]
-                    acc[c] = 0
+            _write_row(acc, touched, nt, offsets[i], out_indices, out_data)
             out_nnz[i] = nt
 
 

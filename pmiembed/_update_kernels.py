@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numba
-import numpy as np
 from numba import njit, prange
+
+from ._kernels import _add_context, _write_row
 
 
 @njit(parallel=True, cache=True)
@@ -28,41 +29,12 @@ def merge_rows(row_old, col_map, o_ptr, o_idx, o_dat, row_x, xcol_map, x_ptr, x_
             i = row_old[j]
             if i >= 0:
                 for k in range(o_ptr[i], o_ptr[i + 1]):
-                    c = col_map[o_idx[k]]
-                    if c >= 0:
-                        if acc[c] == 0:
-                            touched[nt] = c
-                            nt += 1
-                        acc[c] += o_dat[k]
+                    nt = _add_context(col_map[o_idx[k]], o_dat[k], acc, touched, nt)
             i = row_x[j]
             if i >= 0:
                 for k in range(x_ptr[i], x_ptr[i + 1]):
-                    c = xcol_map[x_idx[k]]
-                    if c >= 0:
-                        if acc[c] == 0:
-                            touched[nt] = c
-                            nt += 1
-                        acc[c] += x_dat[k]
+                    nt = _add_context(xcol_map[x_idx[k]], x_dat[k], acc, touched, nt)
             for k in range(n_ptr[j], n_ptr[j + 1]):
-                c = n_idx[k]
-                if acc[c] == 0:
-                    touched[nt] = c
-                    nt += 1
-                acc[c] += n_dat[k]
-            o = offsets[j]
-            if nt * 8 > acc.shape[0]:
-                m = 0
-                for c in range(acc.shape[0]):
-                    if acc[c] != 0:
-                        out_idx[o + m] = c
-                        out_dat[o + m] = acc[c]
-                        acc[c] = 0
-                        m += 1
-            else:
-                cols = np.sort(touched[:nt])
-                for m in range(nt):
-                    c = cols[m]
-                    out_idx[o + m] = c
-                    out_dat[o + m] = acc[c]
-                    acc[c] = 0
+                nt = _add_context(n_idx[k], n_dat[k], acc, touched, nt)
+            _write_row(acc, touched, nt, offsets[j], out_idx, out_dat)
             out_nnz[j] = nt
