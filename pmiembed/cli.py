@@ -320,6 +320,52 @@ def cmd_analogy(args) -> int:
 
 # --------------------------------------------------------------------- main
 
+#: Python parameters whose flag's destination has another name
+_PARAM_DESTS = {"subsample": "sub", "subsample_mode": "sub_mode", "pmi=None": "no_pmi=True",
+                "word2vec=None": "no_word2vec=True"}
+
+
+def flag_names(parser: argparse.ArgumentParser, command: str | None = None) -> dict[str, str]:
+    """Parameter name (an option's destination) -> its flag, for every option of every
+    command (``command``'s own first); ``name=True`` -> the flag of a switch."""
+    parsers = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            subs = action.choices
+            parsers = ([subs[command]] if command in subs else []) + list(subs.values()) + parsers
+    names: dict[str, str] = {}
+    for p in parsers:
+        for action in p._actions:
+            flags = [s for s in action.option_strings if s.startswith("--")]
+            if not flags or action.dest in (argparse.SUPPRESS, "help"):
+                continue
+            names.setdefault(action.dest, flags[0])
+            if action.nargs == 0:  # a switch: store_true or --x/--no-x
+                names.setdefault(f"{action.dest}=True", flags[0])
+    for param, dest in _PARAM_DESTS.items():
+        if dest in names:
+            names[param] = names[dest]
+    return names
+
+
+def error_message(exc: PMIEmbedError, names: dict[str, str]) -> str:
+    """The one line a user error prints: the library's message with every setting it
+    names shown as its flag (``lower --dim``), and the flag of the parameter it is about
+    when that flag is spelt otherwise (``subsample=2.0 must be ... (--sub)``)."""
+    def flag(text: str) -> str | None:
+        if text in names:
+            return names[text]
+        name, eq, value = text.partition("=")
+        return f"{names[name]} {value}" if eq and name in names else None
+
+    line = exc.render(flag)
+    param = getattr(exc, "param", None)
+    shown = names.get(param) if param else None
+    if shown and shown.lstrip("-").replace("-", "_") != param and shown not in line:
+        line += f" ({shown})"
+    return line
+
+
 
 def caused_by_interrupt(exc: BaseException) -> bool:
     """Whether ``exc`` is a KeyboardInterrupt or was raised because of one: Ctrl-C while
@@ -376,7 +422,7 @@ def main(argv=None) -> int:
     except PMIEmbedError as exc:
         if debug:
             raise
-        print(f"pmiembed: error: {exc}", file=sys.stderr)
+        print(f"pmiembed: error: {error_message(exc, flag_names(parser, args.command))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         if debug:

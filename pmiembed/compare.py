@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import __version__
+from ._validation import Integral, Interval, validate_params
 from .errors import CorpusError, ParameterError, PMIEmbedError, VectorsError
 
 __all__ = [
@@ -102,6 +103,8 @@ WORD2VEC_DEFAULTS: dict[str, Any] = {
 
 #: PMIEmbedding parameters that are not hyperparameters of the vectors.
 _PMI_NOT_PARAMS = ("tokenizer", "progress", "verbose")
+#: what :func:`compare`'s own parameters accept (the models' are checked by theirs)
+CONSTRAINTS = {"restrict_vocab": [Interval(Integral, 1, None), None]}
 
 _KIND_NAMES = {"pmi": "PPMI+SVD, pmiembed", "word2vec": "skip-gram, gensim word2vec", "vectors": "existing vectors"}
 
@@ -278,9 +281,9 @@ def _child_entry(spec_path: str) -> int:
     except KeyboardInterrupt:
         return 130
     except PMIEmbedError as exc:
-        result = {"error": str(exc), "error_type": type(exc).__name__}
+        result = {"error": exc.template, "error_type": type(exc).__name__, "param": exc.param}
     except MemoryError:
-        result = {"error": "out of memory while training; lower --dim or --max-vocab, or raise --min-count",
+        result = {"error": "out of memory while training; lower `dim` or `max_vocab`, or raise `min_count`",
                   "error_type": "PMIEmbedError"}
     except Exception:
         result = {"error": traceback.format_exc(), "error_type": None}
@@ -347,13 +350,13 @@ def train_in_child(kind: str, corpus: Sequence[str | os.PathLike], params: Mappi
             tail = f" (last message: {lines[-1][:200]})" if lines else ""
         raise PMIEmbedError(
             f"training {kind} stopped with exit code {returncode} before finishing{tail}; "
-            "if it was killed, memory may have run out: lower --dim or --max-vocab"
+            "if it was killed, memory may have run out: lower `dim` or `max_vocab`"
         )
     result = json.loads(result_path.read_text(encoding="utf-8"))
     if "error" in result:
         cls = getattr(errors, result.get("error_type") or "", None)
         if isinstance(cls, type) and issubclass(cls, PMIEmbedError):
-            raise cls(f"{kind}: {result['error']}")
+            raise cls(f"{kind}: {result['error']}", param=result.get("param"))
         raise RuntimeError(f"training {kind} failed in its child process:\n{result['error']}")
     return result
 
@@ -404,9 +407,9 @@ def parse_vectors_spec(text: str) -> tuple[str, str]:
     if "=" in text and not Path(text).exists():
         path, label = text.rsplit("=", 1)
         if not label.strip():
-            raise ParameterError(f"--vectors {text!r}: empty label after '='; write PATH=LABEL or just PATH")
+            raise ParameterError(f"`vectors:vectors entry` {text!r}: empty label after '='; write PATH=LABEL or just PATH")
         if not path:
-            raise ParameterError(f"--vectors {text!r}: empty path before '='; write PATH=LABEL")
+            raise ParameterError(f"`vectors:vectors entry` {text!r}: empty path before '='; write PATH=LABEL")
         return path, label.strip()
     return text, default_label(text)
 
@@ -419,7 +422,7 @@ def _load_benchmarks(benchmarks: Iterable[str | os.PathLike] | None) -> list:
 
     specs = list(available_benchmarks()) if benchmarks is None else list(benchmarks)
     if not specs:
-        raise ParameterError("no benchmarks to evaluate on; name some with --benchmarks or set PMIEMBED_DATA")
+        raise ParameterError("no benchmarks to evaluate on; name some with `benchmarks` or set PMIEMBED_DATA")
     return [load_benchmark(s) for s in specs]
 
 
@@ -989,15 +992,13 @@ def compare(
     elif isinstance(corpus, (str, os.PathLike)):
         corpus = [corpus]
     corpus = list(corpus)
-    if restrict_vocab is not None and (isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, int)
-                                       or restrict_vocab < 1):
-        raise ParameterError(f"--restrict-vocab {restrict_vocab!r}: must be a positive integer")
+    validate_params(CONSTRAINTS, {"restrict_vocab": restrict_vocab})
     train_pmi, train_w2v = pmi is not None, word2vec is not None
     if (train_pmi or train_w2v) and not corpus:
-        raise CorpusError("no CORPUS given to train on; give text files, or compare existing vectors with --vectors "
-                          "and --no-pmi --no-word2vec")
+        raise CorpusError("no `corpus` given to train on; give text files, or compare existing `vectors` "
+                          "with `pmi=None` and `word2vec=None`")
     if not (train_pmi or train_w2v or vectors):
-        raise ParameterError("nothing to compare: both --no-pmi and --no-word2vec were given and no --vectors")
+        raise ParameterError("nothing to compare: both `pmi=None` and `word2vec=None` were given and no `vectors`")
     corpus_paths = _check_corpus(corpus) if (train_pmi or train_w2v) else []
 
     # settings, checked here so that mistakes show before minutes of training
@@ -1029,11 +1030,12 @@ def compare(
     seen = {kind for kind, on in (("pmi", train_pmi), ("word2vec", train_w2v)) if on}
     for path, label in vectors:
         if not Path(path).exists():
-            raise VectorsError(f"{path}: no such vectors file or folder; check --vectors")
+            raise VectorsError(f"{path}: no such vectors file or folder; check the `vectors` path")
         if not str(label).strip():
-            raise ParameterError(f"--vectors {path}: empty label; give one with {path}=LABEL")
+            raise ParameterError(f"`vectors:vectors entry` {path}: empty label; give one with {path}=LABEL")
         if label in seen:
-            raise ParameterError(f"--vectors {path}: label {label!r} is already used; give another with {path}=LABEL")
+            raise ParameterError(f"`vectors:vectors entry` {path}: label {label!r} is already used; give another "
+                                 f"with {path}=LABEL")
         seen.add(label)
 
     _check_out(Path(out), force, list(corpus) + [path for path, _ in vectors])
@@ -1129,17 +1131,6 @@ def _write_html(folder: Path, report: dict, entries: Sequence[ModelEntry], plots
 
 
 def _check_word2vec_params(p: Mapping[str, Any]) -> None:
-    for name in ("dim", "window", "negative", "epochs", "min_count"):
-        v = p[name]
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ParameterError(f"word2vec {name}={v!r}: must be an integer >= 1 (--w2v-{name.replace('_', '-')})")
-    if p["workers"] is not None and (isinstance(p["workers"], bool) or not isinstance(p["workers"], int) or p["workers"] < 1):
-        raise ParameterError(f"word2vec workers={p['workers']!r}: must be an integer >= 1 (--w2v-workers)")
-    if isinstance(p["seed"], bool) or not isinstance(p["seed"], int) or p["seed"] < 0:
-        raise ParameterError(f"word2vec seed={p['seed']!r}: must be an integer >= 0 (--w2v-seed)")
-    if not isinstance(p["sample"], (int, float)) or not 0 <= p["sample"] < 1:
-        raise ParameterError(f"word2vec sample={p['sample']!r}: must be in [0, 1), 0 disables it (--w2v-sample)")
-    if not isinstance(p["alpha"], (int, float)) or not p["alpha"] > 0:
-        raise ParameterError(f"word2vec alpha={p['alpha']!r}: must be positive (--w2v-alpha)")
-    if not isinstance(p["min_alpha"], (int, float)) or not 0 <= p["min_alpha"] <= p["alpha"]:
-        raise ParameterError(f"word2vec min_alpha={p['min_alpha']!r}: must be in [0, alpha] (--w2v-min-alpha)")
+    from .word2vec import check_params
+
+    check_params(dict(p), owner="word2vec ", cli_prefix="w2v_")

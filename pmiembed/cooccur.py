@@ -60,6 +60,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .corpus import TokenizedCorpus
+from .defaults import DEFAULTS
+from ._validation import Integral, Interval, Param, Real, StrOptions, validate_params
 from .errors import ParameterError, PMIEmbedError, VectorsError
 from .io import atomic_path, temporary_dir
 from .progress import progress_bar
@@ -75,6 +77,14 @@ MAX_HARMONIC_WINDOW = 20
 #: occur 1e10 times before int64 counts overflow)
 MAX_HARMONIC2_WINDOW = 12
 MAX_WINDOW = 100
+#: what the counting parameters accept (see :mod:`pmiembed._validation`)
+CONSTRAINTS = {
+    "weighting": [StrOptions(WEIGHTINGS)],
+    "window": [Interval(Integral, 1, MAX_WINDOW)],
+    "subsample": Param((Interval(Real, 0, 1, "neither"), None), "in (0, 1), e.g. 1e-5, or None"),
+    "subsample_mode": [StrOptions(SUBSAMPLE_MODES)],
+    "chunk_tokens": [Interval(Integral, 1, None), None],
+}
 
 
 def window_weights(window: int, weighting: str) -> tuple[np.ndarray, int]:
@@ -92,15 +102,12 @@ def window_weights(window: int, weighting: str) -> tuple[np.ndarray, int]:
 
 
 def check_window(window, weighting) -> None:
-    if weighting not in WEIGHTINGS:
-        raise ParameterError(f"weighting={weighting!r} is not one of {', '.join(WEIGHTINGS)}")
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or not 1 <= window <= MAX_WINDOW:
-        raise ParameterError(f"window={window!r} must be an integer from 1 to {MAX_WINDOW}")
+    validate_params(CONSTRAINTS, {"weighting": weighting, "window": window})
     limit = {"harmonic": MAX_HARMONIC_WINDOW, "harmonic2": MAX_HARMONIC2_WINDOW}.get(weighting)
     if limit is not None and window > limit:
         raise ParameterError(
             f"window={window} is too large for {weighting} weighting (at most {limit}); "
-            "lower --window or use --weighting dynamic"
+            "lower `window` or use `weighting=dynamic`", param="window"
         )
 
 
@@ -134,8 +141,7 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
     shard of a larger corpus (:mod:`pmiembed.distributed`), so that the subsampling
     draws are the whole corpus' draws.
     """
-    if subsample_mode not in SUBSAMPLE_MODES:
-        raise ParameterError(f"subsample_mode={subsample_mode!r} is not one of {', '.join(SUBSAMPLE_MODES)}")
+    validate_params(CONSTRAINTS, {"subsample_mode": subsample_mode})
     if subsample_mode == "expected":
         subsample = None  # nothing drawn: the PMI stage weights the pairs (subsample_keep)
     from ._kernels import filter_chunk
@@ -239,6 +245,19 @@ def row_batches(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray, n_w
         start = stop
 
 
+def weighted_row_sums(indptr, indices, data, keep, rows=None) -> np.ndarray:
+    """Row sums of the expected counts ``keep_w keep_c #(w, c)`` of CSR rows (``rows``:
+    their row ids, default 0, 1, ...; see :func:`pmiembed._kernels.weighted_row_sums`)."""
+    from . import _kernels
+
+    indptr = np.asarray(indptr)
+    local = (indptr - indptr[0]).astype(np.int64)
+    rows = np.arange(len(indptr) - 1) if rows is None else np.asarray(rows, dtype=np.int64)
+    out = np.empty(len(indptr) - 1, dtype=np.float64)
+    _kernels.weighted_row_sums(local, rows, indices, data, np.asarray(keep, dtype=np.float64), out)
+    return out
+
+
 class RowBlocks:
     """Final rows of a symmetric count matrix arriving in ascending batches (see
     :func:`row_batches`), held in memory or, beyond half of ``budget_bytes``, written
@@ -271,8 +290,6 @@ class RowBlocks:
         if nonempty.any():
             self.row_sum[words[nonempty]] = np.add.reduceat(data.astype(np.float64), indptr[:-1][nonempty])
         if self.keep is not None:
-            from .pmi import weighted_row_sums
-
             self.weighted_row_sum[words] = weighted_row_sums(indptr, indices, data, self.keep, rows=words)
         self.held.append((indices, data))
         self.held_bytes += indices.nbytes + data.nbytes
@@ -601,10 +618,10 @@ def count_cooccurrences(
     corpus: TokenizedCorpus,
     vocab: Vocabulary,
     *,
-    window: int = 2,
-    weighting: str = "dynamic",
-    subsample: float | None = None,
-    subsample_mode: str = "dirty",
+    window: int = DEFAULTS["window"],
+    weighting: str = DEFAULTS["weighting"],
+    subsample: float | None = DEFAULTS["subsample"],
+    subsample_mode: str = DEFAULTS["subsample_mode"],
     seed: int = 0,
     chunk_tokens: int | None = None,
     memory_bytes: int | None = None,
@@ -659,13 +676,14 @@ class Counted:
 def _spill_error(spill_dir, exc: OSError) -> PMIEmbedError:
     return PMIEmbedError(
         f"{spill_dir}: cannot write temporary counts ({exc.strerror or exc}); free disk space, "
-        "set TMPDIR to a larger disk, or raise --memory"
+        "set TMPDIR to a larger disk, or raise `memory`"
     )
 
 
 @contextlib.contextmanager
-def counting(corpus: TokenizedCorpus, vocab: Vocabulary, *, window: int = 2, weighting: str = "dynamic",
-             subsample: float | None = None, subsample_mode: str = "dirty", seed: int = 0,
+def counting(corpus: TokenizedCorpus, vocab: Vocabulary, *, window: int = DEFAULTS["window"],
+             weighting: str = DEFAULTS["weighting"], subsample: float | None = DEFAULTS["subsample"],
+             subsample_mode: str = DEFAULTS["subsample_mode"], seed: int = 0,
              chunk_tokens: int | None = None, memory_bytes: int | None = None,
              tmp_dir: str | os.PathLike | None = None, progress: bool = False):
     """Count as :func:`count_cooccurrences` does and yield a :class:`Counted` whose spill
@@ -674,10 +692,7 @@ def counting(corpus: TokenizedCorpus, vocab: Vocabulary, *, window: int = 2, wei
     ever holding the whole count matrix.  When the caller passes the only reference to
     ``corpus``, its token ids are freed as soon as they are mapped to rows."""
     weights, scale = window_weights(window, weighting)
-    if subsample is not None and not (0 < subsample < 1):
-        raise ParameterError(f"subsample={subsample!r} must be in (0, 1), e.g. 1e-5; or None for no subsampling")
-    if chunk_tokens is not None and chunk_tokens < 1:
-        raise ParameterError(f"chunk_tokens={chunk_tokens!r} must be >= 1")
+    validate_params(CONSTRAINTS, {"subsample": subsample, "subsample_mode": subsample_mode, "chunk_tokens": chunk_tokens})
     n_tokens = corpus.n_tokens
     x, _ = filter_tokens(corpus, vocab, subsample=subsample, subsample_mode=subsample_mode, seed=seed, gap=window)
     del corpus  # frees the token ids when the caller passed the only reference (as fit does)

@@ -41,11 +41,17 @@ from pathlib import Path
 import numpy as np
 
 from . import _kernels
-from .errors import CorpusError, ParameterError
+from ._validation import Integral, Interval, Param, validate_params
+from .errors import CorpusError
 from .progress import progress_bar
 
 #: bytes read from a file at a time (decompressed)
 DEFAULT_CHUNK_BYTES = 1 << 24
+#: what the reader's parameters accept (see :mod:`pmiembed._validation`)
+CONSTRAINTS = {
+    "chunk_bytes": [Interval(Integral, 1, None)],
+    "tokenizer": Param((callable, None), "a callable str -> list of str"),
+}
 
 _MAGIC = {
     b"\x1f\x8b": "gz",
@@ -448,10 +454,7 @@ def read_corpus(
     Raises :class:`CorpusError` for a missing path, an empty file or folder, binary
     data, a corrupt compressed file, or a corpus without a single token.
     """
-    if not isinstance(chunk_bytes, (int, np.integer)) or chunk_bytes < 1:
-        raise ParameterError(f"chunk_bytes={chunk_bytes!r} must be a positive integer")
-    if tokenizer is not None and not callable(tokenizer):
-        raise ParameterError(f"tokenizer={tokenizer!r} must be a callable str -> list of str")
+    validate_params(CONSTRAINTS, {"chunk_bytes": chunk_bytes, "tokenizer": tokenizer})
     if isinstance(source, TokenizedCorpus):
         return source
     table = _TypeTable()

@@ -63,6 +63,7 @@ import scipy.sparse as sp
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
 from .cooccur import RowBlocks, _add_csr, count_chunk, filter_tokens, positions_by_word, window_weights
 from .cooccur import Cooccurrence, subsample_keep
+from .defaults import DEFAULTS
 from .errors import CorpusError, ParameterError, PMIEmbedError
 from .pmi import _PMIWriter, check_pmi_params
 from .progress import StageTimer, progress_bar
@@ -100,7 +101,7 @@ def connect(scheduler: str | None = None, scheduler_file: str | None = None):
     writes); closed (and a local cluster shut down) at the end."""
     distributed = _import_distributed()
     if (scheduler is None) == (scheduler_file is None):
-        raise ParameterError("give one of --scheduler ADDRESS and --scheduler-file FILE")
+        raise ParameterError("give one of `scheduler` (an address) and `scheduler_file` (a file)")
     with contextlib.ExitStack() as stack:
         if scheduler is not None and scheduler.startswith("local:"):
             try:
@@ -108,8 +109,8 @@ def connect(scheduler: str | None = None, scheduler_file: str | None = None):
                 if n < 1:
                     raise ValueError
             except ValueError:
-                raise ParameterError(f"--scheduler {scheduler}: local:N needs a positive number of workers, "
-                                     "e.g. local:2") from None
+                raise ParameterError(f"scheduler={scheduler!r}: local:N needs a positive number of workers, "
+                                     "e.g. local:2", param="scheduler") from None
             import logging
 
             # ":0": any free port (8787 may be another cluster's on a shared machine); a
@@ -123,17 +124,17 @@ def connect(scheduler: str | None = None, scheduler_file: str | None = None):
             try:
                 client = stack.enter_context(distributed.Client(scheduler, timeout="20s"))
             except (OSError, TimeoutError, ValueError) as exc:
-                raise PMIEmbedError(f"--scheduler {scheduler}: cannot connect ({exc}); start it with "
-                                    "'dask scheduler' or give local:N") from None
+                raise PMIEmbedError(f"scheduler={scheduler!r}: cannot connect ({exc}); start it with "
+                                    "'dask scheduler' or give local:N", param="scheduler") from None
         else:
             if not Path(scheduler_file).is_file():
-                raise ParameterError(f"--scheduler-file {scheduler_file}: no such file; give the file "
-                                     "'dask scheduler --scheduler-file FILE' wrote")
+                raise ParameterError(f"scheduler_file={str(scheduler_file)!r}: no such file; give the file "
+                                     "'dask scheduler --scheduler-file FILE' wrote", param="scheduler_file")
             try:
                 client = stack.enter_context(distributed.Client(scheduler_file=scheduler_file, timeout="20s"))
             except (OSError, TimeoutError, ValueError) as exc:
-                raise PMIEmbedError(f"--scheduler-file {scheduler_file}: cannot connect to the scheduler it "
-                                    f"names ({exc}); is it running?") from None
+                raise PMIEmbedError(f"scheduler_file={str(scheduler_file)!r}: cannot connect to the scheduler it "
+                                    f"names ({exc}); is it running?", param="scheduler_file") from None
         yield client
 
 
@@ -516,8 +517,10 @@ def _wait(client, futures, desc: str, progress: bool, unit: str = "task") -> Non
                 bar.update(1)
 
 
-def count_distributed(client, corpus, *, min_count: int = 5, max_vocab: int | None = None, window: int = 2,
-                      weighting: str = "dynamic", subsample: float | None = None, subsample_mode: str = "dirty",
+def count_distributed(client, corpus, *, min_count: int = DEFAULTS["min_count"],
+                      max_vocab: int | None = DEFAULTS["max_vocab"], window: int = DEFAULTS["window"],
+                      weighting: str = DEFAULTS["weighting"], subsample: float | None = DEFAULTS["subsample"],
+                      subsample_mode: str = DEFAULTS["subsample_mode"],
                       seed: int = 0, lowercase: bool = False, tokenizer=None, shard_bytes: int | None = None,
                       row_blocks: int | None = None, n_core_min_count: int | None = None, dim: int | None = None,
                       core_max_words: int | None = None,

@@ -4,13 +4,62 @@ Every problem caused by input (a missing file, a parameter out of range, an unkn
 word, a damaged vectors file) is raised as :class:`PMIEmbedError` with a one-line
 message that names the file, word or parameter and says what to do.  The command
 line prints that line and exits non-zero without a traceback (``--debug`` shows it).
+
+Messages name Python parameters, never command-line flags.  Where a message tells the
+user which setting to change, the setting is written between backticks in the raw
+message (``"lower `dim` to at most 2"``): ``str()`` of the error shows it without them
+("lower dim to at most 2"), and the command line shows its flag instead ("lower --dim
+to at most 2", :meth:`PMIEmbedError.render`).  ```name=value``` is a setting with its
+value (``--force`` on the command line for ```force=True```); ```name:words``` reads
+as ``words`` outside the command line (```out:another output folder```).  ``param``, when given, is the parameter
+the error is about, so that the command line can name its flag when the flag is spelt
+differently (``subsample`` is ``--sub``).
 """
 
 from __future__ import annotations
 
+import re
+from typing import Callable
+
+#: a setting named in a message: `name`, `name=value` or `name:words`
+_SETTING = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(?:(=[^`]*)|:([^`]*))?`")
+
 
 class PMIEmbedError(Exception):
     """A user-fixable problem: the message is one line naming the culprit and the fix."""
+
+    def __init__(self, *args, param: str | None = None):
+        super().__init__(*args)
+        self.param = param
+
+    @property
+    def template(self) -> str:
+        """The raw message, settings between backticks (what crosses a process boundary)."""
+        return str(self.args[0]) if self.args else ""
+
+    def render(self, setting: Callable[[str], str | None] | None = None) -> str:
+        """The message with each setting shown as ``setting(text)``, ``text`` being
+        ``name`` or ``name=value`` (e.g. its flag; None keeps the Python spelling)."""
+        def show(m: re.Match) -> str:
+            name, value, words = m.group(1), m.group(2) or "", m.group(3)
+            shown = setting(name + value) if setting is not None else None
+            if shown is not None:
+                return shown
+            return words if words is not None else name + value
+
+        return _SETTING.sub(show, self.template)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __reduce__(self):  # pickling (Dask, multiprocessing) keeps ``param``
+        return (_rebuild, (type(self), self.args, self.param))
+
+
+def _rebuild(cls, args, param):
+    exc = cls(*args)
+    exc.param = param
+    return exc
 
 
 class CorpusError(PMIEmbedError, ValueError):
@@ -33,4 +82,4 @@ class WordError(PMIEmbedError, KeyError):
     """A query word is unknown or repeated."""
 
     def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
+        return self.render()

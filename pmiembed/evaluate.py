@@ -71,7 +71,8 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 import numpy as np
 
 from pmiembed.datadir import data_dir, gensim_test_data
-from pmiembed.errors import BenchmarkError, ParameterError
+from pmiembed._validation import Integral, Interval, validate_params
+from pmiembed.errors import BenchmarkError
 
 __all__ = [
     "BENCHMARKS",
@@ -120,6 +121,11 @@ GOOGLE_SEMANTIC_SECTIONS: tuple[str, ...] = (
 
 #: 3CosMul's epsilon (Levy & Goldberg 2014).
 COSMUL_EPSILON = 0.001
+#: what the analogy search's parameters accept (see :mod:`pmiembed._validation`)
+CONSTRAINTS = {
+    "restrict_vocab": [Interval(Integral, 1, None), None],
+    "batch_size": [Interval(Integral, 1, None)],
+}
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -635,10 +641,7 @@ def evaluate_analogy(
     Work is batched: ``batch_size`` questions at a time, each batch needing two float32
     ``batch_size x restrict_vocab`` buffers.
     """
-    if restrict_vocab is not None and (not isinstance(restrict_vocab, (int, np.integer)) or restrict_vocab < 1):
-        raise ParameterError(f"restrict_vocab={restrict_vocab!r}: must be a positive integer or None")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ParameterError(f"batch_size={batch_size!r}: must be a positive integer")
+    validate_params(CONSTRAINTS, {"restrict_vocab": restrict_vocab, "batch_size": batch_size})
     keys, vectors = _keys_and_vectors(kv)
     limit = len(keys) if restrict_vocab is None else min(int(restrict_vocab), len(keys))
     keys = keys[:limit]

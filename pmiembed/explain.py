@@ -53,8 +53,6 @@ PPMI_FILE = "ppmi.npz"
 #: rare contexts met a few times (``log #(w, c) D / (#(w) #(c))`` is largest for small
 #: ``#(c)``), names and typos that tell a reader little; they still count in every sum.
 AUTO_MIN_COUNT_TOKENS = 200_000
-#: the flag that stores the PPMI matrix with a trained model (named in errors)
-SAVE_PMI_FLAG = "--save-pmi"
 
 
 # ----------------------------------------------------------------- storage
@@ -98,7 +96,7 @@ class PMIMarginals:
     def from_counts(cls, cooc, cds, neg) -> "PMIMarginals":
         """From a :class:`pmiembed.cooccur.Cooccurrence`, as :func:`pmiembed.pmi.pmi_matrix`
         uses it."""
-        from .pmi import weighted_row_sums
+        from .cooccur import weighted_row_sums
 
         m = cooc.counts.tocsr()
         keep = cooc.keep
@@ -156,14 +154,14 @@ class PPMI:
 
         folder = Path(folder)
         if not folder.exists():
-            raise VectorsError(f"{folder}: no such model folder; check --vectors")
+            raise VectorsError(f"{folder}: no such model folder; check the `vectors` path")
         if not folder.is_dir():
             raise VectorsError(f"{folder}: explanations need a model folder written by 'pmiembed train' "
-                               "(a vectors file has no PPMI matrix); give that folder to --vectors")
+                               "(a vectors file has no PPMI matrix); give that folder as `vectors`")
         path = folder / PPMI_FILE
         if not path.is_file():
-            raise VectorsError(f"{folder}: no {PPMI_FILE} (the PPMI matrix explanations read); re-train with "
-                               f"'pmiembed train ... {SAVE_PMI_FLAG}' (PMIEmbedding.save(save_pmi=True))")
+            raise VectorsError(f"{folder}: no {PPMI_FILE} (the PPMI matrix explanations read); re-train and "
+                               "save with `save_pmi=True`")
         try:
             with np.load(path, allow_pickle=False) as z:
                 shape = tuple(int(x) for x in z["shape"])

@@ -173,14 +173,14 @@ def check_output_dir(path: Path, force: bool = False, inputs=()) -> Path:
     path = Path(path)
     check_not_input(path, inputs)
     if path.exists() and not force:
-        raise PMIEmbedError(f"{path}: output folder exists; choose another --out or pass --force to replace it")
+        raise PMIEmbedError(f"{path}: output folder exists; choose another `out:output folder` or pass `force=True` to replace it")
     if path.exists() and not path.is_dir():
-        raise PMIEmbedError(f"{path}: exists and is not a folder; choose another --out")
+        raise PMIEmbedError(f"{path}: exists and is not a folder; choose another `out:output folder`")
     parent = path.parent if str(path.parent) else Path(".")
     if parent.exists() and not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an --out inside a folder")
+        raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an `out:output folder` inside a folder")
     if not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: parent folder of --out does not exist; create it first")
+        raise PMIEmbedError(f"{parent}: parent folder of the `out:output folder` does not exist; create it first")
     _check_writable(parent, path)
     return parent
 
@@ -222,14 +222,14 @@ def check_not_input(out: str | os.PathLike, inputs=()) -> None:
     out_r = Path(os.path.abspath(out)).resolve()
     cwd = Path.cwd().resolve()
     if out_r == cwd or out_r in cwd.parents:
-        raise PMIEmbedError(f"{out}: is the working directory or contains it; choose a new folder for --out")
+        raise PMIEmbedError(f"{out}: is the working directory or contains it; choose a new folder for `out:the output`")
     for item in inputs:
         if item is None or not isinstance(item, (str, os.PathLike)):
             continue
         in_r = Path(os.path.abspath(item)).resolve()
         if _overlaps(out_r, in_r):
             how = "is" if out_r == in_r else ("lies inside" if in_r in out_r.parents else "contains")
-            raise PMIEmbedError(f"{out}: {how} the input {item}; choose an --out apart from the inputs")
+            raise PMIEmbedError(f"{out}: {how} the input {item}; choose an `out:output folder` apart from the inputs")
 
 
 # ------------------------------------------------------------ replacing a folder
@@ -343,9 +343,9 @@ def replace_dir(tmp: Path, path: Path, force: bool) -> None:
             _fault_point("renamed")
             return
         if not force:
-            raise PMIEmbedError(f"{path}: output folder exists; choose another --out or pass --force to replace it")
+            raise PMIEmbedError(f"{path}: output folder exists; choose another `out:output folder` or pass `force=True` to replace it")
         if not path.is_dir() or path.is_symlink():
-            raise PMIEmbedError(f"{path}: exists and is not a folder; choose another --out")
+            raise PMIEmbedError(f"{path}: exists and is not a folder; choose another `out:output folder`")
         if _exchange(tmp, path):
             _fault_point("exchanged")
             shutil.rmtree(tmp, ignore_errors=True)  # now the old folder
@@ -447,9 +447,10 @@ def _silent_unlink(p) -> None:
 
 def check_input_file(path: str | os.PathLike, what: str = "file", option: str | None = None) -> Path:
     """Refuse, with one line, an input that is missing, a folder, or not a regular file
-    (a FIFO, socket or device would block or never end); returns it as a Path."""
+    (a FIFO, socket or device would block or never end); returns it as a Path.
+    ``option``: the parameter that gave the path (the message names it)."""
     path = Path(path)
-    where = f"; check {option}" if option else "; check the path"
+    where = f"; check the `{option}` path" if option else "; check the path"
     try:
         st = os.stat(path)
     except FileNotFoundError:

@@ -25,7 +25,9 @@ import numpy as np
 
 from . import __version__
 from .defaults import DEFAULTS
-from .cooccur import Cooccurrence, SUBSAMPLE_MODES, check_window, counting
+from . import cooccur, pmi, svd, vocab
+from ._validation import Integral, Interval, Param, Real, StrOptions, validate_params
+from .cooccur import Cooccurrence, check_window, counting
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
 from .io import atomic_dir, check_input_file, sha256_file, stable_read
@@ -208,49 +210,36 @@ class PMIEmbedding(_Params):
 
     # ------------------------------------------------------------ validation
 
+    def _constraints(self) -> dict:
+        """What each parameter accepts (:mod:`pmiembed._validation`): the stages' own
+        tables, then the model's; checked in this order."""
+        return {
+            "dim": svd.CONSTRAINTS["dim"], "eig": svd.CONSTRAINTS["eig"],
+            "weighting": cooccur.CONSTRAINTS["weighting"], "window": cooccur.CONSTRAINTS["window"],
+            **pmi.CONSTRAINTS,
+            "min_count": vocab.CONSTRAINTS["min_count"],
+            "max_vocab": [Interval(Integral, 2, None), None],
+            "subsample": cooccur.CONSTRAINTS["subsample"],
+            "subsample_mode": cooccur.CONSTRAINTS["subsample_mode"],
+            "abtt": svd.abtt_constraint(self.dim),
+            "core_min_count": Param((Interval(Integral, 1, None), None),
+                                    "an integer >= 1 or None (None: factorise every word)"),
+            "core_max_words": Param((Interval(Integral, 1, None), None),
+                                    "an integer >= 1 or None (None: no cap on the core)"),
+            "svd": [StrOptions(SVD_BACKENDS)],
+            "n_iter": [Param((Interval(Integral, 0, None), None), "an integer >= 0 or None"),
+                       Param((Interval(Integral, 0, MAX_N_ITER), None),
+                             f"at most {MAX_N_ITER}: each iteration is two passes over the PMI matrix (the default "
+                             f"is {DEFAULTS['n_iter']}); for accuracy raise `oversamples` instead")],
+            "oversamples": [Interval(Integral, 0, None)],
+            "workers": Param((Interval(Integral, 1, None), None), "an integer >= 1 or None (all cores)"),
+            "memory": Param((Interval(Real, 0, None, "neither"), None), "a positive number of GB or None"),
+            "seed": [Interval(Integral, 0, MAX_SEED)],
+        }
+
     def _validate(self) -> None:
-        check_svd_params(self.dim, self.eig)
-        check_window(self.window, self.weighting)
-        check_pmi_params(self.cds, self.neg)
-        for name in ("min_count",):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ParameterError(f"{name}={v!r} must be an integer >= 1")
-        if self.max_vocab is not None and (isinstance(self.max_vocab, bool) or not isinstance(self.max_vocab, (int, np.integer)) or self.max_vocab < 2):
-            raise ParameterError(f"max_vocab={self.max_vocab!r} must be an integer >= 2 or None")
-        if self.subsample is not None and (not isinstance(self.subsample, (int, float)) or isinstance(self.subsample, bool) or not 0 < self.subsample < 1):
-            raise ParameterError(f"subsample={self.subsample!r} must be in (0, 1), e.g. 1e-5, or None")
-        if self.subsample_mode not in SUBSAMPLE_MODES:
-            raise ParameterError(f"subsample_mode={self.subsample_mode!r} is not one of {', '.join(SUBSAMPLE_MODES)}")
-        if self.abtt is not None and (isinstance(self.abtt, bool) or not isinstance(self.abtt, (int, np.integer))
-                                      or not 0 <= self.abtt < self.dim):
-            raise ParameterError(f"abtt={self.abtt!r} must be an integer from 0 to dim-1, or None")
-        if self.core_min_count is not None and (isinstance(self.core_min_count, bool)
-                                                or not isinstance(self.core_min_count, (int, np.integer))
-                                                or self.core_min_count < 1):
-            raise ParameterError(f"core_min_count={self.core_min_count!r} must be an integer >= 1 or None "
-                                 "(None: factorise every word)")
-        if self.core_max_words is not None and (isinstance(self.core_max_words, bool)
-                                                or not isinstance(self.core_max_words, (int, np.integer))
-                                                or self.core_max_words < 1):
-            raise ParameterError(f"core_max_words={self.core_max_words!r} must be an integer >= 1 or None "
-                                 "(None: no cap on the core)")
-        if self.svd not in SVD_BACKENDS:
-            raise ParameterError(f"svd={self.svd!r} is not one of {', '.join(SVD_BACKENDS)}")
-        if self.n_iter is not None and (isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0):
-            raise ParameterError(f"n_iter={self.n_iter!r} must be an integer >= 0 or None")
-        if self.n_iter is not None and self.n_iter > MAX_N_ITER:
-            raise ParameterError(f"n_iter={self.n_iter!r} must be at most {MAX_N_ITER}: each iteration is two passes "
-                                 "over the PMI matrix (the default is 6); for accuracy raise --oversamples instead")
-        if isinstance(self.oversamples, bool) or not isinstance(self.oversamples, (int, np.integer)) or self.oversamples < 0:
-            raise ParameterError(f"oversamples={self.oversamples!r} must be an integer >= 0")
-        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, (int, np.integer)) or self.workers < 1):
-            raise ParameterError(f"workers={self.workers!r} must be an integer >= 1 or None (all cores)")
-        if self.memory is not None and (isinstance(self.memory, bool) or not isinstance(self.memory, (int, float))
-                                        or not self.memory > 0 or not np.isfinite(self.memory)):
-            raise ParameterError(f"memory={self.memory!r} must be a positive number of GB or None")
-        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
-            raise ParameterError(f"seed={self.seed!r} must be an integer from 0 to {MAX_SEED}")
+        validate_params(self._constraints(), self.get_params())
+        check_window(self.window, self.weighting)  # the window's bound for its weighting
 
     @property
     def n_workers_(self) -> int:
@@ -354,7 +343,7 @@ class PMIEmbedding(_Params):
         counts."""
         if cooccurrence is None:
             raise ParameterError("fit_counts needs co-occurrence counts, got None: a model loaded from a folder "
-                                 "saved without counts has none; save with save_counts=True (--save-counts)")
+                                 "saved without counts has none; save with `save_counts=True`")
         if not isinstance(cooccurrence, Cooccurrence):
             raise ParameterError(f"fit_counts needs a Cooccurrence (e.g. Cooccurrence.load('counts.npz')), "
                                  f"not a {type(cooccurrence).__name__}")
@@ -413,7 +402,7 @@ class PMIEmbedding(_Params):
                 f"only {n_left:,} of the {n_core:,} words the SVD factorises have a PPMI entry left"
                 + (f" above the shift log(neg) = {np.log(self.neg):.2f}" if self.neg > 1 else "")
                 + f", fewer than dim={self.dim}; "
-                + (f"lower neg (--neg, now {self.neg:g}) or dim (--dim)" if self.neg > 1 else "lower dim (--dim)"))
+                + (f"lower `neg` (now {self.neg:g}) or `dim`" if self.neg > 1 else "lower `dim`"), param="dim")
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
@@ -638,7 +627,7 @@ def read_manifest(path: Path) -> dict:
     """Read and check ``params.json`` of a model folder (format, version, checksums)."""
     manifest = path / PARAMS_FILE
     if not path.is_dir():
-        raise VectorsError(f"{path}: no such model folder; check --vectors")
+        raise VectorsError(f"{path}: no such model folder; check the `vectors` path")
     if not manifest.is_file():
         raise VectorsError(f"{path}: no {PARAMS_FILE}; not a pmiembed model folder (give its vectors file instead)")
     try:
@@ -687,7 +676,7 @@ def load_vectors(path: str | os.PathLike) -> "KeyedVectors":
     path = Path(path)
     if path.is_dir():
         return stable_read(path, lambda: _guard_zero_vectors(_load_vectors_dir(path)))
-    check_input_file(path, "vectors file or folder", "--vectors")
+    check_input_file(path, "vectors file or folder", "vectors")
     if path.suffix == ".kv":
         try:
             return _guard_zero_vectors(KeyedVectors.load(str(path)))

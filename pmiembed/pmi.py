@@ -33,17 +33,24 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .cooccur import weighted_row_sums
+from .defaults import DEFAULTS
+from ._validation import Interval, Param, Real, validate_params
 from .errors import ParameterError
 
 
+#: what the PMI parameters accept (see :mod:`pmiembed._validation`)
+CONSTRAINTS = {
+    "cds": Param((Interval(Real, 0, 1, "right"),), "in (0, 1]: 1 means no smoothing, 0.75 is the usual value"),
+    "neg": Param((Interval(Real, 1, None),), "a number >= 1 (the shift is log(neg); 1 means no shift)"),
+}
+
+
 def check_pmi_params(cds, neg) -> None:
-    if isinstance(cds, bool) or not isinstance(cds, (int, float)) or not (0 < cds <= 1):
-        raise ParameterError(f"cds={cds!r} must be in (0, 1]: 1 means no smoothing, 0.75 is the usual value")
-    if isinstance(neg, bool) or not isinstance(neg, (int, float)) or not (neg >= 1) or not np.isfinite(neg):
-        raise ParameterError(f"neg={neg!r} must be a number >= 1 (the shift is log(neg); 1 means no shift)")
+    validate_params(CONSTRAINTS, {"cds": cds, "neg": neg})
 
 
-def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, positive: bool = True,
+def pmi_matrix(counts: sp.spmatrix, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["neg"], positive: bool = True,
                dtype=np.float32, block_nnz: int = 1 << 22, keep: np.ndarray | None = None) -> sp.csr_matrix:
     """(Shifted, positive) PMI of a co-occurrence count matrix (see module docstring).
 
@@ -103,7 +110,7 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = 0.75, neg: float = 1.0, posi
     return result
 
 
-def pmi_from_rows(rows, *, cds: float = 0.75, neg: float = 1.0, positive: bool = True, dtype=np.float32,
+def pmi_from_rows(rows, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["neg"], positive: bool = True, dtype=np.float32,
                   block_nnz: int = 1 << 22, keep: np.ndarray | None = None) -> sp.csr_matrix:
     """:func:`pmi_matrix` of symmetric counts that arrive as finished row blocks
     (:class:`pmiembed.cooccur.RowBlocks`, whose row sums were kept while counting; for
@@ -142,7 +149,7 @@ def check_not_empty(result: sp.csr_matrix, neg: float) -> None:
     would be zero."""
     if result.nnz == 0:
         raise ParameterError(f"neg={neg:g}: the shifted PPMI matrix is empty, no word pair has a PMI above "
-                             f"log(neg) = {np.log(neg):.2f}; lower neg (--neg; 1 = no shift, skip-gram uses 5-15)")
+                             f"log(neg) = {np.log(neg):.2f}; lower `neg` (1 = no shift, skip-gram uses 5-15)")
 
 
 def empty_rows(matrix: sp.csr_matrix, n_cols: int | None = None, block_nnz: int = 1 << 22) -> np.ndarray:
@@ -226,19 +233,6 @@ def _check_keep(keep, shape) -> np.ndarray:
     if not np.all((keep > 0) & (keep <= 1)):
         raise ParameterError("keep probabilities must be in (0, 1]")
     return keep
-
-
-def weighted_row_sums(indptr, indices, data, keep, rows=None) -> np.ndarray:
-    """Row sums of the expected counts ``keep_w keep_c #(w, c)`` of CSR rows (``rows``:
-    their row ids, default 0, 1, ...; see :func:`pmiembed._kernels.weighted_row_sums`)."""
-    from . import _kernels
-
-    indptr = np.asarray(indptr)
-    local = (indptr - indptr[0]).astype(np.int64)
-    rows = np.arange(len(indptr) - 1) if rows is None else np.asarray(rows, dtype=np.int64)
-    out = np.empty(len(indptr) - 1, dtype=np.float64)
-    _kernels.weighted_row_sums(local, rows, indices, data, np.asarray(keep, dtype=np.float64), out)
-    return out
 
 
 def _row_blocks(indptr: np.ndarray, block_nnz: int) -> np.ndarray:

@@ -85,10 +85,10 @@ def check_fits(need: int, budget: int | None, what: str) -> None:
     avail = available_bytes()
     limit = min(x for x in (budget, avail) if x is not None) if (budget or avail) else None
     if limit is not None and need > limit:
-        source = "--memory budget" if budget is not None and (avail is None or budget <= avail) else "available memory"
+        source = "`memory` budget" if budget is not None and (avail is None or budget <= avail) else "available memory"
         raise ParameterError(
             f"{what} need about {format_bytes(need)} but the {source} is {format_bytes(limit)}; "
-            "lower --dim, --oversamples or --max-vocab (or raise --min-count)"
+            "lower `dim`, `oversamples` or `max_vocab` (or raise `min_count`)", param="memory"
         )
 
 

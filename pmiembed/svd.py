@@ -33,11 +33,18 @@ import contextlib
 import numpy as np
 import scipy.sparse as sp
 
+from .defaults import DEFAULTS
+from ._validation import Integral, Interval, Param, Real, StrOptions, check_param, validate_params
 from .errors import ParameterError
 
 SVD_BACKENDS = ("krylov", "randomized", "sklearn", "arpack")
-#: power iterations of the randomized backends when not given
-DEFAULT_N_ITER = 5
+#: what the SVD parameters accept (see :mod:`pmiembed._validation`)
+CONSTRAINTS = {
+    "dim": Param((Interval(Integral, 1, None),), "a positive integer (typical: 100-500)"),
+    "eig": Param((Interval(Real, 0, 1),), "in [0, 1] (0.5 is the usual value; 1 is plain U*S)"),
+    "backend": [StrOptions(SVD_BACKENDS)],
+    "core": [Interval(Integral, 1, None), None],
+}
 #: singular values below this share of the largest, in units of the machine epsilon of
 #: the factors' dtype, are rounding noise (float32: 1.2e-4): a matrix with fewer than
 #: ``dim`` above it is numerically of lower rank than asked
@@ -57,35 +64,34 @@ def check_rank(s: np.ndarray, dim: int, dtype) -> None:
     s = np.asarray(s, dtype=np.float64)
     if not np.all(np.isfinite(s)):
         raise ParameterError(f"dim={dim}: the SVD did not converge (non-finite singular values); the PPMI matrix is "
-                             "numerically degenerate: lower --dim or give a corpus with more varied contexts")
+                             "numerically degenerate: lower `dim` or give a corpus with more varied contexts")
     rank = int(np.count_nonzero(s > noise_level(s, dtype))) if len(s) and s.max() > 0 else 0
     if rank < dim:
         raise ParameterError(
             f"dim={dim}: the PPMI matrix has only {rank} dimension{'s' if rank != 1 else ''} above rounding noise "
             f"(singular values above {NOISE_EPS} eps x the largest), fewer than dim; "
-            + (f"lower --dim to at most {rank} or " if rank else "")
+            + (f"lower `dim` to at most {rank} or " if rank else "")
             + "give a corpus with more varied contexts (it looks templated or repetitive)")
 
 
 def check_svd_params(dim, eig, n_words: int | None = None) -> None:
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ParameterError(f"dim={dim!r} must be a positive integer (typical: 100-500)")
+    check_param("dim", dim, CONSTRAINTS["dim"])
     if n_words is not None and dim >= n_words:
         raise ParameterError(
             f"dim={dim} must be smaller than the vocabulary size ({n_words} words); "
-            "lower --dim, lower --min-count or give a larger corpus"
+            "lower `dim`, lower `min_count` or give a larger corpus", param="dim"
         )
-    if isinstance(eig, bool) or not isinstance(eig, (int, float)) or not (0 <= eig <= 1):
-        raise ParameterError(f"eig={eig!r} must be in [0, 1] (0.5 is the usual value; 1 is plain U*S)")
+    check_param("eig", eig, CONSTRAINTS["eig"])
 
 
-def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = "randomized", n_iter: int | None = None,
-                  n_oversamples: int = 20, seed: int = 0, workers: int | None = None, progress: bool = False,
+def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = DEFAULTS["svd"],
+                  n_iter: int | None = DEFAULTS["n_iter"], n_oversamples: int = DEFAULTS["oversamples"],
+                  seed: int = 0, workers: int | None = None, progress: bool = False,
                   copy: bool = True, core: int | None = None, symmetric: bool | None = None):
     """The ``dim`` largest singular triplets of ``matrix``: ``(U, S, Vt)``, S descending.
 
-    ``n_iter``: power iterations of the randomized backends (default
-    ``DEFAULT_N_ITER``); ``n_oversamples``: extra columns of the random range finder;
+    ``n_iter``: power iterations of the randomized backends (None: the default,
+    ``DEFAULTS["n_iter"]``); ``n_oversamples``: extra columns of the random range finder;
     ``copy``: the randomized backends reorder the matrix into a cache-blocked copy
     (fastest); False reads it in place (saves the matrix's size in memory, products
     about 5-10% slower; ``pmiembed train --memory`` uses it).  ``core``: factorise
@@ -95,24 +101,21 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = "randomized",
     (:func:`is_symmetric`, about 0.5 s on wiki17m); True is a promise by a caller that
     knows (PPMI with cds = 1 of the model's own symmetric counts) and is not checked.
     """
+    validate_params(CONSTRAINTS, {"core": core, "backend": backend})
     if core is not None:
-        if isinstance(core, bool) or not isinstance(core, (int, np.integer)) or core < 1:
-            raise ParameterError(f"core={core!r} must be a positive integer or None")
         core = int(core)
         if core >= min(matrix.shape):
             core = None
     check_svd_params(dim, 0.5, min(matrix.shape) if core is None else core)
-    if backend not in SVD_BACKENDS:
-        raise ParameterError(f"svd backend {backend!r} is not one of {', '.join(SVD_BACKENDS)}")
     if backend == "krylov":
-        u, s, vt = block_krylov_svd(matrix, dim, n_iter=6 if n_iter is None else n_iter, seed=seed,
+        u, s, vt = block_krylov_svd(matrix, dim, n_iter=DEFAULTS["n_iter"] if n_iter is None else n_iter, seed=seed,
                                     workers=workers, progress=progress, copy=copy, core=core, symmetric=symmetric)
     elif backend == "randomized":
-        u, s, vt = randomized_svd(matrix, dim, n_iter=DEFAULT_N_ITER if n_iter is None else n_iter,
+        u, s, vt = randomized_svd(matrix, dim, n_iter=DEFAULTS["n_iter"] if n_iter is None else n_iter,
                                   n_oversamples=n_oversamples, seed=seed, workers=workers, progress=progress,
                                   copy=copy, core=core, symmetric=symmetric)
     else:
-        u, s, vt = _library_svd(matrix, dim, backend, DEFAULT_N_ITER if n_iter is None else n_iter, n_oversamples,
+        u, s, vt = _library_svd(matrix, dim, backend, DEFAULTS["n_iter"] if n_iter is None else n_iter, n_oversamples,
                                 seed, core)
     check_rank(s, dim, u.dtype)
     return u, s, vt
@@ -373,7 +376,8 @@ def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: in
         rows.close()
 
 
-def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULT_N_ITER, n_oversamples: int = 20,
+def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULTS["n_iter"],
+                   n_oversamples: int = DEFAULTS["oversamples"],
                    seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True,
                    core: int | None = None, symmetric: bool | None = None):
     """Randomized SVD by subspace iteration with parallel sparse products.
@@ -512,7 +516,7 @@ def _ritz(q, bt, dim, rows: _Rows):
     gram = rows.gram(bt)
     if not np.all(np.isfinite(gram)):
         raise ParameterError(f"dim={dim}: the SVD did not converge (non-finite values); the PPMI matrix is "
-                             "numerically degenerate: lower --dim or give a corpus with more varied contexts")
+                             "numerically degenerate: lower `dim` or give a corpus with more varied contexts")
     evals, evecs = np.linalg.eigh(gram)
     order = np.argsort(-evals, kind="stable")[:dim]
     s = np.sqrt(np.maximum(evals[order], 0.0))
@@ -557,7 +561,8 @@ def _project_out(y: np.ndarray, basis: list[np.ndarray]) -> np.ndarray:
     return y
 
 
-def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None, n_iter: int = 6,
+def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
+                     n_iter: int = DEFAULTS["n_iter"],
                      seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True,
                      core: int | None = None, symmetric: bool | None = None):
     """Randomized block Krylov SVD (Musco & Musco 2015) with parallel sparse products.
@@ -696,8 +701,8 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
     return x / norms
 
 
-def word_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, *, eig: float = 0.5, wc: bool = False,
-                 abtt: int | None = None, dtype=np.float32) -> np.ndarray:
+def word_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, *, eig: float = DEFAULTS["eig"],
+                 wc: bool = DEFAULTS["wc"], abtt: int | None = DEFAULTS["abtt"], dtype=np.float32) -> np.ndarray:
     """Word vectors from an SVD.
 
     ``W = U S^eig``; with ``wc``, ``unit(U S^eig) + unit(V S^eig)`` (rows normalised).
@@ -712,10 +717,15 @@ def word_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, *, eig: float = 0
     if wc:
         w = _unit_rows(w) + _unit_rows(vt.T * weight)
     if abtt is not None:
-        if isinstance(abtt, bool) or not isinstance(abtt, (int, np.integer)) or not 0 <= abtt < w.shape[1]:
-            raise ParameterError(f"abtt={abtt!r} must be an integer from 0 to dim-1 (directions removed), or None")
+        check_param("abtt", abtt, abtt_constraint(w.shape[1]))
         w = remove_top_directions(w, int(abtt), copy=False)
     return np.ascontiguousarray(w, dtype=dtype)
+
+
+def abtt_constraint(dim: int) -> Param:
+    """What ``abtt`` accepts for vectors of ``dim`` dimensions."""
+    top = dim - 1 if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) else None
+    return Param((Interval(Integral, 0, top), None), "an integer from 0 to dim-1 (directions removed), or None")
 
 
 def remove_top_directions(w: np.ndarray, d: int, copy: bool = True) -> np.ndarray:

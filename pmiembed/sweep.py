@@ -247,12 +247,12 @@ def _check_identity(out: Path, identity: dict) -> None:
     if not path.exists():
         if has_work:
             raise ParameterError(f"{out}: holds sweep results that do not record their corpus ({IDENTITY_FILE} "
-                                 "missing); choose a new --out (or delete this folder to start over)")
+                                 "missing); choose a new `out:output folder` (or delete this folder to start over)")
         return
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
-        raise ParameterError(f"{path}: damaged (not JSON); choose a new --out or delete the folder") from None
+        raise ParameterError(f"{path}: damaged (not JSON); choose a new `out:output folder` or delete the folder") from None
     recorded = meta.get("corpus") if isinstance(meta, dict) and meta.get("format") == IDENTITY_FORMAT else None
     if recorded != identity:
         what = "another corpus" if recorded is None or recorded.keys() != identity.keys() else None
@@ -265,7 +265,7 @@ def _check_identity(out: Path, identity: dict) -> None:
             else:
                 what = f"another corpus ({sorted(p for p in new if old[p] != new[p])[0]} changed)"
         raise ParameterError(f"{out}: this sweep folder was computed from {what or 'another corpus'}; its cached "
-                             "counts would be reused: choose a new --out (or delete the folder to start over)")
+                             "counts would be reused: choose a new `out:output folder` (or delete the folder to start over)")
 
 
 def _write_identity(out: Path, identity: dict) -> None:

@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .cooccur import Cooccurrence, counting
+from .defaults import DEFAULTS
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
 from .pmi import pmi_matrix
@@ -46,8 +47,8 @@ from .vocab import Vocabulary
 DEFAULT_UPDATE_N_ITER = 2
 
 NO_COUNTS_HINT = ("the model was saved without its co-occurrence counts, which an update adds to; retrain it "
-                  "with 'pmiembed train --save-counts' (Python: PMIEmbedding(keep_rare_pairs=True).fit(...) and "
-                  "save(path, save_counts=True)), then update that")
+                  "with `save_counts:PMIEmbedding(keep_rare_pairs=True).fit(...) and save(path, save_counts=True)`, "
+                  "then update that")
 
 
 def merged_vocabulary(old: Vocabulary, rare: Vocabulary | None, types, counts, n_tokens: int, min_count: int,
@@ -188,7 +189,8 @@ def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | Non
 
 
 def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = DEFAULT_UPDATE_N_ITER,
-             n_oversamples: int = 20, seed: int = 0, workers: int | None = None, progress: bool = False,
+             n_oversamples: int = DEFAULTS["oversamples"], seed: int = 0, workers: int | None = None,
+             progress: bool = False,
              copy: bool = True, core: int | None = None, symmetric: bool | None = None):
     """:func:`pmiembed.svd.randomized_svd` of the leading ``core x core`` block of
     ``matrix`` with the start block's first columns taken from ``start`` (rows: the
@@ -223,8 +225,9 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     if getattr(model, "vectors_", None) is None:
         raise ParameterError("the model is not fitted; call fit(corpus) first")
     if (getattr(model, "corpus_stats_", None) or {}).get("phrases"):
-        raise ParameterError("the model was trained with --phrases, whose phrase set is not saved; an update would "
-                             "count the new text without it: retrain on all the text with --phrases instead")
+        raise ParameterError("the model was trained with `phrases:joined phrases`, whose phrase set is not saved; an "
+                             "update would count the new text without it: retrain on all the text with "
+                             "`phrases:joined phrases` instead")
     n_iter = DEFAULT_UPDATE_N_ITER if n_iter is None else n_iter
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
         raise ParameterError(f"n_iter={n_iter!r} must be an integer >= 1")

@@ -14,10 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CorpusError, ParameterError, VectorsError
+from .defaults import DEFAULTS
+from ._validation import Integral, Interval, Param, Real, check_param, validate_params
+from .errors import CorpusError, VectorsError
 from .io import atomic_path
 
 VOCAB_FORMAT = "pmiembed-vocab 1"
+
+#: what the vocabulary's parameters accept (see :mod:`pmiembed._validation`)
+CONSTRAINTS = {
+    "min_count": [Interval(Integral, 1, None)],
+    "max_vocab": [Interval(Integral, 1, None), None],
+}
 
 
 @dataclass(frozen=True)
@@ -55,13 +63,12 @@ class Vocabulary:
         return cached
 
     @classmethod
-    def from_counts(cls, types, counts, *, min_count: int = 5, max_vocab: int | None = None,
+    def from_counts(cls, types, counts, *, min_count: int = DEFAULTS["min_count"],
+                    max_vocab: int | None = DEFAULTS["max_vocab"],
                     total: int | None = None) -> "Vocabulary":
         """Keep the types with ``count >= min_count`` (and at most the ``max_vocab`` most
         frequent), ordered by count descending, then by word."""
-        _check_int("min_count", min_count, 1)
-        if max_vocab is not None:
-            _check_int("max_vocab", max_vocab, 1)
+        validate_params(CONSTRAINTS, {"min_count": min_count, "max_vocab": max_vocab})
         counts = np.asarray(counts, dtype=np.int64)
         total = int(counts.sum()) if total is None else int(total)
         keep = np.flatnonzero(counts >= min_count)
@@ -69,7 +76,7 @@ class Vocabulary:
             most = int(counts.max()) if len(counts) else 0
             raise CorpusError(
                 f"vocabulary is empty after min_count={min_count} (the most frequent word occurs "
-                f"{most} times); lower --min-count or give a larger corpus"
+                f"{most} times); lower `min_count` or give a larger corpus"
             )
         words = [types[i] for i in keep]
         # count descending, then word ascending: sort by word first, then stable by count
@@ -89,8 +96,7 @@ class Vocabulary:
         ``min(1, (sqrt(f/t) + 1) * t/f)`` where ``f = count(w) / N`` (N = tokens of
         in-vocabulary words) and ``t = sample`` (Mikolov et al. 2013; the formula of the
         word2vec C code and gensim)."""
-        if not (sample > 0):
-            raise ParameterError(f"subsample={sample!r} must be > 0 (typical: 1e-5 to 1e-3)")
+        check_param("subsample", sample, Param((Interval(Real, 0, None, "neither"),), "> 0 (typical: 1e-5 to 1e-3)"))
         f = self.counts / float(self.counts.sum())
         ratio = sample / f
         return np.minimum(1.0, np.sqrt(ratio) + ratio)
@@ -124,8 +130,3 @@ class Vocabulary:
             except (ValueError, IndexError):
                 raise VectorsError(f"{path}: malformed vocabulary file near line {lineno}; re-create it") from None
         return cls(words, np.array(counts, dtype=np.int64), total)
-
-
-def _check_int(name: str, value, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ParameterError(f"{name}={value!r} must be an integer >= {low}")

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence, Union
 
+from pmiembed._validation import Integral, Interval, Param, Real, check_param, validate_params
 from pmiembed.errors import CorpusError, ParameterError
 
 __all__ = ["ChunkedSentences", "train_word2vec", "peak_rss_bytes", "MAX_SENTENCE_LENGTH"]
@@ -189,10 +190,31 @@ def _as_corpus(corpus: Any) -> tuple[Iterable[list[str]], str]:
     return corpus, f"<{type(corpus).__name__}>"
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(f"{name}={value!r}: must be an integer >= {minimum}")
-    return value
+#: what :func:`train_word2vec`'s parameters accept (see :mod:`pmiembed._validation`);
+#: ``min_alpha`` is also checked against ``alpha``
+CONSTRAINTS = {
+    "dim": [Interval(Integral, 1, None)],
+    "window": [Interval(Integral, 1, None)],
+    "negative": [Interval(Integral, 1, None)],
+    "epochs": [Interval(Integral, 1, None)],
+    "min_count": [Interval(Integral, 1, None)],
+    "workers": [Interval(Integral, 1, None), None],
+    "seed": [Interval(Integral, 0, None)],
+    "sample": Param((Interval(Real, 0, 1, "left"),), "a number in [0, 1) (0 disables sub-sampling)"),
+    "alpha": [Interval(Real, 0, None, "neither")],
+    "min_alpha": [Interval(Real, 0, None)],
+}
+
+
+def check_params(params: dict[str, Any], owner: str = "", cli_prefix: str = "") -> None:
+    """Check :func:`train_word2vec`'s parameters (those ``params`` holds) against
+    :data:`CONSTRAINTS` (``owner``, ``cli_prefix``: see
+    :func:`pmiembed._validation.validate_params`)."""
+    validate_params(CONSTRAINTS, params, owner=owner, cli_prefix=cli_prefix)
+    alpha, min_alpha = params.get("alpha"), params.get("min_alpha")
+    if alpha is not None and min_alpha is not None and min_alpha > alpha:
+        check_param("min_alpha", min_alpha, Param((Interval(Real, 0, alpha),), "a number in [0, alpha]"),
+                    owner=owner, param=f"{cli_prefix}min_alpha" if cli_prefix else None)
 
 
 def train_word2vec(
@@ -245,22 +267,8 @@ def train_word2vec(
 
     if workers is None:
         workers = os.cpu_count() or 1
-    for name, value, minimum in (
-        ("dim", dim, 1),
-        ("window", window, 1),
-        ("negative", negative, 1),
-        ("epochs", epochs, 1),
-        ("min_count", min_count, 1),
-        ("workers", workers, 1),
-        ("seed", seed, 0),
-    ):
-        _check_int(name, value, minimum)
-    if not (isinstance(sample, (int, float)) and 0 <= sample < 1):
-        raise ParameterError(f"sample={sample!r}: must be a number in [0, 1) (0 disables sub-sampling)")
-    if not (isinstance(alpha, (int, float)) and alpha > 0):
-        raise ParameterError(f"alpha={alpha!r}: must be a positive number")
-    if not (isinstance(min_alpha, (int, float)) and 0 <= min_alpha <= alpha):
-        raise ParameterError(f"min_alpha={min_alpha!r}: must be a number in [0, alpha]")
+    check_params({"dim": dim, "window": window, "negative": negative, "epochs": epochs, "min_count": min_count,
+                  "workers": workers, "seed": seed, "sample": sample, "alpha": alpha, "min_alpha": min_alpha})
 
     sentences, description = _as_corpus(corpus)
     params = {

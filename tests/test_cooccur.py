@@ -69,7 +69,7 @@ def test_counts_equal_brute_force_on_real_text(lee_docs, weighting, window):
     docs = lee_docs[:60]
     c = read_corpus(docs)
     v = vocab_for(c, min_count=3)  # some words are dropped before windowing
-    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=997)
+    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=997, subsample=None, subsample_mode="dirty")
     assert_same(co.matrix(), brute_cooccurrence(docs, v.words, window, weighting))
     assert (co.counts != co.counts.T).nnz == 0
 
@@ -86,18 +86,18 @@ def test_subsampling_equals_brute_force(lee_docs, mode):
     def keep(pos, row):
         return fate[bool(position_uniforms(seed, pos, 1)[0] < keep_p[row])]
 
-    co = count_cooccurrences(c, v, window=3, subsample=t, subsample_mode=mode, seed=seed, chunk_tokens=501)
+    co = count_cooccurrences(c, v, window=3, subsample=t, subsample_mode=mode, seed=seed, chunk_tokens=501, weighting="dynamic")
     assert_same(co.matrix(), brute_cooccurrence(docs, v.words, 3, "dynamic", keep))
     # subsampling really removed something
-    full = count_cooccurrences(c, v, window=3)
+    full = count_cooccurrences(c, v, window=3, weighting="dynamic", subsample=None, subsample_mode="dirty")
     assert co.matrix().sum() < 0.9 * full.matrix().sum()
 
 
 def test_subsampling_depends_on_seed(lee_docs):
     c = read_corpus(lee_docs[:50])
     v = vocab_for(c)
-    a = count_cooccurrences(c, v, subsample=1e-3, seed=1).counts
-    b = count_cooccurrences(c, v, subsample=1e-3, seed=2).counts
+    a = count_cooccurrences(c, v, subsample=1e-3, seed=1, window=2, weighting="dynamic", subsample_mode="dirty").counts
+    b = count_cooccurrences(c, v, subsample=1e-3, seed=2, window=2, weighting="dynamic", subsample_mode="dirty").counts
     assert (a != b).nnz > 0
 
 
@@ -105,9 +105,9 @@ def test_subsampling_depends_on_seed(lee_docs):
 def test_chunk_sizes_give_identical_bits(lee_docs, n_docs, chunks):
     c = read_corpus(lee_docs[:n_docs])
     v = vocab_for(c, min_count=2)
-    ref = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3)
+    ref = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3, subsample_mode="dirty")
     for chunk in chunks:
-        other = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3, chunk_tokens=chunk)
+        other = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3, chunk_tokens=chunk, subsample_mode="dirty")
         assert other.counts.dtype == np.int64
         assert (other.counts != ref.counts).nnz == 0
         assert np.array_equal(other.counts.indptr, ref.counts.indptr)
@@ -133,19 +133,19 @@ def test_counts_are_additive(lee_docs):
     a_docs, b_docs = lee_docs[:150], lee_docs[150:]
     whole = read_corpus(lee_docs)
     v = vocab_for(whole, min_count=3)
-    total = count_cooccurrences(whole, v, window=5)
-    parts = count_cooccurrences(read_corpus(a_docs), v, window=5) + count_cooccurrences(read_corpus(b_docs), v, window=5)
+    total = count_cooccurrences(whole, v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty")
+    parts = count_cooccurrences(read_corpus(a_docs), v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty") + count_cooccurrences(read_corpus(b_docs), v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty")
     assert (parts.counts != total.counts).nnz == 0
     assert parts.params["n_tokens"] == total.params["n_tokens"]
     with pytest.raises(ParameterError, match="different parameters"):
-        count_cooccurrences(whole, v, window=5) + count_cooccurrences(whole, v, window=2)
+        count_cooccurrences(whole, v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty") + count_cooccurrences(whole, v, window=2, weighting="dynamic", subsample=None, subsample_mode="dirty")
 
 
 def test_spill_to_disk_gives_identical_counts(lee_path, tmp_path):
     c = read_corpus(lee_path)
     v = vocab_for(c, min_count=2)
-    ref = count_cooccurrences(c, v, window=5)
-    spilled = count_cooccurrences(c, v, window=5, chunk_tokens=2000, memory_bytes=200_000, tmp_dir=tmp_path)
+    ref = count_cooccurrences(c, v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty")
+    spilled = count_cooccurrences(c, v, window=5, chunk_tokens=2000, memory_bytes=200_000, tmp_dir=tmp_path, weighting="dynamic", subsample=None, subsample_mode="dirty")
     assert (spilled.counts != ref.counts).nnz == 0
     assert list(tmp_path.iterdir()) == []  # spill files cleaned up
 
@@ -157,14 +157,14 @@ def test_row_blocks_spilled_to_disk_give_identical_counts(lee_path, tmp_path, mo
 
     c = read_corpus(lee_path)
     v = vocab_for(c, min_count=2)
-    ref = count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=1e-3, seed=4)
+    ref = count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=1e-3, seed=4, subsample_mode="dirty")
     spills = []
     real_spill = cooccur.RowBlocks._spill
     monkeypatch.setattr(cooccur.RowBlocks, "_spill", lambda self: (spills.append(1), real_spill(self)))
     original = cooccur.row_batches
     monkeypatch.setattr(cooccur, "row_batches", lambda *a, **k: original(*a, **{**k, "batch_entries": 5000}))
     got = count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=1e-3, seed=4,
-                              memory_bytes=budget, tmp_dir=tmp_path)
+                              memory_bytes=budget, tmp_dir=tmp_path, subsample_mode="dirty")
     assert len(spills) > (5 if budget < 1_000_000 else 0)
     assert np.array_equal(got.counts.indptr, ref.counts.indptr)
     assert np.array_equal(got.counts.indices, ref.counts.indices) and np.array_equal(got.counts.data, ref.counts.data)
@@ -179,12 +179,12 @@ def test_pmi_from_spilled_rows_equals_pmi_of_the_matrix(lee_path, tmp_path, monk
 
     c = read_corpus(lee_path)
     v = vocab_for(c, min_count=3)
-    ref = count_cooccurrences(c, v, window=4, weighting="harmonic2", subsample=1e-3)
+    ref = count_cooccurrences(c, v, window=4, weighting="harmonic2", subsample=1e-3, subsample_mode="dirty")
     original = cooccur.row_batches
     monkeypatch.setattr(cooccur, "row_batches", lambda *a, **k: original(*a, **{**k, "batch_entries": 3000}))
     for cds, neg in [(1.0, 1.0), (0.75, 5.0)]:
         with counting(c, v, window=4, weighting="harmonic2", subsample=1e-3, memory_bytes=300_000,
-                      tmp_dir=tmp_path) as counted:
+                      tmp_dir=tmp_path, subsample_mode="dirty") as counted:
             assert len(counted.rows.files) > 3
             got = pmi_from_rows(counted.rows, cds=cds, neg=neg)
         want = pmi_matrix(ref.counts, cds=cds, neg=neg)
@@ -195,7 +195,7 @@ def test_pmi_from_spilled_rows_equals_pmi_of_the_matrix(lee_path, tmp_path, monk
 
 def test_save_load_roundtrip_and_damage(tmp_path, lee_path):
     c = read_corpus(lee_path)
-    co = count_cooccurrences(c, vocab_for(c, min_count=3), window=3)
+    co = count_cooccurrences(c, vocab_for(c, min_count=3), window=3, weighting="dynamic", subsample=None, subsample_mode="dirty")
     co.save(tmp_path / "c.npz")
     back = Cooccurrence.load(tmp_path / "c.npz")
     assert (back.counts != co.counts).nnz == 0 and back.vocab.words == co.vocab.words
@@ -237,7 +237,7 @@ def test_random_corpora_equal_brute_force(docs, window, weighting, chunk):
         return
     c = read_corpus(docs)
     v = vocab_for(c)
-    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=chunk)
+    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=chunk, subsample=None, subsample_mode="dirty")
     assert_same(co.matrix(), brute_cooccurrence(docs, v.words, window, weighting))
 
 

@@ -37,7 +37,7 @@ def test_star_corpus_is_refused_naming_rank_and_dim(lee_docs):
                 msg = str(exc.value)
                 assert "\n" not in msg
                 assert msg.startswith("dim=50: the PPMI matrix has only 2 dimensions above rounding noise"), msg
-                assert "lower --dim to at most 2" in msg
+                assert "lower dim to at most 2" in msg
 
 
 def test_star_corpus_within_its_rank_gives_finite_unit_scale_vectors(lee_docs):

@@ -29,7 +29,7 @@ def test_expected_counts_are_the_average_of_clean_subsampling(lee):
     c, v = lee
     full = count_cooccurrences(c, v, window=3, weighting="uniform", subsample=T, subsample_mode="expected")
     assert full.params["subsample_mode"] == "expected"
-    none = count_cooccurrences(c, v, window=3, weighting="uniform")
+    none = count_cooccurrences(c, v, window=3, weighting="uniform", subsample=None, subsample_mode="dirty")
     assert (full.counts != none.counts).nnz == 0  # nothing drawn
     k = subsample_keep(v, full.params)
     assert k is not None and k.min() < 0.2 and k.max() == 1.0
@@ -70,7 +70,7 @@ def test_expected_pmi_is_pmi_of_the_weighted_counts_and_symmetric(lee):
     np.testing.assert_allclose(pmi_matrix(cooc.counts, cds=0.75, keep=k).toarray(), direct.toarray(),
                                rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="same keep weights"):
-        with counting(c, v, window=5, weighting="harmonic2") as plain:
+        with counting(c, v, window=5, weighting="harmonic2", subsample=None, subsample_mode="dirty") as plain:
             pmi_from_rows(plain.rows, cds=1.0, keep=k)
 
 

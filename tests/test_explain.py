@@ -145,7 +145,7 @@ def test_library_errors(fitted, tmp_path):
         model.explain("police", "police")
     model.save(tmp_path / "bare", save_pmi=False)
     assert not (tmp_path / "bare" / "ppmi.npz").exists()
-    with pytest.raises(VectorsError, match=r"no ppmi\.npz .* re-train with 'pmiembed train \.\.\. --save-pmi'"):
+    with pytest.raises(VectorsError, match=r"no ppmi\.npz .* re-train and save with save_pmi=True"):
         PMIEmbedding.load(tmp_path / "bare").contexts("police")
 
 

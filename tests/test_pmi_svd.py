@@ -47,7 +47,7 @@ def test_pmi_hand_example():
 def test_pmi_equals_brute_force_on_real_counts(lee_docs, cds, neg, positive):
     c = read_corpus(lee_docs[:100])
     v = Vocabulary.from_counts(c.types, c.counts, min_count=2)
-    co = count_cooccurrences(c, v, window=2)
+    co = count_cooccurrences(c, v, window=2, weighting="dynamic", subsample=None, subsample_mode="dirty")
     m = co.matrix()
     ref = brute_pmi({(int(a), int(b)): float(x) for a, b, x in zip(*sp.find(m))}, len(v), cds, neg, positive)
     got = pmi_matrix(m, cds=cds, neg=neg, positive=positive, dtype=np.float64)
@@ -75,7 +75,7 @@ def test_svd_matches_dense(backend):
     a = rng.standard_normal((200, 8)) @ np.diag([50, 40, 30, 20, 15, 12, 10, 9]) @ rng.standard_normal((8, 150))
     a += 0.1 * rng.standard_normal((200, 150))
     m = sp.csr_matrix(a)
-    u, s, vt = truncated_svd(m, 8, backend=backend, n_iter=7, seed=1)
+    u, s, vt = truncated_svd(m, 8, backend=backend, n_iter=7, seed=1, n_oversamples=20)
     U, S, VT = np.linalg.svd(a, full_matrices=False)
     np.testing.assert_allclose(s, S[:8], rtol=1e-6)
     # same subspaces, same vectors up to sign
@@ -83,7 +83,7 @@ def test_svd_matches_dense(backend):
         assert abs(abs(u[:, i] @ U[:, i]) - 1) < 1e-6
         assert abs(abs(vt[i] @ VT[i]) - 1) < 1e-6
     # deterministic
-    u2, s2, vt2 = truncated_svd(m, 8, backend=backend, n_iter=7, seed=1)
+    u2, s2, vt2 = truncated_svd(m, 8, backend=backend, n_iter=7, seed=1, n_oversamples=20)
     assert np.array_equal(u, u2) and np.array_equal(s, s2)
 
 
@@ -92,20 +92,20 @@ def test_eigenvalue_weighting_and_wc():
     u, _ = np.linalg.qr(rng.standard_normal((30, 4)))
     v, _ = np.linalg.qr(rng.standard_normal((30, 4)))
     s = np.array([4.0, 3.0, 2.0, 1.0])
-    np.testing.assert_allclose(word_vectors(u, s, v.T, eig=0.5), u * np.sqrt(s), rtol=1e-6)
-    np.testing.assert_allclose(word_vectors(u, s, v.T, eig=0), u, rtol=1e-6)
-    wc = word_vectors(u, s, v.T, eig=1, wc=True)
+    np.testing.assert_allclose(word_vectors(u, s, v.T, eig=0.5, abtt=None), u * np.sqrt(s), rtol=1e-6)
+    np.testing.assert_allclose(word_vectors(u, s, v.T, eig=0, abtt=None), u, rtol=1e-6)
+    wc = word_vectors(u, s, v.T, eig=1, wc=True, abtt=None)
     w = u * s
     c = v * s
     ref = w / np.linalg.norm(w, axis=1, keepdims=True) + c / np.linalg.norm(c, axis=1, keepdims=True)
     np.testing.assert_allclose(wc, ref, rtol=1e-5)
     with pytest.raises(ParameterError, match="eig=2"):
-        word_vectors(u, s, v.T, eig=2)
+        word_vectors(u, s, v.T, eig=2, abtt=None)
 
 
 def test_dim_must_be_below_vocabulary():
     with pytest.raises(ParameterError, match="dim=10 must be smaller than the vocabulary size"):
-        truncated_svd(sp.csr_matrix(np.eye(10)), 10)
+        truncated_svd(sp.csr_matrix(np.eye(10)), 10, n_iter=5, n_oversamples=20)
 
 
 def test_symmetric_ppmi_uses_chebyshev_route_accurately(lee_docs):
@@ -116,16 +116,16 @@ def test_symmetric_ppmi_uses_chebyshev_route_accurately(lee_docs):
 
     c = read_corpus(lee_docs)
     v = Vocabulary.from_counts(c.types, c.counts, min_count=3)
-    co = count_cooccurrences(c, v, window=5, weighting="harmonic")
+    co = count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None, subsample_mode="dirty")
     p = pmi_matrix(co.counts, cds=1.0)
     assert is_symmetric(p)
     assert not is_symmetric(pmi_matrix(co.counts, cds=0.75))
     dense_s = np.linalg.svd(p.toarray().astype(np.float64), compute_uv=False)
-    u, s, vt = truncated_svd(p, 40, n_iter=5, seed=0, workers=2)
+    u, s, vt = truncated_svd(p, 40, n_iter=5, seed=0, workers=2, n_oversamples=20)
     np.testing.assert_allclose(s[:10], dense_s[:10], rtol=1e-4)
     assert np.all(np.abs(s - dense_s[:40]) / dense_s[:40] < 0.02)
     np.testing.assert_allclose(u.T @ u, np.eye(40), atol=1e-4)
-    u1, s1, vt1 = truncated_svd(p, 40, n_iter=5, seed=0, workers=1)
+    u1, s1, vt1 = truncated_svd(p, 40, n_iter=5, seed=0, workers=1, n_oversamples=20)
     assert np.array_equal(u, u1) and np.array_equal(s, s1) and np.array_equal(vt, vt1)
 
 
@@ -140,7 +140,7 @@ def test_is_symmetric_agrees_with_the_transpose(lee_docs):
 
     c = read_corpus(lee_docs)
     v = Vocabulary.from_counts(c.types, c.counts, min_count=3)
-    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0).tocsr()
+    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None, subsample_mode="dirty").counts, cds=1.0).tocsr()
     assert is_symmetric(p) and reference(p)
     rng = np.random.default_rng(0)
     for _ in range(20):
@@ -167,7 +167,7 @@ def test_oversampling_converges_the_last_dimensions(lee_docs):
     ones (they converge at the rate of s_dim / s_(dim + oversamples))."""
     c = read_corpus(lee_docs)
     v = Vocabulary.from_counts(c.types, c.counts, min_count=3)
-    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0)
+    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None, subsample_mode="dirty").counts, cds=1.0)
     exact = np.linalg.svd(p.toarray().astype(np.float64), compute_uv=False)[:50]
     errors = []
     for over in (0, 20, 100):
@@ -187,7 +187,7 @@ def test_oversamples_parameter_is_validated_and_used():
 def _lee_ppmi(lee_docs, min_count=3):
     c = read_corpus(lee_docs)
     v = Vocabulary.from_counts(c.types, c.counts, min_count=min_count)
-    return pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic").counts, cds=1.0), v
+    return pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None, subsample_mode="dirty").counts, cds=1.0), v
 
 
 @pytest.mark.parametrize("copy", [True, False])
@@ -236,8 +236,8 @@ def test_core_block_is_read_in_place(lee_docs, copy):
     op = _BlockedCSR(p, 24, cache_bytes=4096, copy=copy, core=k)
     assert op.shape == (k, k) and len(op.bounds) > 3
     np.testing.assert_allclose(op.matmul(x), block.astype(np.float64) @ x, rtol=1e-4, atol=1e-4)
-    a = truncated_svd(p, 30, n_iter=3, seed=2, copy=copy, core=k)
-    b = truncated_svd(block, 30, n_iter=3, seed=2, copy=copy)
+    a = truncated_svd(p, 30, n_iter=3, seed=2, copy=copy, core=k, n_oversamples=20)
+    b = truncated_svd(block, 30, n_iter=3, seed=2, copy=copy, n_oversamples=20)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
@@ -261,7 +261,7 @@ def test_fold_in_recovers_a_low_rank_matrix_exactly(lee_docs):
     rebuilt = (U * S) @ Vt
     assert np.abs(rebuilt - low).max() < 1e-8 * np.abs(low).max() * p.shape[0]
     # real PPMI: rows beyond the core are a V S^-1
-    u, s, vt = truncated_svd(p, 20, n_iter=4, seed=0, core=k)
+    u, s, vt = truncated_svd(p, 20, n_iter=4, seed=0, core=k, n_oversamples=20)
     U, S, Vt = fold_in(p, u, s, vt)
     assert np.array_equal(U[:k], u) and np.array_equal(Vt[:, :k], vt)
     np.testing.assert_allclose(U[k:], dense[k:, :k] @ vt.T / s, rtol=1e-5, atol=1e-6)
@@ -307,8 +307,8 @@ def test_model_ppmi_is_symmetric_as_the_model_promises_the_svd(lee_path, weighti
     m = PMIEmbedding(dim=20, min_count=2, weighting=weighting, subsample=1e-3, subsample_mode=mode, cds=1.0,
                      core_min_count=3, n_iter=2).fit(lee_path)
     assert is_symmetric(m.pmi_)
-    told = folded_svd(m.pmi_, 20, core=m.n_core_, n_iter=2, symmetric=True)
-    detected = folded_svd(m.pmi_, 20, core=m.n_core_, n_iter=2)
+    told = folded_svd(m.pmi_, 20, core=m.n_core_, n_iter=2, symmetric=True, n_oversamples=20)
+    detected = folded_svd(m.pmi_, 20, core=m.n_core_, n_iter=2, n_oversamples=20)
     assert m.n_core_ is not None
     assert all(np.array_equal(x, y) for x, y in zip(told, detected))
     assert not is_symmetric(PMIEmbedding(dim=20, min_count=2, weighting=weighting, cds=0.75, n_iter=1).fit(lee_path).pmi_)
