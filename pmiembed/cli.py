@@ -327,7 +327,8 @@ _PARAM_DESTS = {"subsample": "sub", "subsample_mode": "sub_mode", "pmi=None": "n
 
 def flag_names(parser: argparse.ArgumentParser, command: str | None = None) -> dict[str, str]:
     """Parameter name (an option's destination) -> its flag, for every option of every
-    command (``command``'s own first); ``name=True`` -> the flag of a switch."""
+    command (``command``'s own first, and its positionals by their metavar);
+    ``name=True`` -> the flag of a switch."""
     parsers = [parser]
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -336,6 +337,8 @@ def flag_names(parser: argparse.ArgumentParser, command: str | None = None) -> d
     names: dict[str, str] = {}
     for p in parsers:
         for action in p._actions:
+            if not action.option_strings and p is parsers[0] and isinstance(action.metavar, str):
+                names.setdefault(action.dest, action.metavar)  # a positional of the command: CORPUS
             flags = [s for s in action.option_strings if s.startswith("--")]
             if not flags or action.dest in (argparse.SUPPRESS, "help"):
                 continue
@@ -361,7 +364,7 @@ def error_message(exc: PMIEmbedError, names: dict[str, str]) -> str:
     line = exc.render(flag)
     param = getattr(exc, "param", None)
     shown = names.get(param) if param else None
-    if shown and shown.lstrip("-").replace("-", "_") != param and shown not in line:
+    if shown and shown not in line and f"{shown.lstrip('-').replace('-', '_')}=" not in line:
         line += f" ({shown})"
     return line
 

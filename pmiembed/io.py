@@ -180,7 +180,7 @@ def check_output_dir(path: Path, force: bool = False, inputs=()) -> Path:
     if parent.exists() and not parent.is_dir():
         raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an `out:output folder` inside a folder")
     if not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: parent folder of the `out:output folder` does not exist; create it first")
+        raise PMIEmbedError(f"{parent}: parent folder of `out:the output folder` does not exist; create it first")
     _check_writable(parent, path)
     return parent
 
