@@ -129,17 +129,13 @@ def reference_scores(corpus, params) -> dict:
     on wiki17m)."""
     import numpy as np
 
-    from pmiembed.model import PMIEmbedding, make_keyed_vectors
-    from pmiembed.svd import folded_svd, word_vectors
     from pmiembed.evaluate import evaluate, results_to_dict
+    from pmiembed.model import PMIEmbedding, make_keyed_vectors
 
-    p = dict(params)
-    model = PMIEmbedding(**{**p, "dim": p.get("dim", 300), "n_iter": 0}).fit(corpus)
-    pmi = model.pmi_.astype(np.float64)
-    # the model's own route: SVD of the frequent-word core (model.n_core_), the rest folded in
-    u, s, vt = folded_svd(pmi, model.dim, core=model.n_core_, backend="arpack", seed=model.seed)
-    kv = make_keyed_vectors(model.vocabulary_.words, word_vectors(u, s, vt, eig=model.eig, wc=model.wc,
-                                                                   abtt=model.abtt))
+    # the model's own stages, with ARPACK on the float64 PPMI matrix as the SVD
+    model = PMIEmbedding(**{**params, "svd": "arpack"})
+    cooc = model.count(corpus)
+    kv = make_keyed_vectors(cooc.vocab.words, model.vectors(model.factorise(cooc, dtype=np.float64)))
     return {name: (r["score"] if "score" in r else max(r["3cosadd"], r["3cosmul"]))
             for name, r in results_to_dict(evaluate(kv)).items()}
 

@@ -32,8 +32,7 @@ from pmiembed.cooccur import Cooccurrence
 from pmiembed.defaults import DEFAULTS
 from pmiembed.evaluate import describe_benchmarks, evaluate, results_to_dict
 from pmiembed.model import PMIEmbedding, make_keyed_vectors
-from pmiembed.pmi import pmi_matrix
-from pmiembed.svd import core_size, fold_in, truncated_svd, word_vectors
+from pmiembed.svd import core_size
 
 
 def scores(kv) -> dict:
@@ -80,6 +79,8 @@ def main() -> None:
     print(f"recipe: {counting}, cds={args.cds}, neg={args.neg}, eig={args.eig}, abtt={args.abtt}, wc={args.wc}, "
           f"core_min_count={args.core_min_count}, core_max_words={args.core_max_words}", flush=True)
     print(describe_benchmarks(), flush=True)
+    model = PMIEmbedding(**counting, dim=args.dim, cds=args.cds, neg=args.neg, eig=args.eig, abtt=args.abtt,
+                         wc=args.wc, core_min_count=args.core_min_count, core_max_words=args.core_max_words)
     if args.counts and Path(args.counts).exists():
         cooc = Cooccurrence.load(args.counts)
         theirs = {k: cooc.params.get(k) for k in ("window", "weighting", "subsample", "subsample_mode")}
@@ -87,44 +88,48 @@ def main() -> None:
             raise SystemExit(f"svd_accuracy.py: error: {args.counts}: counted with {theirs}, not this recipe's "
                              f"{counting}; give another --counts file")
     else:
-        cooc = PMIEmbedding(n_iter=0, **counting, cds=args.cds, neg=args.neg, eig=args.eig, abtt=args.abtt,
-                            wc=args.wc).fit(args.corpus if len(args.corpus) > 1 else args.corpus[0]).cooccurrence_
+        cooc = model.count(args.corpus if len(args.corpus) > 1 else args.corpus[0])
         if args.counts:
             cooc.save(args.counts)
-    pmi = pmi_matrix(cooc.counts, cds=args.cds, neg=args.neg, keep=cooc.keep)
     core = core_size(cooc.vocab.counts, args.core_min_count, args.dim, args.core_max_words)
     print(f"SVD of {'every word' if core is None else f'the {core:,} most frequent words seen >= {args.core_min_count} times'}"
           f" ({len(cooc.vocab):,} words)", flush=True)
 
-    def vectors(u, s, vt):
-        if core is not None:
-            u, s, vt = fold_in(pmi, u, s, vt)
-        return make_keyed_vectors(cooc.vocab.words, word_vectors(u, s, vt, eig=args.eig, wc=args.wc, abtt=args.abtt))
+    def vectors(factors):
+        return make_keyed_vectors(cooc.vocab.words, model.vectors(factors))
 
+    # every SVD below is the model's own factorise stage (the core, the rest folded in)
+    # on one PPMI matrix per dtype; only the SVD settings change
     rows = {}
+    model.pmi(cooc, dtype=np.float64)  # the reference's PPMI matrix, made before its clock starts
     t = time.perf_counter()
     if args.reference == "arpack":
         k = args.dim + max(0, args.spectrum)
-        u, s, vt = truncated_svd(pmi.astype(np.float64), k, backend="arpack", core=core)
+        model.set_params(svd="arpack", dim=k)
+        f = model.factorise(cooc, dtype=np.float64)
+        s = f.s
         if args.spectrum > 0:
             marks = sorted({args.dim - 20, args.dim - 1, args.dim + 19, args.dim + args.spectrum // 2, k - 1} - {-1})
             print("spectrum at the cut: " + ", ".join(f"s_{i + 1} {s[i]:.2f}" for i in marks if 0 <= i < k)
                   + f"; s_{args.dim} / s_{args.dim + 21} = {s[args.dim - 1] / s[min(k - 1, args.dim + 20)]:.4f}", flush=True)
-        u, s, vt = u[:, :args.dim], s[:args.dim], vt[:args.dim]
+        f = f._replace(u=f.u[:, :args.dim], s=f.s[:args.dim], vt=f.vt[:args.dim])
+        model.set_params(dim=args.dim)
     else:
-        u, s, vt = truncated_svd(pmi.astype(np.float64), args.dim, backend="randomized", n_iter=25, n_oversamples=100,
-                                 core=core)
-    ref_s = s
-    rows["reference"] = {"seconds": time.perf_counter() - t, **scores(vectors(u, s, vt))}
+        model.set_params(svd="randomized", n_iter=25, oversamples=100)
+        f = model.factorise(cooc, dtype=np.float64)
+    ref_s = f.s
+    model.pmi(cooc)  # the variants' float32 PPMI matrix, made before their clocks start
+    rows["reference"] = {"seconds": time.perf_counter() - t, **scores(vectors(f))}
     print(json.dumps({"reference": rows["reference"]}), flush=True)
     for spec in args.variants.split(","):
         it, over, seed = (int(x) for x in (spec + ":0").split(":")[:3])
+        model.set_params(svd="randomized", n_iter=it, oversamples=over, seed=seed)
         t = time.perf_counter()
-        u, s, vt = truncated_svd(pmi, args.dim, backend="randomized", n_iter=it, n_oversamples=over, seed=seed,
-                                 core=core)
+        f = model.factorise(cooc)
         secs = time.perf_counter() - t
+        s = f.s
         row = {"seconds": secs, "sv_rel_err_last": float(abs(s[-1] - ref_s[-1]) / ref_s[-1]),
-               **scores(vectors(u, s, vt))}
+               **scores(vectors(f))}
         rows[f"n_iter={it} oversample={over} seed={seed}"] = row
         print(json.dumps({spec: row}), flush=True)
     names = [k for k in rows["reference"] if k != "seconds"]

@@ -19,23 +19,26 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from . import __version__
 from .defaults import DEFAULTS
-from . import cooccur, pmi, svd, vocab
 from ._validation import Integral, Interval, Param, Real, StrOptions, validate_params
+from .cooccur import CONSTRAINTS as COUNTING_CONSTRAINTS
 from .cooccur import Cooccurrence, check_window, counting
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
 from .io import atomic_dir, check_input_file, sha256_file, stable_read
 from .explain import PMIMarginals, PPMI_FILE, save_ppmi  # noqa: F401 (save uses the last two)
+from .pmi import CONSTRAINTS as PMI_CONSTRAINTS
 from .pmi import check_not_empty, check_pmi_params, empty_rows, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
-from .svd import SVD_BACKENDS, check_svd_params, core_size, folded_svd, word_vectors
+from .svd import CONSTRAINTS as SVD_CONSTRAINTS
+from .svd import SVD_BACKENDS, abtt_constraint, check_svd_params, core_size, folded_svd, word_vectors
+from .vocab import CONSTRAINTS as VOCABULARY_CONSTRAINTS
 from .vocab import Vocabulary
 
 if TYPE_CHECKING:  # gensim is imported where it is used (about 1.4 s)
@@ -55,6 +58,17 @@ REQUIRED_FILES = (VECTORS_FILE, VOCAB_FILE, "singular_values.npy")
 MAX_N_ITER = 1000
 #: seeds are 32-bit: scikit-learn's and numpy's legacy generators take no more
 MAX_SEED = 2**32 - 1
+
+
+class Factors(NamedTuple):
+    """The SVD of every word (:meth:`PMIEmbedding.factorise`): ``u`` (words x dim),
+    ``s`` (dim, descending), ``vt`` (dim x words), and ``empty``, the words whose PPMI
+    row is empty (they get the zero vector), or None."""
+
+    u: np.ndarray
+    s: np.ndarray
+    vt: np.ndarray
+    empty: np.ndarray | None
 
 
 class _Params:
@@ -214,14 +228,14 @@ class PMIEmbedding(_Params):
         """What each parameter accepts (:mod:`pmiembed._validation`): the stages' own
         tables, then the model's; checked in this order."""
         return {
-            "dim": svd.CONSTRAINTS["dim"], "eig": svd.CONSTRAINTS["eig"],
-            "weighting": cooccur.CONSTRAINTS["weighting"], "window": cooccur.CONSTRAINTS["window"],
-            **pmi.CONSTRAINTS,
-            "min_count": vocab.CONSTRAINTS["min_count"],
+            "dim": SVD_CONSTRAINTS["dim"], "eig": SVD_CONSTRAINTS["eig"],
+            "weighting": COUNTING_CONSTRAINTS["weighting"], "window": COUNTING_CONSTRAINTS["window"],
+            **PMI_CONSTRAINTS,
+            "min_count": VOCABULARY_CONSTRAINTS["min_count"],
             "max_vocab": [Interval(Integral, 2, None), None],
-            "subsample": cooccur.CONSTRAINTS["subsample"],
-            "subsample_mode": cooccur.CONSTRAINTS["subsample_mode"],
-            "abtt": svd.abtt_constraint(self.dim),
+            "subsample": COUNTING_CONSTRAINTS["subsample"],
+            "subsample_mode": COUNTING_CONSTRAINTS["subsample_mode"],
+            "abtt": abtt_constraint(self.dim),
             "core_min_count": Param((Interval(Integral, 1, None), None),
                                     "an integer >= 1 or None (None: factorise every word)"),
             "core_max_words": Param((Interval(Integral, 1, None), None),
@@ -261,25 +275,8 @@ class PMIEmbedding(_Params):
         self._validate()
         timer = StageTimer(self.verbose)
         start = time.perf_counter()
-        with timer.stage("read") as info:
-            tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, progress=self.progress,
-                                 workers=self.n_workers_)
-            info["tokens"] = f"{tokens.n_tokens:,}"
-            info["types"] = f"{len(tokens.types):,}"
-            info["MB"] = f"{tokens.n_bytes / 1e6:,.1f}"
-            info["read as"] = (f"{len(tokens.sources):,} file{'s' if len(tokens.sources) != 1 else ''}"
-                               if tokens.input_kind == "files" else "in-memory documents")
-            if tokens.n_replaced:
-                info["undecodable bytes replaced"] = f"{tokens.n_replaced:,}"
-        self.corpus_stats_ = {
-            "tokens": tokens.n_tokens, "types": len(tokens.types), "documents": tokens.n_docs,
-            "bytes": tokens.n_bytes, "replaced_bytes": tokens.n_replaced, "sources": tokens.sources,
-            "input": tokens.input_kind,
-        }
-        with timer.stage("vocab") as info:
-            vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=self.min_count,
-                                           max_vocab=self.max_vocab, total=tokens.n_tokens)
-            info["words"] = f"{len(vocab):,}"
+        tokens = self._read(corpus, timer)
+        vocab = self._vocabulary(tokens, timer)
         if self.keep_counts and self.keep_rare_pairs:
             # the pairs of the words left out, for update(): with more text they may join
             from .update import count_rare_pairs
@@ -303,8 +300,7 @@ class PMIEmbedding(_Params):
                 box = [tokens]
                 del tokens
                 counted = stack.enter_context(counting(
-                    box.pop(), vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
-                    subsample_mode=self.subsample_mode, seed=self.seed,
+                    box.pop(), vocab, **self._counting_params(),
                     memory_bytes=memory_bytes // 2 if memory_bytes else None, progress=self.progress,
                 ))
                 info["nonzeros"] = f"{counted.rows.nnz:,}"
@@ -327,10 +323,7 @@ class PMIEmbedding(_Params):
                 # before the row blocks are freed: a few vocabulary-sized arrays
                 self.pmi_marginals_ = PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg)
                 stack.close()
-                # windowed counts are symmetric, and without smoothing (cds = 1) so is
-                # their PMI (pmi_from_rows computes (w, c) and (c, w) alike): the SVD
-                # need not check it (0.5 s on wiki17m)
-                self._factorise(timer, symmetric=True if self.cds == 1.0 else None)
+                self._set_vectors(*self._svd(timer))
         self.timings_ = dict(timer.times)
         self.timings_["total"] = time.perf_counter() - start
         self.compiled_kernels_ = list(timer.compiled_kernels)
@@ -371,22 +364,116 @@ class PMIEmbedding(_Params):
         self.update_summary_ = update_model(self, corpus, n_iter=n_iter)
         return self
 
+    # ------------------------------------------------------------ stages
+    # fit runs read -> vocabulary -> count -> PMI -> SVD -> vectors; the public stage
+    # methods below run the same steps one at a time, so that the sweep and the
+    # benchmarks can reuse counts and factors across settings without writing the
+    # sequence again.
+
+    def _counting_params(self) -> dict:
+        return {"window": self.window, "weighting": self.weighting, "subsample": self.subsample,
+                "subsample_mode": self.subsample_mode, "seed": self.seed}
+
+    def _read(self, corpus, timer: StageTimer):
+        """The read stage: ``corpus`` as token ids (:func:`pmiembed.corpus.read_corpus`
+        with this model's ``lowercase``, ``tokenizer``, ``progress`` and ``workers``)."""
+        with timer.stage("read") as info:
+            tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, progress=self.progress,
+                                 workers=self.n_workers_)
+            info["tokens"] = f"{tokens.n_tokens:,}"
+            info["types"] = f"{len(tokens.types):,}"
+            info["MB"] = f"{tokens.n_bytes / 1e6:,.1f}"
+            info["read as"] = (f"{len(tokens.sources):,} file{'s' if len(tokens.sources) != 1 else ''}"
+                               if tokens.input_kind == "files" else "in-memory documents")
+            if tokens.n_replaced:
+                info["undecodable bytes replaced"] = f"{tokens.n_replaced:,}"
+        self.corpus_stats_ = {
+            "tokens": tokens.n_tokens, "types": len(tokens.types), "documents": tokens.n_docs,
+            "bytes": tokens.n_bytes, "replaced_bytes": tokens.n_replaced, "sources": tokens.sources,
+            "input": tokens.input_kind,
+        }
+        return tokens
+
+    def _vocabulary(self, tokens, timer: StageTimer) -> Vocabulary:
+        with timer.stage("vocab") as info:
+            vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=self.min_count,
+                                           max_vocab=self.max_vocab, total=tokens.n_tokens)
+            info["words"] = f"{len(vocab):,}"
+        return vocab
+
+    def count(self, corpus) -> Cooccurrence:
+        """Read ``corpus`` (as :meth:`fit` does; a
+        :class:`~pmiembed.corpus.TokenizedCorpus` is used as it is, so one reading can
+        be counted several ways), keep the words seen ``min_count`` times and count
+        their co-occurrences with this model's ``window``, ``weighting``,
+        ``subsample``, ``subsample_mode`` and ``seed``.  Returns the counts;
+        :meth:`factorise` takes them on."""
+        self._validate()
+        timer = StageTimer(self.verbose)
+        tokens = self._read(corpus, timer)
+        vocab = self._vocabulary(tokens, timer)
+        memory_bytes = None if self.memory is None else int(self.memory * 2**30)
+        with timer.stage("count") as info, limit_threads(self.n_workers_):
+            box = [tokens]
+            del tokens  # the counter frees the ids once mapped, unless the caller holds them
+            with counting(box.pop(), vocab, **self._counting_params(),
+                          memory_bytes=memory_bytes // 2 if memory_bytes else None,
+                          progress=self.progress) as counted:
+                cooc = counted.cooccurrence(vocab)
+            info["nonzeros"] = f"{cooc.nnz:,}"
+        return cooc
+
+    def pmi(self, cooccurrence: Cooccurrence, dtype=np.float32):
+        """The (shifted) PPMI matrix of the counts with this model's ``cds`` and ``neg``
+        (``pmi_``), in ``dtype`` (float64 for a reference SVD).  Kept while the counts,
+        ``cds``, ``neg`` and ``dtype`` stay the same, so that several SVD settings
+        (:meth:`factorise`) cost one PMI."""
+        self._validate()
+        key = (id(cooccurrence), self.cds, self.neg, np.dtype(dtype))
+        if self.__dict__.get("_pmi_key") != key or self.__dict__.get("cooccurrence_") is not cooccurrence:
+            self._pmi_from_counts(cooccurrence, StageTimer(self.verbose), dtype)
+            self._pmi_key = key
+        return self.pmi_
+
+    def factorise(self, cooccurrence: Cooccurrence, dtype=np.float32) -> Factors:
+        """The PMI of the counts (:meth:`pmi`) and its truncated SVD with this model's
+        ``svd``, ``dim``, ``n_iter``, ``oversamples`` and ``seed``: the core of
+        ``core_min_count`` / ``core_max_words`` is factorised, the other words folded in.
+        Returns the :class:`Factors` that :meth:`vectors` turns into vectors."""
+        self.pmi(cooccurrence, dtype)
+        check_svd_params(self.dim, self.eig, len(cooccurrence.vocab))
+        return self._svd(StageTimer(self.verbose))
+
+    def vectors(self, factors: Factors) -> np.ndarray:
+        """Word vectors (float32, one row per vocabulary word) from :meth:`factorise`'s
+        factors with this model's ``eig``, ``wc`` and ``abtt``; the words without a PPMI
+        entry get the zero vector."""
+        check_svd_params(len(factors.s), self.eig)
+        vectors = np.ascontiguousarray(word_vectors(factors.u, factors.s, factors.vt, eig=self.eig, wc=self.wc,
+                                                    abtt=self.abtt), dtype=np.float32)
+        if factors.empty is not None:
+            vectors[factors.empty] = 0.0
+        return vectors
+
     def _fit_from_counts(self, cooc: Cooccurrence, timer: StageTimer) -> None:
+        self._pmi_from_counts(cooc, timer)
+        self._set_vectors(*self._svd(timer))
+
+    def _pmi_from_counts(self, cooc: Cooccurrence, timer: StageTimer, dtype=np.float32) -> None:
+        """The PMI stage from counts: ``pmi_`` and what turns it back into counts."""
         self.vocabulary_ = cooc.vocab
         self.cooccurrence_ = cooc
         self.counting_params_ = dict(cooc.params)
         self.cooccurrence_nnz_ = int(cooc.nnz)
         with limit_threads(self.n_workers_):
             with timer.stage("pmi") as info:
-                self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=cooc.keep)
+                self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=cooc.keep, dtype=dtype)
                 check_not_empty(self.pmi_, self.neg)
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
         self.pmi_marginals_ = PMIMarginals.from_counts(cooc, self.cds, self.neg)
-        self._factorise(timer)
 
-    def _factorise(self, timer: StageTimer, symmetric: bool | None = None) -> None:
-        """SVD of ``pmi_`` (its core, the rest folded in) -> ``vectors_``,
-        ``context_vectors_``, ``singular_values_``."""
+    def _svd(self, timer: StageTimer) -> Factors:
+        """SVD of ``pmi_`` (its core, the rest folded in): the factors of every word."""
         self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim,
                                  self.core_max_words)
         # a word whose PPMI row is empty (over the core's columns, which place it) has no
@@ -403,6 +490,10 @@ class PMIEmbedding(_Params):
                 + (f" above the shift log(neg) = {np.log(self.neg):.2f}" if self.neg > 1 else "")
                 + f", fewer than dim={self.dim}; "
                 + (f"lower `neg` (now {self.neg:g}) or `dim`" if self.neg > 1 else "lower `dim`"), param="dim")
+        # windowed counts are symmetric, and without smoothing (cds = 1) so is their PMI
+        # (pmi_matrix and pmi_from_rows compute (w, c) and (c, w) alike): the SVD need
+        # not check it
+        symmetric = True if self.cds == 1.0 else None
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
@@ -415,18 +506,15 @@ class PMIEmbedding(_Params):
                 if self.n_empty_rows_:
                     info["words without a vector (empty PPMI row)"] = (
                         f"{self.n_empty_rows_:,}" + (f"; lower neg={self.neg:g} to keep them" if self.neg > 1 else ""))
-        self._set_vectors(u, s, vt, empty if self.n_empty_rows_ else None)
+        return Factors(u, s, vt, empty if self.n_empty_rows_ else None)
 
     def _set_vectors(self, u: np.ndarray, s: np.ndarray, vt: np.ndarray, empty: np.ndarray | None = None) -> None:
         """The SVD of every word -> ``singular_values_``, ``vectors_`` (eigenvalue
         weighting, w+c, all-but-the-top; the words marked ``empty`` get the zero vector)
         and ``context_vectors_`` (also the last step of
-        :func:`pmiembed.distributed.fit_distributed`)."""
+        :func:`pmiembed.distributed.fit_distributed` and :func:`pmiembed.update.update_model`)."""
         self.singular_values_ = s
-        self.vectors_ = np.ascontiguousarray(word_vectors(u, s, vt, eig=self.eig, wc=self.wc, abtt=self.abtt),
-                                             dtype=np.float32)
-        if empty is not None:
-            self.vectors_[empty] = 0.0
+        self.vectors_ = self.vectors(Factors(u, s, vt, empty))
         del u
         # V S^eig in place on the SVD's own V^T (no second vocabulary-sized array)
         vt = np.asarray(vt, dtype=np.float32)

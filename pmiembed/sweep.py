@@ -28,16 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .cooccur import Cooccurrence, count_cooccurrences
+from .cooccur import Cooccurrence
 from .corpus import read_corpus
 from .errors import ParameterError
 from .defaults import DEFAULTS
 from .evaluate import describe_benchmarks, evaluate, results_to_dict
 from .io import atomic_path, check_not_input
 from .model import PMIEmbedding, make_keyed_vectors
-from .pmi import check_not_empty, pmi_matrix
-from .svd import core_size, folded_svd, word_vectors
-from .vocab import Vocabulary
 
 COUNT_KEYS = ("min_count", "max_vocab", "window", "weighting", "subsample", "subsample_mode")
 FACTOR_KEYS = ("cds", "neg", "dim", "core_min_count", "core_max_words", "svd", "n_iter", "oversamples", "seed")
@@ -164,7 +161,9 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
 
     for count_key, group in itertools.groupby(sorted(todo, key=by(COUNT_KEYS)), key=by(COUNT_KEYS)):
         group = list(group)
-        cp = json.loads(count_key)
+        # one model walks the group through the stages: count once, factorise once per
+        # factor setting, make vectors per vector setting
+        model = PMIEmbedding(**group[0], workers=workers)
         cache = out / "counts" / (hashlib.sha1(count_key.encode()).hexdigest()[:16] + ".npz")
         t = time.perf_counter()
         if cache.exists():
@@ -172,27 +171,19 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
         else:
             if tokens is None:
                 tokens = read_corpus(corpus, progress=False)
-            vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=cp["min_count"],
-                                           max_vocab=cp["max_vocab"], total=tokens.n_tokens)
-            cooc = count_cooccurrences(tokens, vocab, window=cp["window"], weighting=cp["weighting"],
-                                       subsample=cp["subsample"], subsample_mode=cp["subsample_mode"],
-                                       seed=group[0]["seed"])
+            cooc = model.count(tokens)
             cooc.save(cache)
         count_seconds = time.perf_counter() - t
         for factor_key, sub in itertools.groupby(sorted(group, key=by(FACTOR_KEYS)), key=by(FACTOR_KEYS)):
             sub = list(sub)
-            fp = json.loads(factor_key)
+            model.set_params(**json.loads(factor_key))
             t = time.perf_counter()
-            pmi = pmi_matrix(cooc.counts, cds=fp["cds"], neg=fp["neg"], keep=cooc.keep)
-            check_not_empty(pmi, fp["neg"])
-            core = core_size(cooc.vocab.counts, fp["core_min_count"], fp["dim"], fp["core_max_words"])
-            u, s, vt = folded_svd(pmi, fp["dim"], core=core, backend=fp["svd"], n_iter=fp["n_iter"],
-                                  n_oversamples=fp["oversamples"], seed=fp["seed"], workers=workers)
+            factors = model.factorise(cooc)
             factor_seconds = time.perf_counter() - t
             for params in sub:
                 t = time.perf_counter()
-                vectors = word_vectors(u, s, vt, eig=params["eig"], wc=params["wc"], abtt=params["abtt"])
-                kv = make_keyed_vectors(cooc.vocab.words, vectors)
+                model.set_params(**{k: params[k] for k in VECTOR_KEYS})
+                kv = make_keyed_vectors(cooc.vocab.words, model.vectors(factors))
                 row = {"key": config_key(params), "label": _short(params, varying),
                        "params": {k: params.get(k) for k in COUNT_KEYS + FACTOR_KEYS + VECTOR_KEYS},
                        # what "the default" meant when this row was measured (ablation.py labels by it)

@@ -35,12 +35,10 @@ import scipy.sparse as sp
 
 from .cooccur import Cooccurrence, counting
 from .defaults import DEFAULTS
-from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
-from .pmi import pmi_matrix
 from .progress import StageTimer
 from .resources import limit_threads, peak_rss_bytes
-from .svd import core_size, fold_in, word_vectors
+from .svd import core_size, fold_in
 from .vocab import Vocabulary
 
 #: power iterations of the warm-started SVD when not given (from scratch: 6)
@@ -235,11 +233,8 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     p = cooc.params
     timer = StageTimer(model.verbose)
     start = time.perf_counter()
-    with timer.stage("read") as info:
-        tokens = read_corpus(corpus, lowercase=model.lowercase, tokenizer=model.tokenizer, progress=model.progress,
-                             workers=model.n_workers_)
-        info["tokens"] = f"{tokens.n_tokens:,}"
-        info["types"] = f"{len(tokens.types):,}"
+    stats = dict(getattr(model, "corpus_stats_", None) or {})  # the read stage records the new text's
+    tokens = model._read(corpus, timer)
     new_tokens = tokens.n_tokens
     sources = list(tokens.sources)
     old_vocab = cooc.vocab
@@ -275,14 +270,8 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     rows_old = old_vocab.id_map(vocab.words)
     known = rows_old >= 0
     previous[known] = np.asarray(model.vectors_)[rows_old[known]]
-    model.vocabulary_ = vocab
-    model.cooccurrence_ = summed
-    model.counting_params_ = dict(summed.params)
-    model.cooccurrence_nnz_ = int(summed.nnz)
+    model._pmi_from_counts(summed, timer)
     with limit_threads(model.n_workers_):
-        with timer.stage("pmi") as info:
-            model.pmi_ = pmi_matrix(summed.counts, cds=model.cds, neg=model.neg, keep=summed.keep)
-            info["nonzeros"] = f"{model.pmi_.nnz:,}"
         symmetric = True if model.cds == 1.0 else None
         model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim, model.core_max_words)
         with timer.stage("svd") as info:
@@ -296,15 +285,8 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
             info["warm start"] = f"{n_iter} iterations"
             info["core"] = "all words" if model.n_core_ is None else f"{model.n_core_:,} words"
     del previous
-    model.singular_values_ = s
-    model.vectors_ = np.ascontiguousarray(word_vectors(u, s, vt, eig=model.eig, wc=model.wc, abtt=model.abtt),
-                                          dtype=np.float32)
-    del u
-    vt = np.asarray(vt, dtype=np.float32)
-    vt *= (s ** model.eig).astype(np.float32)[:, None]
-    model.context_vectors_ = vt.T
-    model._wv = None
-    stats = dict(getattr(model, "corpus_stats_", None) or {})
+    model._set_vectors(u, s, vt)
+    del u, vt
     stats["tokens"] = int(summed.params["n_tokens"])
     stats["updates"] = list(stats.get("updates", [])) + [{"tokens": int(new_tokens), "sources": sources,
                                                           "new_words": int(new_words), "n_iter": int(n_iter)}]
