@@ -59,7 +59,8 @@ _MAGIC = {
     b"\xfd7zXZ\x00": "xz",
 }
 
-_COMPRESSION_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
+#: what a damaged compressed file raises while it is read
+COMPRESSION_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
 
 
 # --------------------------------------------------------------------------- paths
@@ -119,7 +120,7 @@ def _list_folder(path: Path) -> list[Path]:
     return sorted(found)
 
 
-def _read_error(path: Path, exc: BaseException) -> CorpusError:
+def read_error(path: Path, exc: BaseException) -> CorpusError:
     """One line for an error while reading ``path``: the system's (permissions, I/O
     errors) or the decompressor's (truncated or corrupt data)."""
     import errno
@@ -159,7 +160,10 @@ class _CountingReader(io.RawIOBase):
 
 
 def open_text_bytes(path: Path, bar=None):
-    """Open ``path`` for reading decompressed bytes (gzip, bzip2, xz or plain)."""
+    """Open ``path`` for reading decompressed bytes (gzip, bzip2, xz or plain, told by
+    the file's first bytes, not its name).  The one opener of text files: the corpus
+    reader, the word2vec baseline's sentences and the benchmark reader use it, so that
+    every part of pmiembed reads a file's bytes alike."""
     kind = _compression(path)
     raw = _CountingReader(open(path, "rb", buffering=0), bar)
     buffered = io.BufferedReader(raw, buffer_size=1 << 20)
@@ -192,8 +196,8 @@ def iter_file_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES, bar=Non
                     continue
                 rest = block[cut + 1:]
                 yield block[: cut + 1]
-    except _COMPRESSION_ERRORS as exc:
-        raise _read_error(path, exc) from None
+    except COMPRESSION_ERRORS as exc:
+        raise read_error(path, exc) from None
     if rest:
         yield rest
 
@@ -572,7 +576,7 @@ def _check_not_binary(path: Path, sample_bytes: int = 1 << 16) -> None:
     try:
         with open_text_bytes(path) as f:
             sample = f.read(sample_bytes)
-    except _COMPRESSION_ERRORS:
+    except COMPRESSION_ERRORS:
         return  # reported with context by the reader
     why = looks_binary(sample)
     if why:

@@ -9,12 +9,14 @@ parameters, gensim version, corpus size).
 Corpus files are read by :class:`ChunkedSentences`.  gensim's own readers do not fit
 text8-style files (one ~100 MB line, no newlines): ``LineSentence``/``PathLineSentences``
 read a whole line at once, so they would hold the entire corpus as one string and one
-huge token list; ``Text8Corpus`` does stream in 8 KB chunks (and opens .gz/.bz2 through
-``gensim.utils.open``/smart_open, which we reuse) but it ignores line breaks, so files
-with one sentence per line lose their sentence boundaries.  ``ChunkedSentences`` streams
-bytes in chunks and keeps ``LineSentence`` semantics: a line is a sentence, tokens are
-split at whitespace, and long lines are cut into sentences of at most 10,000 tokens
-(gensim's ``MAX_WORDS_IN_BATCH``; gensim would silently truncate longer ones).
+huge token list; ``Text8Corpus`` does stream in 8 KB chunks but it ignores line breaks,
+so files with one sentence per line lose their sentence boundaries.  ``ChunkedSentences``
+streams bytes in chunks and keeps ``LineSentence`` semantics: a line is a sentence,
+tokens are split at whitespace, and long lines are cut into sentences of at most 10,000
+tokens (gensim's ``MAX_WORDS_IN_BATCH``; gensim would silently truncate longer ones).
+Files are opened by pmiembed's own reader (:func:`pmiembed.corpus.open_text_bytes`:
+gzip, bzip2 or xz told by content, undecodable bytes replaced), so that the two models
+of a comparison read the same bytes the same way.
 """
 
 from __future__ import annotations
@@ -45,13 +47,13 @@ class ChunkedSentences:
     """Restartable iterable of sentences (lists of str) read from text files in chunks.
 
     ``paths``: one path or a sequence of paths (a directory stands for its non-hidden
-    files in name order); plain text, ``.gz`` or ``.bz2`` (opened with gensim's
-    ``utils.open``).  Every line is a sentence; tokens are separated by whitespace; a
+    files in name order); plain text or gzip, bzip2 or xz compressed (told by content,
+    as :func:`pmiembed.corpus.open_text_bytes` does).  Every line is a sentence; tokens are separated by whitespace; a
     line longer than ``max_sentence_length`` tokens is cut into consecutive sentences of
     exactly that length (the last one shorter), like gensim's ``LineSentence``.  The files
     are read ``chunk_size`` bytes at a time and split only at ASCII whitespace, so a
-    text8-style file (one 100 MB line) is never held in memory as a whole.  Text must be
-    UTF-8; undecodable bytes raise :class:`~pmiembed.errors.CorpusError`.
+    text8-style file (one 100 MB line) is never held in memory as a whole.  Text is
+    UTF-8; undecodable bytes are replaced by U+FFFD (as pmiembed's reader does).
     """
 
     def __init__(
@@ -93,22 +95,22 @@ class ChunkedSentences:
             yield from self._sentences(path)
 
     def _sentences(self, path: Path) -> Iterator[list[str]]:
-        from gensim import utils
+        from .corpus import COMPRESSION_ERRORS, open_text_bytes, read_error
 
         maxlen = self.max_sentence_length
         sentence: list[str] = []
         rest = b""
         offset = 0  # bytes of the (decompressed) file consumed before `rest`
         try:
-            fin = utils.open(str(path), "rb")
+            fin = open_text_bytes(path)
         except OSError as exc:
-            raise CorpusError(f"{path}: cannot open corpus file ({exc})") from None
+            raise read_error(path, exc) from None
         with fin:
             while True:
                 try:
                     chunk = fin.read(self.chunk_size)
-                except (OSError, EOFError, ValueError) as exc:
-                    raise CorpusError(f"{path}: cannot read corpus file, corrupt or truncated? ({exc})") from None
+                except COMPRESSION_ERRORS as exc:
+                    raise read_error(path, exc) from None
                 eof = not chunk
                 buf = rest + chunk if rest else chunk
                 cut = len(buf) if eof else max(buf.rfind(ws) for ws in _WHITESPACE) + 1
@@ -119,12 +121,8 @@ class ChunkedSentences:
                     )
                 complete, rest = buf[:cut], buf[cut:]
                 if complete:
-                    try:
-                        text = complete.decode("utf-8")
-                    except UnicodeDecodeError as exc:
-                        raise CorpusError(
-                            f"{path}: not UTF-8 text at byte {offset + exc.start:,}; re-encode the corpus as UTF-8"
-                        ) from None
+                    # undecodable bytes become U+FFFD, as pmiembed's reader makes them
+                    text = complete.decode("utf-8", errors="replace")
                     offset += len(complete)
                     lines = text.split("\n")
                     last = len(lines) - 1
