@@ -1,9 +1,7 @@
 """Compiled inner loops (numba).
 
 Only the loops that pure numpy cannot express without creating one Python object per
-token live here.  Measured on wiki17m (17.3M tokens, 100 MB, one line): splitting and
-mapping tokens to ids with ``bytes.split`` + a dict takes 8.4 s; the kernel below takes
-about 2 s, most of it hash-table cache misses.
+token live here (measurements: docs/implementation-notes.md).
 """
 
 from __future__ import annotations
@@ -174,7 +172,7 @@ def _add_context(c, wt, acc, touched, nt):
     written, so no separate "seen" mark, and one random memory access a context
     instead of two); returns the new number of touched columns.  Inlined into
     :func:`window_count_rows` (and :func:`pmiembed._update_kernels.merge_rows`) at
-    compile time (the hot loop: a plain call measured slower)."""
+    compile time: it is the hot loop, and a plain call costs there."""
     if c >= 0:
         if acc[c] == 0:
             touched[nt] = c
@@ -218,8 +216,7 @@ def window_count_rows(x, lo, hi, weights, indptr_w, positions, words, offsets, s
     number to ``out_nnz[i]``, and their accumulators reset to 0.  A row's result does
     not depend on the thread that computed it.  Rows are dealt to 64 interleaved
     groups: ``words`` run from frequent to rare, and the contiguous ranges numba gives
-    each thread would leave one thread nearly all the work (wiki17m: 3.1 s contiguous,
-    1.6 s interleaved on 2 cores).
+    each thread would leave one thread nearly all the work.
     """
     window = weights.shape[0]
     n = x.shape[0]
@@ -275,16 +272,13 @@ def csr_matmul_blocked(starts, ends, indices, data, x, out, alpha, beta, n_chunk
     latency.  Rows are dealt to ``n_chunks`` interleaved groups (rows ``t, t + n_chunks,
     ...``) run in parallel: numba hands each thread one contiguous range of groups, and
     contiguous row ranges would give the thread with the frequent words (the first
-    rows, most of the nonzeros) nearly all the work (measured on wiki17m: 1.0 s a
-    product with contiguous chunks, 0.65-0.8 s interleaved).  Each row is summed in a
+    rows, most of the nonzeros) nearly all the work.  Each row is summed in a
     fixed order (block by block, then eight nonzeros at a time, then the rest one by
     one), so any number of threads gives the same bits.
 
     Eight nonzeros per pass over the row's accumulator: one load and one store of
     ``acc`` per eight gathered rows of ``x`` instead of per row, which is what bounds
-    the plain loop (measured on wiki17m's PPMI, width 320, 2 cores, five alternating
-    rounds: 0.59-0.71 s against 0.77-0.93 s nonzero by nonzero; four at a time
-    0.61-0.76 s).
+    the plain loop.
     """
     n_blocks = starts.shape[0]
     n = starts.shape[1]

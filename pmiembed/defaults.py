@@ -1,24 +1,23 @@
-"""The default recipe, in one place (the model, the command line and the docs read it).
+"""The default recipe, in one place: the model, the stage functions, the command line
+and the docs read it.
 
-Chosen on wiki17m by ``pmiembed sweep`` and one-off runs (see docs/ablation.md), checked
-on a second 17M-token slice: a window of 8 weighted 1/d^2 ("harmonic2": near contexts
-dominate, the wide window adds topical context; window 5 weighted 1/d scored lower on all
-eight benchmarks of both slices), word2vec's subsampling at 1e-4 in its expectation
-("expected": every token counted, each pair weighted by both words' keep probabilities,
-the average of "clean" subsampling over all draws; clean subsampling's draw moved Rare
-Words by .011 and SimLex by .004 between seeds; the expectation is within .004 of the
-seeds' average on wiki17m and at or above it on the second slice), no context
-distribution smoothing, eigenvalue
-weighting 0.5, the mean and the top principal direction removed ("all-but-the-top"),
-the SVD run on the words seen at least 10 times with the rarer ones folded in
-(``core_min_count``: exact SVD on wiki17m SimLex .294 -> .302, MEN +.006, WS-sim +.011,
-WS-rel -.010, the rest within .001 or better; second slice SimLex +.011), and a
-randomized SVD with 6 power iterations and 140 extra columns.  The spectrum is flat at
-the cut (s_300 / s_321 = 1.0095 on wiki17m), so the tail converges at the rate of
-s_300 / s_(300 + oversamples): with 20 extra columns and 5 iterations (the previous
-default, 12 products of width 320) scores sat up to .015 from the exact SVD's; 6 / 140
-(14 products of width 440) keeps them within .005 (seeds 0 / 1 / 2: .0027 / .0046 /
-.0021) for about 4.5 s more on wiki17m (README, "Accuracy of the fast SVD").
+- a window of 8 weighted 1/d^2 ("harmonic2"): near contexts dominate, and the wide
+  window adds topical context without drowning them;
+- word2vec's subsampling at 1e-4 in its expectation ("expected"): every token is
+  counted and each pair weighted by both words' keep probabilities, the average of
+  "clean" subsampling over all draws without the draw's noise, which otherwise decides
+  the few contexts of a rare word;
+- no context distribution smoothing (cds 1, which also keeps the PPMI matrix symmetric)
+  and no shift;
+- eigenvalue weighting 0.5, the mean and the top principal direction removed
+  ("all-but-the-top");
+- the SVD run on the words seen at least 10 times (at most 50,000 of them), the rarer
+  ones folded in (``core_min_count``): the rank goes to the best-estimated rows;
+- a randomized SVD with 6 power iterations and 140 extra columns: the PPMI spectrum is
+  flat at the cut, so the last directions converge at the rate of
+  ``s_dim / s_(dim + oversamples)`` and need many extra columns.
+
+How each choice was measured: docs/ablation.md and docs/implementation-notes.md.
 """
 
 DEFAULTS = {

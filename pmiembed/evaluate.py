@@ -751,6 +751,25 @@ def evaluate(
     :func:`available_benchmarks`.  ``restrict_vocab`` bounds the analogy answer search
     (similarity uses the whole vocabulary).  Results keep the order given; a path is keyed
     by its file stem (by its full path if that stem is already taken).
+
+    Examples
+    --------
+    Vectors of Lee's small news corpus on gensim's copies of WordSim-353 and the Google
+    analogies (few of whose words it has):
+
+    >>> from gensim.test.utils import datapath
+    >>> from pmiembed import PMIEmbedding
+    >>> from pmiembed.evaluate import evaluate
+    >>> kv = PMIEmbedding(dim=50, min_count=3).fit(datapath("lee_background.cor")).wv
+    >>> results = evaluate(kv, [datapath("wordsim353.tsv"), datapath("questions-words.txt")])
+    >>> list(results)
+    ['wordsim353', 'questions-words']
+    >>> ws = results["wordsim353"]
+    >>> ws.n, ws.n_known, round(ws.score, 2)  # Spearman's rho on the pairs it knows
+    (353, 81, 0.28)
+    >>> google = results["questions-words"]
+    >>> google.n_known, google.correct_add, google.correct_mul  # 3CosAdd, 3CosMul
+    (290, 1, 3)
     """
     if benchmarks is None:
         specs: list[PathLike] = list(available_benchmarks())

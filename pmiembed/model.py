@@ -41,7 +41,7 @@ from .svd import SVD_BACKENDS, abtt_constraint, check_svd_params, core_size, fol
 from .vocab import CONSTRAINTS as VOCABULARY_CONSTRAINTS
 from .vocab import Vocabulary
 
-if TYPE_CHECKING:  # gensim is imported where it is used (about 1.4 s)
+if TYPE_CHECKING:  # gensim is imported where it is used: it is slow to import
     from gensim.models import KeyedVectors
 
 MODEL_FORMAT = "pmiembed-model"
@@ -75,9 +75,8 @@ class _Params:
     """scikit-learn's estimator protocol (``get_params``, ``set_params``, a repr of the
     non-default parameters) for a class whose ``__init__`` only stores its keyword
     arguments.  Written out instead of inheriting ``sklearn.base.BaseEstimator``
-    because importing scikit-learn takes about 1.5 s (it loads scipy.stats), 6% of a
-    whole ``pmiembed train`` on wiki17m, and the CLI needs the class before it can
-    start reading."""
+    because importing scikit-learn is slow (it loads scipy.stats) and the command line
+    needs the class before it can start reading."""
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
@@ -109,13 +108,17 @@ class _Params:
 class PMIEmbedding(_Params):
     """Word vectors from a (shifted) positive PMI matrix factorised by truncated SVD.
 
-    The defaults (:data:`pmiembed.defaults.DEFAULTS`) were chosen by measurement on
-    17M tokens of Wikipedia (docs/ablation.md): window 8 weighted 1/d^2, word2vec
-    subsampling 1e-4 keeping positions ("clean"), no context distribution smoothing, no
-    shift, eigenvalue weighting 0.5, the mean and top principal direction removed, 300
-    dimensions, min_count 5.  ``PMIEmbedding(window=2, weighting="dynamic",
-    subsample=None, cds=0.75, abtt=None)`` is the recipe Levy, Goldberg & Dagan (2015)
-    recommend.
+    The defaults (:data:`pmiembed.defaults.DEFAULTS`, chosen by measurement, see
+    docs/ablation.md): 300 dimensions, min_count 5, window 8 weighted 1/d^2, word2vec
+    subsampling 1e-4 in its expectation ("expected"), no context distribution
+    smoothing, no shift, the randomized SVD of the words seen at least 10 times (at most
+    50,000) with the rarer ones folded in, eigenvalue weighting 0.5, the mean and the
+    top principal direction removed.  ``PMIEmbedding(window=2, weighting="dynamic",
+    subsample=None, cds=0.75, abtt=None, core_min_count=None)`` is the recipe Levy,
+    Goldberg & Dagan (2015) recommend.
+
+    :meth:`fit` runs the stages in one go; :meth:`count`, :meth:`factorise` and
+    :meth:`vectors` run them one at a time, to reuse counts and factors across settings.
 
     Parameters
     ----------
@@ -145,8 +148,8 @@ class PMIEmbedding(_Params):
         seen ``core_min_count`` times; never fewer than ``2 * dim``) form the core; a larger
         corpus then spends the SVD's rank on the same best-estimated rows instead of more
         rare ones (None: no cap).
-    svd : {'randomized', 'sklearn', 'arpack'}, SVD backend (see :mod:`pmiembed.svd`).
-    n_iter : int or None, power iterations of the randomized SVD.
+    svd : {'randomized', 'krylov', 'sklearn', 'arpack'}, SVD backend (see :mod:`pmiembed.svd`).
+    n_iter : int or None, power iterations of the randomized SVDs (None: the default).
     oversamples : int, extra columns the randomized SVD iterates beyond ``dim``: the top
         ``dim`` directions converge at the rate of ``s_dim / s_(dim + oversamples)``, so a
         flat spectrum needs many (see :mod:`pmiembed.svd`).
@@ -159,13 +162,15 @@ class PMIEmbedding(_Params):
         PMI matrix in place instead of a cache-blocked copy (a little slower).
     keep_counts : bool, keep the co-occurrence counts after ``fit`` (``cooccurrence_``,
         needed by ``save(save_counts=True)``); False never assembles the count matrix:
-        PMI is computed from the counted row blocks as they are read back (the command
-        line does so unless ``--save-counts``: 400 MB on wiki17m, 1.2 GB on 68.8M tokens).
+        PMI is computed from the counted row blocks as they are read back, which saves
+        the count matrix's memory (the command line does so unless asked to save the
+        counts).
     keep_rare_pairs : bool, with ``keep_counts``, also count the pairs of the words left
         out of the vocabulary (``rare_pairs_``, saved by ``save(save_counts=True)``): an
         :meth:`update` whose new text lifts such words over ``min_count`` then gives them
         their old contexts too (without them those words start from the new text's pairs
-        alone).  Costs one more counting pass; ``pmiembed train --save-counts`` sets it.
+        alone).  Costs one more counting pass; the command line sets it when it saves the
+        counts.
     progress : bool, show progress bars on stderr.
     verbose : bool, print a one-line summary per stage on stderr.
 
@@ -184,6 +189,20 @@ class PMIEmbedding(_Params):
         run or an empty cache), not included in the stages
     compiled_kernels_ : list of str, the kernels compiled during ``fit`` (empty on a warm cache)
     corpus_stats_ : dict, tokens, types, documents, bytes, replaced bytes
+
+    Examples
+    --------
+    Lee's corpus of news text (gensim's test data, 60k tokens):
+
+    >>> from gensim.test.utils import datapath
+    >>> from pmiembed import PMIEmbedding
+    >>> model = PMIEmbedding(dim=50, min_count=3).fit(datapath("lee_background.cor"))
+    >>> model.wv.vectors.shape
+    (3027, 50)
+    >>> model.wv.most_similar("police", topn=1)[0][0]
+    'officers'
+    >>> PMIEmbedding(dim=50, window=2)
+    PMIEmbedding(dim=50, window=2)
     """
 
     def __init__(self, dim=DEFAULTS["dim"], window=DEFAULTS["window"], weighting=DEFAULTS["weighting"],
@@ -296,7 +315,7 @@ class PMIEmbedding(_Params):
         with contextlib.ExitStack() as stack:
             with timer.stage("count") as info, limit_threads(self.n_workers_):
                 # the counter gets the only reference to the tokens: it frees their ids as
-                # soon as they are mapped to vocabulary rows (275 MB for 69M tokens)
+                # soon as they are mapped to vocabulary rows
                 box = [tokens]
                 del tokens
                 counted = stack.enter_context(counting(
@@ -310,7 +329,7 @@ class PMIEmbedding(_Params):
                 self._fit_from_counts(cooc, timer)
             else:
                 # PMI straight from the finished row blocks: the whole count matrix is
-                # never held (on 68.8M tokens it would be 1.2 GB beside the PMI matrix)
+                # never held beside the PMI matrix
                 self.vocabulary_ = vocab
                 self.cooccurrence_ = None
                 self.counting_params_ = dict(counted.params)
@@ -525,8 +544,8 @@ class PMIEmbedding(_Params):
     @property
     def wv(self) -> "KeyedVectors":
         """The word vectors as a gensim ``KeyedVectors`` (sharing ``vectors_``), built on
-        first use: importing gensim takes about 1.4 s of Python, which ``fit`` and
-        ``save`` (and so ``pmiembed train``) do not need."""
+        first use: importing gensim is slow, and ``fit`` and ``save`` (and so
+        ``pmiembed train``) do not need it."""
         kv = self.__dict__.get("_wv")
         if kv is None:
             if self.__dict__.get("vectors_") is None:

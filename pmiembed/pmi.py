@@ -69,6 +69,40 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = DEFAULTS["cds"], neg: float 
     Memory: the input is not copied; marginals and the result are computed a block of
     rows (about ``block_nnz`` entries) at a time, so the peak is the input plus the
     output plus one block.
+
+    Examples
+    --------
+    Two words seen 4 times together and each once with a third: ``D = 12``, the row
+    sums are 5, 5 and 2, so the pair's PMI is ``log(4 * 12 / (5 * 5)) = 0.652`` and
+    each word's with the third ``log(1 * 12 / (5 * 2)) = 0.182``; a shift of
+    ``log 1.5 = 0.405`` leaves only the pair:
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from pmiembed.pmi import pmi_matrix
+    >>> counts = sp.csr_matrix(np.array([[0, 4, 1], [4, 0, 1], [1, 1, 0]]))
+    >>> pmi_matrix(counts).toarray().round(3)
+    array([[0.   , 0.652, 0.182],
+           [0.652, 0.   , 0.182],
+           [0.182, 0.182, 0.   ]], dtype=float32)
+    >>> pmi_matrix(counts, neg=1.5).toarray().round(3)
+    array([[0.   , 0.247, 0.   ],
+           [0.247, 0.   , 0.   ],
+           [0.   , 0.   , 0.   ]], dtype=float32)
+
+    The counts of Lee's corpus (gensim's test data) with the default recipe:
+
+    >>> from gensim.test.utils import datapath
+    >>> from pmiembed.corpus import read_corpus
+    >>> from pmiembed.vocab import Vocabulary
+    >>> from pmiembed.cooccur import count_cooccurrences
+    >>> tokens = read_corpus(datapath("lee_background.cor"))
+    >>> vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=3)
+    >>> cooc = count_cooccurrences(tokens, vocab)
+    >>> ppmi = pmi_matrix(cooc.counts, keep=cooc.keep)
+    >>> ppmi.shape, ppmi.nnz
+    ((3027, 3027), 214218)
+    >>> round(float(ppmi[vocab.index["police"], vocab.index["officers"]]), 2)
+    4.15
     """
     check_pmi_params(cds, neg)
     m = counts if sp.isspmatrix_csr(counts) or isinstance(counts, sp.csr_array) else sp.csr_matrix(counts)

@@ -93,13 +93,14 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = DEFAULTS["svd
     ``n_iter``: power iterations of the randomized backends (None: the default,
     ``DEFAULTS["n_iter"]``); ``n_oversamples``: extra columns of the random range finder;
     ``copy``: the randomized backends reorder the matrix into a cache-blocked copy
-    (fastest); False reads it in place (saves the matrix's size in memory, products
-    about 5-10% slower; ``pmiembed train --memory`` uses it).  ``core``: factorise
-    only the leading ``core x core`` block (the randomized backends read it inside
-    ``matrix`` without a copy); :func:`fold_in` extends the result to all rows and
-    columns.  ``symmetric``: whether ``matrix`` equals its transpose; None detects it
-    (:func:`is_symmetric`, about 0.5 s on wiki17m); True is a promise by a caller that
-    knows (PPMI with cds = 1 of the model's own symmetric counts) and is not checked.
+    (fastest); False reads it in place (saves the matrix's size in memory, products a
+    little slower; a model with a ``memory`` budget uses it).  ``core``: factorise only
+    the leading ``core x core`` block (the randomized backends read it inside ``matrix``
+    without a copy); :func:`fold_in` extends the result to all rows and columns.
+    ``symmetric``: whether ``matrix`` equals its transpose; None detects it
+    (:func:`is_symmetric`, a transposed copy for a moment); True is a promise by a
+    caller that knows (PPMI with cds = 1 of the model's own symmetric counts) and is not
+    checked.
     """
     validate_params(CONSTRAINTS, {"core": core, "backend": backend})
     if core is not None:
@@ -124,7 +125,7 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = DEFAULTS["svd
 def _library_svd(matrix, dim, backend, n_iter, n_oversamples, seed, core):
     """scikit-learn's randomized_svd or ARPACK, with BLAS on one thread: OpenBLAS splits
     products differently for different thread counts (up to 1.3e-3 apart in the
-    vectors), and the result must not depend on ``--workers``."""
+    vectors), and the result must not depend on the number of workers."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
@@ -162,19 +163,15 @@ def _block_shape(shape: tuple[int, int], core: int | None) -> tuple[int, int]:
 class _BlockedCSR:
     """A sparse matrix prepared for fast parallel products with tall dense matrices:
     its columns are cut into blocks whose rows of the dense operand stay in the CPU's
-    shared cache (about 8 MB each), see :func:`pmiembed._kernels.csr_matmul_blocked`.
-    On the 80k x 80k, 20M-nonzero PPMI matrix of wiki17m a product with 320 columns takes
-    about a third of the time of the plain row-parallel product (0.6-0.7 s on 2 cores).
-    Blocks of 8 MB beat 4 MB by about 6% (wiki17m core, 440 columns, alternating
-    rounds: 0.49-0.52 against 0.53-0.56 s; 1 MB 1.1 s, 16 MB 0.62 s): each further
-    block costs every row one more load and store of its accumulator.
+    shared cache (``cache_bytes`` each), see :func:`pmiembed._kernels.csr_matmul_blocked`.
+    Smaller blocks would make every row load and store its accumulator once more per
+    further block; larger ones fall out of the cache.
 
     ``copy=True`` reorders the entries block by block into a copy (the matrix's size
-    again: 160 MB there); ``copy=False`` keeps pointers to each row's block segments in
-    ``a`` as it is (``a`` must stay alive and unchanged), which saves the copy and costs
-    about 5-10% per product (measured on wiki17m: 1.10 against 1.04 s at best, 1.22
-    against 1.10 s in the median): segments scattered over the matrix are read less
-    efficiently than one contiguous pass per block."""
+    again); ``copy=False`` keeps pointers to each row's block segments in ``a`` as it is
+    (``a`` must stay alive and unchanged), which saves the copy and makes products a
+    little slower: segments scattered over the matrix are read less efficiently than one
+    contiguous pass per block (measurements: docs/implementation-notes.md)."""
 
     def __init__(self, a: sp.csr_matrix, width: int, cache_bytes: int = 8 << 20, copy: bool = True,
                  core: int | None = None):
@@ -225,8 +222,8 @@ def is_symmetric(a: sp.spmatrix) -> bool:
     """Whether ``a`` equals its transpose exactly.  PPMI without context distribution
     smoothing (cds = 1) of symmetric-window counts is symmetric: then ``A^T = A``, the
     SVD needs neither a transposed copy nor products with it, and the symmetric
-    solver applies.  Costs a transposed copy for a moment (about 0.5 s on wiki17m),
-    after a free test of the row and column counts."""
+    solver applies.  Costs a transposed copy for a moment, after a free test of the row
+    and column counts."""
     if a.shape[0] != a.shape[1]:
         return False
     a = sp.csr_matrix(a)
@@ -349,7 +346,7 @@ def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: in
     row-chunk pool for dense steps, and a progress ``tick`` per product.  Dense BLAS
     calls are single-threaded and run on the pool's threads: OpenBLAS splits some
     products differently for different thread counts, and the result must not depend on
-    ``--workers``.  With ``core``, the operators are the leading ``core x core`` block
+    the number of workers.  With ``core``, the operators are the leading ``core x core`` block
     (of ``A`` and of ``A^T``; a symmetric ``A`` has a symmetric block).  Yields
     ``(a_op, at_op, rows, tick)``.  ``symmetric``: see :func:`truncated_svd`."""
     from .progress import progress_bar
@@ -389,15 +386,12 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULTS["n_i
       (re-orthonormalising between products); ``Q = orth(Y)`` (Halko, Martinsson &
       Tropp 2011, Alg. 4.4);
     - symmetric ``A`` (PPMI with cds = 1; detected): the same products drive a
-      Chebyshev-filtered subspace iteration (:func:`_chebyshev_range`), which on the
-      wiki17m PPMI matrix gets the 300th singular value within 2.5% where plain power
-      iteration with as many products is 6% low.
+      Chebyshev-filtered subspace iteration (:func:`_chebyshev_range`), which separates
+      the top singular values from the rest far faster than plain powers.
 
     The top ``dim`` directions converge at the rate of ``s_dim / s_(l+1)``: where the
-    spectrum is flat at the cut (wiki17m's PPMI: ``s_300 / s_321 = 1.0095``,
-    ``s_300 / s_400 = 1.041``) a wider ``l`` converges them far faster than more
-    iterations (measured against ARPACK: 6 iterations with 140 extra columns beat 10 with
-    20).
+    spectrum is flat at the cut, as PPMI's is, a wider ``l`` converges them far faster
+    than more iterations (docs/implementation-notes.md).
 
     Then ``B^T = A^T Q`` (n x l) and the eigendecomposition of ``B B^T = V_B S^2 V_B^T``
     give ``U = Q V_B``, ``V = B^T V_B / S``.  Memory: the matrix is not copied; besides
@@ -453,12 +447,10 @@ def _chebyshev_range(a_op: "_BlockedCSR", y: np.ndarray, z: np.ndarray, dim: int
     the basis is re-conditioned, ``W = A Q`` formed and ``c`` re-estimated.  Only the
     last basis must be orthonormal to working precision (it becomes ``U``); the ones
     in between only bound the filter, so one Cholesky-QR pass in float32 does for them
-    (the scores on wiki17m agree to four digits with full float64 passes, which cost
-    two Gram matrices and two products more per block).  One power step before the
-    filter (``n_power``) left s_300 closer to ARPACK than two with the same products
-    (wiki17m core, 6 iterations / 140 columns, seeds 0 / 1 / 2: -0.31 / -0.38 /
-    -0.42% against -0.44% for seed 0 with two; largest score difference .0023 /
-    .0036 / .0018 against .0027 / .0046 / .0021).
+    (full float64 passes would cost two Gram matrices and two products more per block
+    for the same scores).  One power step before the filter (``n_power``) first
+    estimates ``c``; a second one spends a product the filter uses better
+    (docs/implementation-notes.md).
     """
     from scipy.linalg import LinAlgError
 
@@ -511,8 +503,8 @@ def _ritz(q, bt, dim, rows: _Rows):
     eigendecomposition ``B B^T = V_B S^2 V_B^T`` gives ``U = q V_B`` and
     ``V = B^T V_B / S``; signs fixed so that the largest entry of each ``u`` is
     positive.  Returns ``U`` (m x dim), ``S`` and ``V^T`` (dim x n), copied out of the
-    ``l``-column work blocks so that those are freed when the caller returns (at 68.8M
-    tokens they are 400 MB, and fold-in and the word vectors come next)."""
+    ``l``-column work blocks so that those are freed when the caller returns (they are
+    vocabulary-sized, and fold-in and the word vectors come next)."""
     gram = rows.gram(bt)
     if not np.all(np.isfinite(gram)):
         raise ParameterError(f"dim={dim}: the SVD did not converge (non-finite values); the PPMI matrix is "

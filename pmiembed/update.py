@@ -163,7 +163,7 @@ def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | Non
     threads = numba.get_num_threads()
     acc = np.zeros((threads, n_new), dtype=np.int64)  # counts are positive: 0 means untouched
     touched = np.empty((threads, n_new), dtype=np.int32)
-    def i64(a):  # no copy of what already is int64 (the counts' data: 300 MB on wiki17m)
+    def i64(a):  # no copy of what already is int64 (the counts' data, the largest array)
         return a.astype(np.int64, copy=False)
 
     _update_kernels.merge_rows(row_old, col_map, i64(o.indptr), o.indices, i64(o.data),
