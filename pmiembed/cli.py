@@ -448,7 +448,7 @@ def main(argv=None) -> int:
 def entry() -> None:  # pragma: no cover - exits the process
     """The ``pmiembed`` console command: :func:`main`, then exit without the
     interpreter's teardown of every loaded module (numba's LLVM, scipy, gensim), which
-    takes 0.5-0.9 s after a ``pmiembed train`` that is otherwise done.  Exit handlers
+    takes a noticeable part of a second after a ``pmiembed train`` that is otherwise done.  Exit handlers
     still run and the standard streams are flushed first."""
     import atexit
     import os

@@ -49,7 +49,7 @@ from .errors import VectorsError, WordError
 
 PPMI_FILE = "ppmi.npz"
 #: Without ``min_count``, listed contexts are words seen at least once per this many
-#: tokens of the corpus (86 times in wiki17m's 17.3M): the largest PPMI values belong to
+#: tokens of the corpus (86 times in 17.3M tokens): the largest PPMI values belong to
 #: rare contexts met a few times (``log #(w, c) D / (#(w) #(c))`` is largest for small
 #: ``#(c)``), names and typos that tell a reader little; they still count in every sum.
 AUTO_MIN_COUNT_TOKENS = 200_000
