@@ -45,9 +45,15 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from ._validation import Integral, Interval, Param, check_param
 from .errors import VectorsError, WordError
 
 PPMI_FILE = "ppmi.npz"
+#: what the explanations' parameters accept (see :mod:`pmiembed._validation`)
+CONSTRAINTS = {
+    "min_count": Param((Interval(Integral, 1, None), None), "a positive integer (1 lists every context) or None"),
+    "n": Param((Interval(Integral, 1, None), None), "a positive integer"),
+}
 #: Without ``min_count``, listed contexts are words seen at least once per this many
 #: tokens of the corpus (86 times in 17.3M tokens): the largest PPMI values belong to
 #: rare contexts met a few times (``log #(w, c) D / (#(w) #(c))`` is largest for small
@@ -189,10 +195,7 @@ class PPMI:
         without it one per :data:`AUTO_MIN_COUNT_TOKENS` tokens of the corpus (at least 1)."""
         if min_count is None:
             return max(1, round(self.vocab.total / AUTO_MIN_COUNT_TOKENS))
-        if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-            from .errors import ParameterError
-
-            raise ParameterError(f"min_count={min_count!r} must be a positive integer (1 lists every context) or None")
+        check_param("min_count", min_count, CONSTRAINTS["min_count"])
         return int(min_count)
 
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -216,10 +219,7 @@ def _top(values: np.ndarray, cols: np.ndarray, n: int | None) -> np.ndarray:
 def _check_n(n) -> int | None:
     if n is None:
         return None
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        from .errors import ParameterError
-
-        raise ParameterError(f"n={n!r} must be a positive integer")
+    check_param("n", n, CONSTRAINTS["n"])
     return int(n)
 
 

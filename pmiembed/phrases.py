@@ -36,22 +36,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from .corpus import TokenizedCorpus, _merge_equal_types, read_corpus
+from ._validation import Integral, Interval, Param, Real, StrOptions, validate_params
 from .errors import ParameterError
 
 MEASURES = ("npmi", "pmi", "llr")
 DEFAULT_DELIMITER = "_"
 
 
+#: what the phrase finder's parameters accept (see :mod:`pmiembed._validation`)
+CONSTRAINTS = {
+    "min_count": [Interval(Integral, 1, None)],
+    "threshold": Param((Interval(Real, -1, 1), None), "an NPMI value in [-1, 1] (e.g. 0.5)"),
+    "passes": [Interval(Integral, 1, None)],
+    "measure": [StrOptions(MEASURES)],
+    "n": [Interval(Integral, 1, None)],
+}
+
+
 def check_phrase_params(min_count, threshold=None, passes=1, measure="npmi") -> None:
-    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ParameterError(f"min_count={min_count!r} must be an integer >= 1")
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
-                                  or not -1 <= threshold <= 1):
-        raise ParameterError(f"threshold={threshold!r} must be an NPMI value in [-1, 1] (e.g. 0.5)")
-    if isinstance(passes, bool) or not isinstance(passes, (int, np.integer)) or passes < 1:
-        raise ParameterError(f"passes={passes!r} must be an integer >= 1")
-    if measure not in MEASURES:
-        raise ParameterError(f"measure={measure!r} is not one of {', '.join(MEASURES)}")
+    validate_params(CONSTRAINTS, {"min_count": min_count, "threshold": threshold, "passes": passes,
+                                  "measure": measure})
 
 
 @dataclass
@@ -293,8 +297,7 @@ class Phrases:
 def collocations(corpus, n: int = 50, min_count: int = 5, measure: str = "npmi", lowercase: bool = False):
     """The ``n`` best adjacent pairs of ``corpus`` by ``measure`` (see :meth:`Bigrams.top`)."""
     check_phrase_params(min_count, measure=measure)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ParameterError(f"n={n!r} must be a positive integer")
+    validate_params(CONSTRAINTS, {"n": n})
     tokens = read_corpus(corpus, lowercase=lowercase)
     return count_bigrams(tokens, min_count).top(n, measure)
 

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from .cooccur import Cooccurrence, counting
 from .defaults import DEFAULTS
+from ._validation import Integral, Interval, check_param
 from .errors import ParameterError, VectorsError
 from .progress import StageTimer
 from .resources import limit_threads, peak_rss_bytes
@@ -227,8 +228,7 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
                              "update would count the new text without it: retrain on all the text with "
                              "`phrases:joined phrases` instead")
     n_iter = DEFAULT_UPDATE_N_ITER if n_iter is None else n_iter
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
-        raise ParameterError(f"n_iter={n_iter!r} must be an integer >= 1")
+    check_param("n_iter", n_iter, [Interval(Integral, 1, None)])
     model._validate()
     p = cooc.params
     timer = StageTimer(model.verbose)

@@ -64,10 +64,8 @@ class ChunkedSentences:
     ):
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        if max_sentence_length < 1:
-            raise ParameterError(f"max_sentence_length={max_sentence_length}: must be at least 1")
-        if chunk_size < 1:
-            raise ParameterError(f"chunk_size={chunk_size}: must be at least 1")
+        validate_params({"max_sentence_length": [Interval(Integral, 1, None)], "chunk_size": [Interval(Integral, 1, None)]},
+                        {"max_sentence_length": max_sentence_length, "chunk_size": chunk_size})
         files: list[Path] = []
         for p in paths:
             path = Path(p).expanduser()
