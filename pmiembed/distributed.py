@@ -128,8 +128,8 @@ def connect(scheduler: str | None = None, scheduler_file: str | None = None):
                                     "'dask scheduler' or give local:N", param="scheduler") from None
         else:
             if not Path(scheduler_file).is_file():
-                raise ParameterError(f"scheduler_file={str(scheduler_file)!r}: no such file; give the file "
-                                     "'dask scheduler --scheduler-file FILE' wrote", param="scheduler_file")
+                raise ParameterError(f"scheduler_file={str(scheduler_file)!r}: no such file; give the "
+                                     "scheduler file that 'dask scheduler' wrote", param="scheduler_file")
             try:
                 client = stack.enter_context(distributed.Client(scheduler_file=scheduler_file, timeout="20s"))
             except (OSError, TimeoutError, ValueError) as exc:
