@@ -5,10 +5,13 @@ A thin scikit-learn-style estimator over the stages::
     read_corpus -> Vocabulary.from_counts -> count_cooccurrences -> pmi_matrix
                 -> folded_svd (truncated_svd + fold_in) -> word_vectors -> gensim KeyedVectors
 
-Hyperparameters live in ``__init__`` (``get_params``/``set_params`` follow
-scikit-learn's estimator protocol, so ``sklearn.base.clone`` and parameter grids work),
-are validated in ``fit`` with messages that name the parameter, and fitted state sits in
-trailing-underscore attributes.
+:meth:`PMIEmbedding.fit` runs them in one go; :meth:`~PMIEmbedding.count`,
+:meth:`~PMIEmbedding.factorise` and :meth:`~PMIEmbedding.vectors` run them one at a time
+(what the sweep and the benchmarks reuse).  Hyperparameters live in ``__init__``
+(``get_params``/``set_params`` follow scikit-learn's estimator protocol, so
+``sklearn.base.clone`` and parameter grids work), are checked against one table
+(:meth:`PMIEmbedding._constraints`, :mod:`pmiembed._validation`) with messages that name
+the parameter, and fitted state sits in trailing-underscore attributes.
 """
 
 from __future__ import annotations

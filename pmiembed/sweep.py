@@ -10,6 +10,10 @@ combination.  Work is shared along the pipeline:
   ``neg``, ``dim``, ``core_min_count``, ``core_max_words``, ``svd``, ``n_iter``, ``oversamples``, ``seed``);
 * the cheap *vector* settings (``eig``, ``wc``, ``abtt``) reuse that SVD.
 
+Each step is the model's own stage (:meth:`PMIEmbedding.count`, :meth:`~PMIEmbedding.factorise`,
+:meth:`~PMIEmbedding.vectors`), so a sweep's row is what ``PMIEmbedding(**params).fit``
+would give.
+
 Every configuration is evaluated on every available benchmark; results go to
 ``DIR/results.jsonl`` one line per configuration as soon as it is done, so an
 interrupted sweep resumes where it stopped (finished configurations are skipped).
