@@ -5,8 +5,9 @@ gensim skip-gram baseline in the same run and compare speed and scores.
     python benchmarks/speed.py ../shared/data/corpora/wiki17m.txt.gz ../shared/data/corpora/wiki69m-rest.txt.gz --memory 1
     python benchmarks/speed.py CORPUS --reference      # scores against ARPACK's SVD
 
-Each model is trained in its own child process, so the peak resident memory reported
-for it (``ru_maxrss`` of that child) is its own.  pmiembed's child runs exactly what
+Each model is trained in its own child process (pmiembed's child harness,
+:mod:`pmiembed._child`, the one ``pmiembed compare`` uses), so the peak resident memory
+reported for it (the child's own high-water mark) is its own.  pmiembed's child runs exactly what
 ``pmiembed train`` runs (``PMIEmbedding.fit`` then ``save``) and times each stage.
 Prints a table and writes JSON (``--json``).
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import platform
 import shutil
@@ -36,66 +36,49 @@ import time
 from pathlib import Path
 
 
-def _pmi_child(corpus, params, out, queue):
+def _pmi_child(spec: dict) -> dict:
+    """In the child process: what ``pmiembed train`` runs, each stage timed."""
     from pmiembed.model import PMIEmbedding
     from pmiembed.resources import peak_rss_bytes
 
     start = time.perf_counter()
-    model = PMIEmbedding(**params, keep_counts=False).fit(corpus)  # as `pmiembed train`
+    model = PMIEmbedding(**spec["params"], keep_counts=False).fit(spec["corpus"])  # as `pmiembed train`
     t = time.perf_counter()
-    model.save(out, force=True)
+    model.save(spec["out"], force=True)
     timings = {k: v for k, v in model.timings_.items() if k != "total"}
     timings["write"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - start
-    queue.put({"timings": timings, "peak_rss_bytes": peak_rss_bytes(), "tokens": model.corpus_stats_["tokens"],
-               "vocabulary": len(model.vocabulary_), "cooccurrence_nnz": int(model.cooccurrence_nnz_),
-               "pmi_nnz": int(model.pmi_.nnz), "compiled_kernels": model.compiled_kernels_,
-               "workers": model.n_workers_, "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR"),
-               "words": list(model.vocabulary_.words)})
+    return {"timings": timings, "peak_rss_bytes": peak_rss_bytes(), "tokens": model.corpus_stats_["tokens"],
+            "vocabulary": len(model.vocabulary_), "cooccurrence_nnz": int(model.cooccurrence_nnz_),
+            "pmi_nnz": int(model.pmi_.nnz), "compiled_kernels": model.compiled_kernels_,
+            "workers": model.n_workers_, "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR"),
+            "words": list(model.vocabulary_.words)}
 
 
-def _w2v_child(corpus, params, out, queue):
+def _w2v_child(spec: dict) -> dict:
+    """In the child process: gensim's skip-gram with matched settings."""
     from pmiembed.word2vec import train_word2vec
 
     start = time.perf_counter()
-    kv, info = train_word2vec(corpus, progress=False, **params)
-    kv.save_word2vec_format(str(Path(out) / "vectors.bin"), binary=True)
-    queue.put({"timings": {"total": time.perf_counter() - start, "train": info.get("train_seconds")},
-               "peak_rss_bytes": info["peak_rss_bytes"], "vocabulary": len(kv),
-               "workers": info["params"]["workers"], "words": list(kv.index_to_key)})
+    kv, info = train_word2vec(spec["corpus"], progress=False, **spec["params"])
+    kv.save_word2vec_format(str(Path(spec["out"]) / "vectors.bin"), binary=True)
+    return {"timings": {"total": time.perf_counter() - start, "train": info.get("train_seconds")},
+            "peak_rss_bytes": info["peak_rss_bytes"], "vocabulary": len(kv),
+            "workers": info["params"]["workers"], "words": list(kv.index_to_key)}
 
 
-def run_child(target, *args, env: dict | None = None):
-    """Run ``target(*args, queue)`` in a fresh interpreter; ``env`` is added to its
-    environment (``NUMBA_CACHE_DIR`` must be set before numba is imported)."""
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    t = time.perf_counter()
-    proc = ctx.Process(target=target, args=(*args, queue))
-    saved = {k: os.environ.get(k) for k in env or {}}
-    os.environ.update(env or {})  # a spawned child inherits the environment at start()
+def run_child(target, corpus, params, out, scratch: Path, env: dict | None = None) -> dict:
+    """``target`` (a function of this file) in a fresh interpreter through pmiembed's
+    child harness (the one ``pmiembed compare`` uses); ``env`` is added to its
+    environment (``NUMBA_CACHE_DIR`` must be set before numba is imported).  The
+    result's ``wall`` includes interpreter start and imports."""
+    from pmiembed._child import run_in_child
+
     try:
-        proc.start()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    import queue as queue_module
-
-    while True:  # a child that dies (an error, out of memory) must not hang the benchmark
-        try:
-            result = queue.get(timeout=1.0)
-            break
-        except queue_module.Empty:
-            if not proc.is_alive():
-                raise SystemExit(f"child {target.__name__} failed with exit code {proc.exitcode}")
-    proc.join()
-    result["wall"] = time.perf_counter() - t  # includes interpreter start and imports
-    if proc.exitcode != 0:
-        raise SystemExit(f"child {target.__name__} failed with exit code {proc.exitcode}")
-    return result
+        return run_in_child(f"{Path(__file__).resolve()}:{target.__name__}",
+                            {"corpus": corpus, "params": params, "out": out}, scratch, target.__name__, env=env)
+    except Exception as exc:  # a child that fails (an error, out of memory) stops the benchmark
+        raise SystemExit(f"speed.py: error: child {target.__name__} failed: {exc}") from None
 
 
 def check_same_setup(pmi: dict, w2v: dict) -> None:
@@ -179,15 +162,16 @@ def main(argv=None) -> int:
     runs = []
     if not args.no_cold:
         cache = tempfile.mkdtemp(prefix="pmiembed-numba-cold-")
-        runs.append(dict(run_child(_pmi_child, corpus, params, str(work / "pmi"), env={"NUMBA_CACHE_DIR": cache}),
-                         run="cold"))
+        runs.append(dict(run_child(_pmi_child, corpus, params, str(work / "pmi"), work / ".children",
+                                   env={"NUMBA_CACHE_DIR": cache}), run="cold"))
         if not runs[-1]["compiled_kernels"]:
             raise SystemExit("speed.py: error: the cold run compiled no kernels; is NUMBA_DISABLE_JIT set?")
         env = {"NUMBA_CACHE_DIR": cache}  # the warm runs load what the cold run compiled
     else:
         env = None
     for i in range(args.warm):
-        runs.append(dict(run_child(_pmi_child, corpus, params, str(work / "pmi"), env=env), run=f"warm {i + 1}"))
+        runs.append(dict(run_child(_pmi_child, corpus, params, str(work / "pmi"), work / ".children", env=env),
+                         run=f"warm {i + 1}"))
     warm = [r for r in runs if r["run"] != "cold"]
     pmi = min(warm, key=lambda r: r["wall"]) if warm else runs[0]  # the stage table's run: the fastest warm one
     cold = runs[0] if not args.no_cold else None
@@ -197,7 +181,7 @@ def main(argv=None) -> int:
         (work / "word2vec").mkdir(exist_ok=True)
         w2v_params = {k: v for k, v in {"dim": args.dim, "workers": workers, "min_count": args.min_count}.items()
                       if v is not None}
-        w2v = run_child(_w2v_child, corpus, w2v_params, str(work / "word2vec"))
+        w2v = run_child(_w2v_child, corpus, w2v_params, str(work / "word2vec"), work / ".children")
         check_same_setup(pmi, w2v)
         report["word2vec"] = {k: v for k, v in w2v.items() if k != "words"}
         if warm:
