@@ -745,21 +745,47 @@ def manifest_digest(meta: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_vectors(path: str | os.PathLike) -> "KeyedVectors":
-    """Load vectors from a pmiembed output folder (checked against its manifest) or from
-    a word2vec file (binary or text, detected), or a gensim ``.kv`` file."""
-    from gensim.models import KeyedVectors
+#: what ``--vectors`` accepts, for the message about a file that is none of them
+VECTORS_KINDS = ("a pmiembed model folder, a word2vec file (.bin/.vec/.txt with a 'count dim' first line) "
+                 "or a gensim model or KeyedVectors file (.model/.kv, written by save())")
 
+
+def load_vectors(path: str | os.PathLike) -> "KeyedVectors":
+    """Load vectors from a pmiembed output folder (checked against its manifest), a
+    word2vec file (binary or text, detected by content, whatever its name), or a file
+    written by gensim's ``save()``: a full ``Word2Vec`` / ``FastText`` model (its ``wv``)
+    or ``KeyedVectors`` (told apart by content: gensim saves a pickle)."""
     path = Path(path)
     if path.is_dir():
         return stable_read(path, lambda: _guard_zero_vectors(_load_vectors_dir(path)))
     check_input_file(path, "vectors file or folder", "--vectors")
-    if path.suffix == ".kv":
-        try:
-            return _guard_zero_vectors(KeyedVectors.load(str(path)))
-        except Exception as exc:
-            raise VectorsError(f"{path}: cannot load gensim KeyedVectors ({type(exc).__name__})") from None
+    with open(path, "rb") as f:
+        start = f.read(2)
+    if start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):  # a pickle: gensim's save()
+        return _guard_zero_vectors(_load_gensim(path))
     return _guard_zero_vectors(_load_word2vec(path))
+
+
+def _load_gensim(path: Path) -> "KeyedVectors":
+    """The word vectors of a file written by gensim's ``save()``: ``KeyedVectors`` as
+    they are, a model (``Word2Vec``, ``FastText``, ...) by its ``wv``.  Like any gensim
+    model file it is a pickle: load only files you trust."""
+    from gensim.models import KeyedVectors
+    from gensim.utils import SaveLoad
+
+    try:
+        obj = SaveLoad.load(str(path))
+    except Exception as exc:
+        raise VectorsError(f"{path}: cannot load this gensim file ({type(exc).__name__}: {exc}); "
+                           "re-save it with this gensim version") from None
+    kv = obj if isinstance(obj, KeyedVectors) else getattr(obj, "wv", None)
+    if not isinstance(kv, KeyedVectors):
+        raise VectorsError(f"{path}: a gensim {type(obj).__name__}, which has no word vectors; give "
+                           + VECTORS_KINDS)
+    if len(kv) == 0 or kv.vectors.ndim != 2 or not np.isfinite(kv.vectors).all():
+        raise VectorsError(f"{path}: the gensim {type(obj).__name__} holds no usable vectors (empty or not finite); "
+                           "train it before saving")
+    return kv
 
 
 def _guard_zero_vectors(kv: "KeyedVectors") -> "KeyedVectors":
@@ -806,7 +832,10 @@ def _load_word2vec(path: Path) -> "KeyedVectors":
         if n < 1 or dim < 1:
             raise ValueError
     except ValueError:
-        raise VectorsError(f"{path}: not a word2vec vectors file (no 'count dim' header line)") from None
+        if _is_vector_line(header):  # GloVe's text format: the word2vec text format without its header
+            return _load_headerless(path)
+        raise VectorsError(f"{path}: not a word2vec vectors file (no 'count dim' header line) nor a gensim file; "
+                           "give " + VECTORS_KINDS) from None
     binary = True
     try:
         fields = first.decode("utf-8").split()
@@ -823,4 +852,29 @@ def _load_word2vec(path: Path) -> "KeyedVectors":
         raise VectorsError(
             f"{path}: truncated or damaged vectors file (header says {n} x {dim}); re-train or re-download it"
         )
+    return kv
+
+
+def _is_vector_line(line: bytes) -> bool:
+    """Whether ``line`` reads as ``word x1 x2 ...`` (at least two numbers)."""
+    try:
+        fields = line.decode("utf-8").split()
+        [float(x) for x in fields[1:]]
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return len(fields) >= 3
+
+
+def _load_headerless(path: Path) -> "KeyedVectors":
+    """A text vectors file without the ``count dim`` line (GloVe's format), checked for
+    rows of one length and finite values."""
+    from gensim.models import KeyedVectors
+
+    try:
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=True, unicode_errors="replace")
+    except Exception:
+        kv = None
+    if kv is None or len(kv) == 0 or not np.isfinite(kv.vectors).all():
+        raise VectorsError(f"{path}: damaged text vectors file (GloVe-like, without a 'count dim' line: rows of "
+                           "unequal length or values that are not numbers); re-train or re-download it")
     return kv
