@@ -192,3 +192,26 @@ def test_a_file_that_is_not_vectors_gets_one_line(tmp_path, capsys, lee_path):
         code, out, err = run(capsys, "similar", "--vectors", path, "government")
         assert code == 2 and out == "", path
         assert len(err.strip().splitlines()) == 1 and message in err and str(path) in err, err
+
+
+# ------------------------------------------------------------- what the outputs say
+
+
+def test_evaluate_table_names_each_number(trained, tmp_path, capsys):
+    """Similarity lines say Spearman rho; the analogy line says 3CosAdd / 3CosMul and
+    prints them in that order (checked against the JSON)."""
+    code, out, _ = run(capsys, "evaluate", "--vectors", trained / "binary", "--json", tmp_path / "r.json", "--quiet")
+    assert code == 0
+    data = json.loads((tmp_path / "r.json").read_text())["benchmarks"]
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert out.splitlines()[0].split()[:3] == ["benchmark", "metric", "score"]
+    assert "Spearman rho" in lines["ws353"] and f"{data['ws353']['score']:.3f}" in lines["ws353"]
+    add, mul = data["google"]["3cosadd"], data["google"]["3cosmul"]
+    assert lines["google"].split()[1:7] == ["3CosAdd", "/", "3CosMul", f"{add:.3f}", "/", f"{mul:.3f}"]
+
+
+def test_params_json_records_the_threads_used(trained):
+    from pmiembed.resources import cpu_count
+
+    meta = json.loads((trained / "binary" / "params.json").read_text())
+    assert meta["params"]["workers"] == cpu_count()  # trained without --workers: all cores, recorded as a number
