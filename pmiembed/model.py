@@ -558,7 +558,7 @@ class PMIEmbedding(_Params):
                     files.append(RARE_PAIRS_FILE)
             params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
             params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
-            params["workers"] = self.n_workers_  # the threads this model was trained with, not None
+            params["workers"] = self.n_workers_  # the threads used (workers=None: all cores, as a number)
             meta = {
                 "format": MODEL_FORMAT, "version": MODEL_VERSION, "pmiembed": __version__,
                 "params": params, "counting": getattr(self, "counting_params_", None),
@@ -566,6 +566,7 @@ class PMIEmbedding(_Params):
                 "corpus": getattr(self, "corpus_stats_", None),
                 "timings": getattr(self, "timings_", None),
                 "peak_rss_bytes": getattr(self, "peak_rss_bytes_", None),
+                "workers_requested": self.workers,  # the parameter as given, restored by load
                 "sha256": {f: sha256_file(tmp / f) for f in files},
             }
             meta["manifest_sha256"] = manifest_digest(meta)
@@ -589,6 +590,8 @@ class PMIEmbedding(_Params):
         if not isinstance(params, dict):
             raise VectorsError(f"{path / PARAMS_FILE}: no 'params' object; re-train or restore the folder")
         params = dict(params)
+        if "workers_requested" in meta:
+            params["workers"] = meta["workers_requested"]
         params["tokenizer"] = None
         model = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
         model.wv = _load_vectors_dir(path)

@@ -215,3 +215,22 @@ def test_params_json_records_the_threads_used(trained):
 
     meta = json.loads((trained / "binary" / "params.json").read_text())
     assert meta["params"]["workers"] == cpu_count()  # trained without --workers: all cores, recorded as a number
+
+
+def test_update_of_a_text_only_model_keeps_the_text_format_and_the_same_vectors(tmp_path, lee_docs):
+    """``pmiembed update`` warm-starts from vectors.vec as it does from vectors.bin: the
+    two updated models hold the same vectors, each in its model's format."""
+    half = len(lee_docs) // 2
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("".join(" ".join(d) + "\n" for d in lee_docs[:half]), encoding="utf-8")
+    second.write_text("".join(" ".join(d) + "\n" for d in lee_docs[half:]), encoding="utf-8")
+    for fmt in ("binary", "text"):
+        assert main(["train", str(first), "--out", str(tmp_path / fmt), "--dim", "20", "--min-count", "3",
+                     "--save-counts", "--format", fmt, "--quiet"]) == 0
+        assert main(["update", str(second), "--vectors", str(tmp_path / fmt), "--out", str(tmp_path / f"{fmt}-up"),
+                     "--quiet"]) == 0
+    assert not (tmp_path / "text-up" / "vectors.bin").exists() and (tmp_path / "text-up" / "vectors.vec").is_file()
+    assert not (tmp_path / "binary-up" / "vectors.vec").exists()
+    text, binary = load_vectors(tmp_path / "text-up"), load_vectors(tmp_path / "binary-up")
+    assert text.index_to_key == binary.index_to_key and len(text) > len(load_vectors(tmp_path / "text"))
+    assert np.array_equal(text.vectors, binary.vectors)
