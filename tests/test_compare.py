@@ -400,4 +400,7 @@ def test_first_run_compilation_is_reported_apart_from_training(tmp_path, lee_pat
     assert "kernel compile" not in tables[1]
     md = (tmp_path / "cold" / "report.md").read_text(encoding="utf-8")
     assert f"| kernel compile (first run) | {cold['compile_seconds']:.1f} s |" in md
+    html = (tmp_path / "cold" / "report.html").read_text(encoding="utf-8")
+    assert f"<tr><th>kernel compile (first run)</th><td>{cold['compile_seconds']:.1f} s</td></tr>" in html
+    assert "kernel compile" not in (tmp_path / "warm" / "report.html").read_text(encoding="utf-8")
 
