@@ -67,7 +67,7 @@ def test_sweep_reports_similarity_and_analogy_means_apart(tmp_path, lee_path, ca
     names = list(rows[0]["scores"])
     assert header == ["configuration", *names, "mean similarity (rho)", "mean analogy (accuracy)"]
     analogies = [n for n in names if "3cosadd" in rows[0]["scores"][n]]
-    assert analogies == ["google"] and len(names) > len(analogies)
+    assert analogies in (["google"], ["google", "msr"]) and len(names) > len(analogies)  # msr with PMIEMBED_DATA
     shown = []
     for line in md[2:2 + len(rows)]:
         cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
