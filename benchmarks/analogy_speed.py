@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     from gensim.models import KeyedVectors
 
     from pmiembed.evaluate import describe_benchmarks, evaluate_analogy, load_benchmark
-    from pmiembed.model import load_vectors
+    from pmiembed.vectors import load_vectors
 
     data = load_benchmark(args.benchmark)
     print(describe_benchmarks([f"{data.name} ({data.path}, {len(data):,} questions)"]), flush=True)

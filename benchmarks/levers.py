@@ -158,7 +158,7 @@ def positional_pmi(corpus, P: int):
 
 def scores(words, vectors) -> dict:
     from pmiembed.evaluate import evaluate, results_to_dict
-    from pmiembed.model import make_keyed_vectors
+    from pmiembed.vectors import make_keyed_vectors
 
     kv = make_keyed_vectors(words, vectors)
     out = {}

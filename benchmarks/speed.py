@@ -98,7 +98,7 @@ def check_same_setup(pmi: dict, w2v: dict) -> None:
 
 def scores(vectors_path) -> dict:
     from pmiembed.evaluate import evaluate, results_to_dict
-    from pmiembed.model import load_vectors
+    from pmiembed.vectors import load_vectors
 
     out = {}
     for name, r in results_to_dict(evaluate(load_vectors(vectors_path))).items():
@@ -113,9 +113,10 @@ def reference_scores(corpus, params) -> dict:
     import numpy as np
 
     from pmiembed.evaluate import evaluate, results_to_dict
-    from pmiembed.model import PMIEmbedding, make_keyed_vectors
+    from pmiembed.model import PMIEmbedding
 
     # the model's own stages, with ARPACK on the float64 PPMI matrix as the SVD
+    from pmiembed.vectors import make_keyed_vectors
     model = PMIEmbedding(**{**params, "svd": "arpack"})
     cooc = model.count(corpus)
     kv = make_keyed_vectors(cooc.vocab.words, model.vectors(model.factorise(cooc, dtype=np.float64)))

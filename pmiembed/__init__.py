@@ -10,8 +10,12 @@ __all__ = ["PMIEmbedding", "load_vectors", "__version__"]
 
 
 def __getattr__(name):  # lazy: `import pmiembed` stays cheap for the CLI
-    if name in ("PMIEmbedding", "load_vectors"):
-        from . import model
+    if name == "PMIEmbedding":
+        from .model import PMIEmbedding
 
-        return getattr(model, name)
+        return PMIEmbedding
+    if name == "load_vectors":
+        from .vectors import load_vectors
+
+        return load_vectors
     raise AttributeError(f"module 'pmiembed' has no attribute {name!r}")

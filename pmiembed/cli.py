@@ -279,7 +279,7 @@ def cmd_train(args) -> int:
 
 
 def _load(path):
-    from .model import load_vectors
+    from .vectors import load_vectors
 
     return load_vectors(path)
 

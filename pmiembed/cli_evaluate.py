@@ -35,7 +35,7 @@ def register(sub) -> None:
 def cmd_evaluate(args) -> int:
     from .evaluate import (available_benchmarks, describe_benchmarks, evaluate, format_results, load_benchmark,
                            results_to_dict)
-    from .model import load_vectors
+    from .vectors import load_vectors
 
     if args.restrict_vocab < 1:
         raise ParameterError(f"--restrict-vocab {args.restrict_vocab}: must be a positive integer")

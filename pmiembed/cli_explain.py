@@ -42,10 +42,10 @@ def _ppmi(path):
     from pathlib import Path
 
     from .explain import PPMI
-    from .model import read_manifest
+    from .vectors import read_manifest
 
     from .errors import VectorsError
-    from .model import MODEL_FORMAT
+    from .vectors import MODEL_FORMAT
 
     if Path(path).is_dir() and (Path(path) / "params.json").is_file():
         meta = read_manifest(Path(path))

@@ -233,7 +233,7 @@ def _train_word2vec(spec: dict) -> dict:
     seconds = time.perf_counter() - start
     peak = own_peak_rss_bytes()
     # imported only now, so that pmiembed's own modules do not count in word2vec's memory
-    from .model import write_vectors_folder
+    from .vectors import write_vectors_folder
 
     out = Path(spec["out"])
     out.mkdir()
@@ -1096,7 +1096,7 @@ def compare(
                      f"seen at least {w2v_params['min_count']} times.")
     datas = _load_benchmarks(benchmarks)
     entries: list[ModelEntry] = []
-    from .model import PARAMS_FILE, load_vectors
+    from .vectors import PARAMS_FILE, load_vectors
 
     for path, label in vectors:
         log(f"loading {label} from {path} ...")

@@ -155,7 +155,7 @@ class PPMI:
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "PPMI":
         """Read ``ppmi.npz`` and ``vocab.tsv`` of a model folder (its checksums are those
-        of the manifest, checked by :func:`pmiembed.model.read_manifest`)."""
+        of the manifest, checked by :func:`pmiembed.vectors.read_manifest`)."""
         from .vocab import Vocabulary
 
         folder = Path(folder)

@@ -38,7 +38,8 @@ from .errors import ParameterError
 from .defaults import DEFAULTS
 from .evaluate import describe_benchmarks, evaluate, results_to_dict
 from .io import atomic_path, check_not_input
-from .model import PMIEmbedding, make_keyed_vectors
+from .model import PMIEmbedding
+from .vectors import make_keyed_vectors
 
 COUNT_KEYS = ("min_count", "max_vocab", "window", "weighting", "subsample", "subsample_mode")
 FACTOR_KEYS = ("cds", "neg", "dim", "core_min_count", "core_max_words", "svd", "n_iter", "oversamples", "seed")

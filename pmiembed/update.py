@@ -299,42 +299,6 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
             "seconds": model.timings_["total"]}
 
 
-def read_word2vec_text(path) -> tuple[list, np.ndarray]:
-    """Words and vectors of a word2vec text file written by pmiembed
-    (:func:`pmiembed.model.write_word2vec_text`), without gensim."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            n, dim = (int(x) for x in f.readline().split())
-            words, vectors = [], np.empty((n, dim), dtype=np.float32)
-            for i in range(n):
-                word, rest = f.readline().rstrip("\n").split(" ", 1)
-                words.append(word)
-                vectors[i] = np.array(rest.split(" "), dtype=np.float32)
-    except (ValueError, UnicodeDecodeError):
-        raise VectorsError(f"{path}: truncated or damaged vectors file; re-train") from None
-    return words, vectors
-
-
-def read_word2vec_binary(path) -> tuple[list, np.ndarray]:
-    """Words and vectors of a word2vec binary file written by pmiembed
-    (:func:`pmiembed.model.write_word2vec_binary`), without gensim."""
-    with open(path, "rb") as f:
-        data = f.read()
-    try:
-        end = data.index(b"\n")
-        n, dim = (int(x) for x in data[:end].split())
-        words, vectors = [], np.empty((n, dim), dtype=np.float32)
-        pos, width = end + 1, 4 * dim
-        for i in range(n):
-            sp_at = data.index(b" ", pos)
-            words.append(data[pos:sp_at].lstrip(b"\n").decode("utf-8"))
-            vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=sp_at + 1)
-            pos = sp_at + 1 + width
-    except ValueError:
-        raise VectorsError(f"{path}: truncated or damaged vectors file; re-train") from None
-    return words, vectors
-
-
 def load_for_update(path, **overrides):
     """A :class:`~pmiembed.model.PMIEmbedding` from a model folder with what
     :func:`update_model` needs (counts, vocabulary, vectors), read without gensim.
@@ -342,7 +306,9 @@ def load_for_update(path, **overrides):
     progress, verbose)."""
     from pathlib import Path
 
-    from .model import PMIEmbedding, RARE_PAIRS_FILE, VECTORS_FILE, VECTORS_TEXT_FILE, read_manifest
+    from .model import PMIEmbedding
+    from .vectors import (RARE_PAIRS_FILE, VECTORS_FILE, VECTORS_TEXT_FILE, read_manifest, read_word2vec_binary,
+                          read_word2vec_text)
 
     path = Path(path)
     meta = read_manifest(path)

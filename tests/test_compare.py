@@ -17,7 +17,7 @@ from pmiembed.cli import main
 from pmiembed.compare import parse_vectors_spec, train_in_child
 from pmiembed.datadir import data_dir
 from pmiembed.evaluate import BENCHMARKS, available_benchmarks, evaluate
-from pmiembed.model import load_vectors
+from pmiembed.vectors import load_vectors
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMALL = ["--dim", "20", "--min-count", "3", "--w2v-epochs", "1"]

@@ -164,7 +164,7 @@ def test_cli_contexts_explain_analogy(lee_folder, capsys):
     assert out.splitlines()[1].split() == ["context", "PPMI", "PMI", "count"] and len(out.splitlines()) == 7
     assert main(["explain", "--vectors", str(lee_folder), "police", "officers", "-n", "4"]) == 0
     out = capsys.readouterr().out
-    from pmiembed.model import load_vectors
+    from pmiembed.vectors import load_vectors
 
     assert out == str(explain(ppmi, "police", "officers", 4, vectors=load_vectors(lee_folder))) + "\n"
     assert main(["analogy", "--vectors", str(lee_folder), "police", "officers", "fire", "--explain"]) == 0

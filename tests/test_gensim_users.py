@@ -17,7 +17,8 @@ import pytest
 from pmiembed.cli import main
 from pmiembed.datadir import gensim_test_data
 from pmiembed.io import sha256_file
-from pmiembed.model import PMIEmbedding, load_vectors
+from pmiembed.model import PMIEmbedding
+from pmiembed.vectors import load_vectors
 
 SMALL = dict(dim=20, min_count=3)
 
@@ -125,7 +126,7 @@ def test_restrict_vocab_keeps_answers_among_the_most_frequent_words(trained, cap
     """Checked against gensim on vectors holding only the N most frequent words (what
     restrict_vocab means), for similar, analogy 3CosAdd and 3CosMul (whose gensim
     method takes restrict_vocab but ignores it)."""
-    from pmiembed.model import make_keyed_vectors
+    from pmiembed.vectors import make_keyed_vectors
 
     kv = load_vectors(trained / "binary")
     top = make_keyed_vectors(kv.index_to_key[:300], kv.vectors[:300])

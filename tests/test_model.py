@@ -9,7 +9,8 @@ import pytest
 from gensim.models import KeyedVectors
 
 from pmiembed.errors import CorpusError, ParameterError, VectorsError
-from pmiembed.model import PMIEmbedding, load_vectors
+from pmiembed.model import PMIEmbedding
+from pmiembed.vectors import load_vectors
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_params_api(lee_model):
 
 
 def test_word2vec_writer_matches_gensim(lee_model, tmp_path):
-    from pmiembed.model import write_word2vec_binary
+    from pmiembed.vectors import write_word2vec_binary
 
     kv = lee_model.wv
     kv.save_word2vec_format(str(tmp_path / "gensim.bin"), binary=True, write_header=True, sort_attr=None)

@@ -147,7 +147,7 @@ def test_a_reader_during_replaces_always_gets_a_whole_model(tmp_path, lee_docs):
     import numpy as np
 
     from pmiembed import PMIEmbedding
-    from pmiembed.model import load_vectors
+    from pmiembed.vectors import load_vectors
 
     a, b = tmp_path / "a", tmp_path / "b"
     PMIEmbedding(dim=10, seed=0).fit(lee_docs).save(a)

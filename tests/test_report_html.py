@@ -17,7 +17,7 @@ import pytest
 
 from pmiembed.cli import main
 from pmiembed.explain import PPMI
-from pmiembed.model import load_vectors
+from pmiembed.vectors import load_vectors
 from pmiembed.report_html import neighbour_fidelity, pack_vectors, unpack_vectors
 
 BUNDLED = Path(__file__).resolve().parent.parent / "corpora" / "text8-head.txt.gz"

@@ -73,7 +73,7 @@ def test_ppmi_with_too_few_rows_left_names_neg(tmp_path, lee_path, capsys):
 
 @pytest.mark.parametrize("neg,abtt", [("100", "1"), ("15", "none")])
 def test_words_with_empty_ppmi_rows_are_counted_zero_and_never_nan(tmp_path, lee_path, capsys, neg, abtt):
-    from pmiembed.model import load_vectors
+    from pmiembed.vectors import load_vectors
     from pmiembed.pmi import empty_rows
 
     out = tmp_path / "o"
@@ -350,7 +350,7 @@ def test_memory_inf_through_the_api_is_a_parameter_error(lee_docs):
 
 
 def _edit_manifest(folder: Path, edit, rehash: bool = True) -> None:
-    from pmiembed.model import manifest_digest
+    from pmiembed.vectors import manifest_digest
 
     path = folder / "params.json"
     meta = json.loads(path.read_text())
