@@ -472,7 +472,7 @@ def portable_path(path: str | os.PathLike) -> str:
     """How a report names a benchmark file, meaningful on another machine: a file of
     gensim's test data as ``gensim X.Y.Z: test/test_data/NAME``, one of the data
     directory as ``$PMIEMBED_DATA/...``, any other as given."""
-    from .datadir import data_dir, gensim_test_data
+    from .datasets import data_dir, gensim_test_data
 
     resolved = Path(os.path.abspath(path)).resolve()
     gensim_data = gensim_test_data()

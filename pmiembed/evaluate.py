@@ -4,7 +4,7 @@ Benchmarks
 ----------
 Eight standard benchmarks are known by name (:data:`BENCHMARKS`); their files are looked
 up in ``$PMIEMBED_DATA/benchmarks/{similarity,analogy}/<name>.txt`` (see
-:mod:`pmiembed.datadir`).  Without a data directory, gensim's bundled copies still provide
+:mod:`pmiembed.datasets`).  Without a data directory, gensim's bundled copies still provide
 ``ws353``, ``simlex999`` and ``google``.  Any file path works too; its kind is detected
 from its first data line (``: section`` header or four words -> analogy, three fields ->
 similarity).
@@ -69,7 +69,7 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
-from pmiembed.datadir import data_dir, gensim_test_data
+from pmiembed.datasets import data_dir, gensim_test_data
 from pmiembed._validation import Integral, Interval, validate_params
 from pmiembed.errors import BenchmarkError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pmiembed.datadir import data_dir, gensim_test_data
+from pmiembed.datasets import data_dir, gensim_test_data
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import pytest
 
 from pmiembed.cli import main
 from pmiembed.compare import parse_vectors_spec, train_in_child
-from pmiembed.datadir import data_dir
+from pmiembed.datasets import data_dir
 from pmiembed.evaluate import BENCHMARKS, available_benchmarks, evaluate
 from pmiembed.vectors import load_vectors
 

@@ -15,11 +15,11 @@ import time
 import gensim.downloader
 import pytest
 
-from pmiembed import cli_demo
+from pmiembed import cli_demo, datasets
 from pmiembed.cli import main
-from pmiembed.datadir import data_dir
+from pmiembed.datasets import data_dir
 from pmiembed.evaluate import BENCHMARKS, available_benchmarks
-from pmiembed.sample import sample_path
+from pmiembed.datasets import sample_path
 
 FAST = ["--dim", "20", "--w2v-epochs", "1", "--quiet"]
 
@@ -109,13 +109,13 @@ def test_online_path_downloads_text8_with_gensims_downloader(monkeypatch, tmp_pa
         calls.append((name, return_path, socket.getdefaulttimeout()))
         return str(tmp_path / "text8")
 
-    monkeypatch.setattr(cli_demo, "download_hosts", lambda: [local_server])
+    monkeypatch.setattr(datasets, "download_hosts", lambda: [local_server])
     monkeypatch.setattr(gensim.downloader, "load", fake_load)
     before = socket.getdefaulttimeout()
     out = tmp_path / "demo"
     code, stdout, err = run(capsys, "demo", "--out", out, *FAST, "--min-count", "3")
     assert code == 0, err
-    assert calls == [("text8", True, cli_demo.DOWNLOAD_TIMEOUT)]  # with a timeout against stalls
+    assert calls == [("text8", True, datasets.DOWNLOAD_TIMEOUT)]  # with a timeout against stalls
     assert socket.getdefaulttimeout() == before
     assert stdout.splitlines()[0] == f"corpus: text8 (17M tokens), downloaded by gensim's downloader to {tmp_path / 'text8'}"
     report = json.loads((out / "report.json").read_text())
@@ -123,9 +123,9 @@ def test_online_path_downloads_text8_with_gensims_downloader(monkeypatch, tmp_pa
 
 
 def test_unreachable_host_falls_back_to_the_sample(monkeypatch):
-    monkeypatch.setattr(cli_demo, "download_hosts", lambda: [("127.0.0.1", closed_port())])
+    monkeypatch.setattr(datasets, "download_hosts", lambda: [("127.0.0.1", closed_port())])
     start = time.monotonic()
-    chosen = cli_demo.choose_corpus()
+    chosen = datasets.choose_corpus()
     assert time.monotonic() - start < 3
     assert chosen.sample and chosen.paths == [str(sample_path())]
     assert chosen.message.startswith("no network (cannot reach 127.0.0.1")
@@ -138,9 +138,9 @@ def test_a_hanging_connection_is_abandoned_within_the_timeout(monkeypatch):
         raise OSError("too late")
 
     monkeypatch.setattr(socket, "create_connection", hang)
-    monkeypatch.setattr(cli_demo, "NETWORK_TIMEOUT", 0.3)
+    monkeypatch.setattr(datasets, "NETWORK_TIMEOUT", 0.3)
     start = time.monotonic()
-    chosen = cli_demo.choose_corpus()
+    chosen = datasets.choose_corpus()
     assert time.monotonic() - start < 1.5
     assert chosen.sample and "no answer from" in chosen.message
 
@@ -149,22 +149,22 @@ def test_failed_download_falls_back_to_the_sample(monkeypatch, local_server):
     def broken(*args, **kwargs):
         raise OSError("timed out")
 
-    monkeypatch.setattr(cli_demo, "download_hosts", lambda: [local_server])
+    monkeypatch.setattr(datasets, "download_hosts", lambda: [local_server])
     monkeypatch.setattr(gensim.downloader, "load", broken)
-    chosen = cli_demo.choose_corpus(quiet=True)
+    chosen = datasets.choose_corpus(quiet=True)
     assert chosen.sample and chosen.message.startswith("could not download text8 (timed out)")
 
 
 def test_cached_text8_is_used_without_network(monkeypatch, tmp_path):
-    monkeypatch.setattr(cli_demo, "network_available", lambda *a, **k: pytest.fail("checked the network"))
+    monkeypatch.setattr(datasets, "network_available", lambda *a, **k: pytest.fail("checked the network"))
     cached = tmp_path / "gensim-data" / "text8" / "text8.gz"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"")
-    chosen = cli_demo.choose_corpus()
+    chosen = datasets.choose_corpus()
     assert chosen.paths == [str(cached)] and not chosen.sample and "cached" in chosen.message
     # --offline and --corpus win over the cache
-    assert cli_demo.choose_corpus(offline=True).sample
-    assert cli_demo.choose_corpus(corpus=[str(sample_path())]).paths == [str(sample_path())]
+    assert datasets.choose_corpus(offline=True).sample
+    assert datasets.choose_corpus(corpus=[str(sample_path())]).paths == [str(sample_path())]
 
 
 def test_output_folder_rules(monkeypatch, tmp_path, capsys):

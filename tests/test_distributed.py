@@ -22,7 +22,7 @@ from pmiembed.cooccur import count_cooccurrences  # noqa: E402
 from pmiembed.corpus import read_corpus  # noqa: E402
 from pmiembed.distributed import count_distributed, plan_shards, read_shard_bytes  # noqa: E402
 from pmiembed.vectors import load_vectors  # noqa: E402
-from pmiembed.sample import sample_path  # noqa: E402
+from pmiembed.datasets import sample_path  # noqa: E402
 from pmiembed.vocab import Vocabulary  # noqa: E402
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pmiembed import evaluate as ev
-from pmiembed.datadir import data_dir, gensim_test_data
+from pmiembed.datasets import data_dir, gensim_test_data
 from pmiembed.errors import BenchmarkError, PMIEmbedError
 
 GENSIM_WS353 = gensim_test_data() / "wordsim353.tsv"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pmiembed.sample import sample_path
+from pmiembed.datasets import sample_path
 
 
 def start(args, tmp_path, fsize=None, **kw):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from pmiembed.cli import main
-from pmiembed.datadir import gensim_test_data
+from pmiembed.datasets import gensim_test_data
 from pmiembed.io import sha256_file
 from pmiembed.model import PMIEmbedding
 from pmiembed.vectors import load_vectors

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from pmiembed.cli import build_parser, main
-from pmiembed.sample import sample_path
+from pmiembed.datasets import sample_path
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -475,7 +475,7 @@ def test_single_text_string_is_refused_with_the_fix(lee_path):
 
 @pytest.fixture
 def ws353_text():
-    from pmiembed.datadir import gensim_test_data
+    from pmiembed.datasets import gensim_test_data
 
     return (gensim_test_data() / "wordsim353.tsv").read_text(encoding="utf-8")
 
