@@ -1,7 +1,7 @@
 """``python -m pmiembed`` runs the command line."""
 
 try:
-    from .cli import entry
+    from .cli.main import entry
 except BaseException as exc:  # Ctrl-C while the first modules load: one line, no traceback
     import os
     import sys

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from pmiembed.cli import main
+from pmiembed.cli.main import main
 
 
 def run(capsys, *argv):

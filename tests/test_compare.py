@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from pmiembed.cli import main
+from pmiembed.cli.main import main
 from pmiembed.compare import parse_vectors_spec, train_in_child
 from pmiembed.datasets import data_dir
 from pmiembed.evaluate import BENCHMARKS, available_benchmarks, evaluate

@@ -137,7 +137,7 @@ def test_degenerate_corpora_give_sound_vectors_or_a_clean_refusal(corpus, dim, s
 
 @pytest.mark.parametrize("command", [["train"], ["compare", "--no-word2vec"]])
 def test_star_corpus_through_the_command_line(tmp_path, lee_path, capsys, command):
-    from pmiembed.cli import main
+    from pmiembed.cli.main import main
 
     corpus = tmp_path / "xw.txt"  # awk '{for(i=1;i<=NF;i++) print "x " $i}' lee_background.cor
     with open(lee_path, encoding="utf-8") as f, open(corpus, "w", encoding="utf-8") as out:

@@ -15,8 +15,9 @@ import time
 import gensim.downloader
 import pytest
 
-from pmiembed import cli_demo, datasets
-from pmiembed.cli import main
+from pmiembed import datasets
+from pmiembed.cli import demo as cli_demo
+from pmiembed.cli.main import main
 from pmiembed.datasets import data_dir
 from pmiembed.evaluate import BENCHMARKS, available_benchmarks
 from pmiembed.datasets import sample_path

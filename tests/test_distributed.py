@@ -17,7 +17,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from pmiembed import PMIEmbedding  # noqa: E402
-from pmiembed.cli import main  # noqa: E402
+from pmiembed.cli.main import main  # noqa: E402
 from pmiembed.cooccur import count_cooccurrences  # noqa: E402
 from pmiembed.corpus import read_corpus  # noqa: E402
 from pmiembed.distributed import count_distributed, plan_shards, read_shard_bytes  # noqa: E402

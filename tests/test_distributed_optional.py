@@ -11,7 +11,7 @@ def test_normal_path_never_imports_dask(tmp_path, lee_path):
     code = textwrap.dedent(f"""
         import sys
         from pmiembed import PMIEmbedding
-        from pmiembed.cli import main
+        from pmiembed.cli.main import main
         model = PMIEmbedding(dim=20, min_count=3).fit({str(lee_path)!r})
         assert model.vectors_.shape[1] == 20
         assert main(["train", {str(lee_path)!r}, "--out", {str(tmp_path / "out")!r}, "--dim", "20", "--quiet"]) == 0

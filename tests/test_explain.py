@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from pmiembed.cli import main
+from pmiembed.cli.main import main
 from pmiembed.errors import VectorsError, WordError
 from pmiembed.explain import PPMI, contexts, explain, explain_analogy
 from pmiembed.model import PMIEmbedding

@@ -14,7 +14,7 @@ import pickle
 import numpy as np
 import pytest
 
-from pmiembed.cli import main
+from pmiembed.cli.main import main
 from pmiembed.datasets import gensim_test_data
 from pmiembed.io import sha256_file
 from pmiembed.model import PMIEmbedding

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import pmiembed
-from pmiembed.cli import main
+from pmiembed.cli.main import main
 from pmiembed.errors import ParameterError, PMIEmbedError
 from pmiembed.model import PMIEmbedding
 

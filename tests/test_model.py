@@ -80,7 +80,7 @@ def test_import_does_not_load_sklearn():
     import subprocess
     import sys
 
-    code = "import sys, pmiembed.model, pmiembed.cli; print('sklearn' in sys.modules)"
+    code = "import sys, pmiembed.model, pmiembed.cli.main; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

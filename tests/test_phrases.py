@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pmiembed.cli import main
+from pmiembed.cli.main import main
 from pmiembed.corpus import read_corpus
 from pmiembed.errors import ParameterError
 from pmiembed.phrases import Phrases, collocations, count_bigrams, find_phrases

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pmiembed.cli import main
+from pmiembed.cli.main import main
 from pmiembed.explain import PPMI
 from pmiembed.vectors import load_vectors
 from pmiembed.report_html import neighbour_fidelity, pack_vectors, unpack_vectors

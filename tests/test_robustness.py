@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pmiembed.cli import build_parser, main
+from pmiembed.cli.main import build_parser, main
 from pmiembed.datasets import sample_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -552,7 +552,8 @@ def test_an_import_broken_by_ctrl_c_counts_as_an_interrupt(capsys, monkeypatch):
     """Ctrl-C while a compiled module initialises reaches Python as an ImportError whose
     context is the KeyboardInterrupt (numba: "numba._devicearray failed to import"): the
     command prints the interrupt line; a real ImportError still raises."""
-    from pmiembed import cli
+    from pmiembed.cli import main as cli
+    from pmiembed.cli import train as cli_train
 
     def broken_by_ctrl_c():
         try:
@@ -570,7 +571,7 @@ def test_an_import_broken_by_ctrl_c_counts_as_an_interrupt(capsys, monkeypatch):
     def train_then_ctrl_c(args):
         broken_by_ctrl_c()
 
-    monkeypatch.setattr(cli, "cmd_train", train_then_ctrl_c)
+    monkeypatch.setattr(cli_train, "cmd_train", train_then_ctrl_c)
     parser = cli.build_parser()
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
     parser._subparsers._group_actions[0].choices["train"].set_defaults(func=train_then_ctrl_c)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pmiembed.cli import main
+from pmiembed.cli.main import main
 from pmiembed.errors import ParameterError
 from pmiembed.model import PMIEmbedding
 from pmiembed.evaluate import evaluate, results_to_dict

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pmiembed.cli import main
+from pmiembed.cli.main import main
 from pmiembed.cooccur import count_cooccurrences, window_weights
 from pmiembed.corpus import read_corpus
 from pmiembed.errors import ParameterError

@@ -7,8 +7,8 @@ import argparse
 import shlex
 import sys
 
-from .cli import _float, _positive_int, add_model_arguments, model_from_args
-from .compare import WORD2VEC_DEFAULTS, compare, format_table, parse_vectors_spec
+from ..compare import WORD2VEC_DEFAULTS, compare, format_table, parse_vectors_spec
+from .common import _float, _positive_int, add_model_arguments, model_from_args
 
 
 def add_word2vec_arguments(p: argparse.ArgumentParser) -> None:
@@ -130,7 +130,7 @@ def cmd_compare(args) -> int:
         command=command_line(args._parser, args, "compare"),
     )
     if not args.quiet:  # after compare(): a user error stays the only line on stderr
-        from .evaluate import describe_benchmarks
+        from ..evaluate import describe_benchmarks
 
         print(describe_benchmarks(args.benchmarks), file=sys.stderr)
     print(format_table(result.report))

@@ -19,12 +19,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cli_compare import (add_evaluation_arguments, add_word2vec_arguments, command_line, pmi_params_from_args,
-                          word2vec_params_from_args)
-from .cli import add_model_arguments
-from .compare import compare, format_table
-from .datasets import TEXT8_TOKENS, choose_corpus
-from .errors import PMIEmbedError
+from ..compare import compare, format_table
+from ..datasets import TEXT8_TOKENS, choose_corpus
+from ..errors import PMIEmbedError
+from .common import add_model_arguments
+from .compare import (
+    add_evaluation_arguments,
+    add_word2vec_arguments,
+    command_line,
+    pmi_params_from_args,
+    word2vec_params_from_args,
+)
 
 #: Words whose neighbours the demo shows (the first four present in both models).
 DEMO_WORDS = ("king", "france", "computer", "three", "music", "paris", "war", "science")
@@ -81,7 +86,7 @@ def cmd_demo(args) -> int:
         out, moved = _fresh_out(DEFAULT_OUT)
         if moved and not args.quiet:
             print(moved, file=sys.stderr)
-    from .io import check_output_dir
+    from ..io import check_output_dir
 
     check_output_dir(out, force=True, inputs=args.corpus or ())  # existence was decided above; parent checks here
 

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import VECTORS_HELP, _positive_int
-from .errors import ParameterError, PMIEmbedError
+from ..errors import ParameterError, PMIEmbedError
+from .common import VECTORS_HELP, _positive_int
 
 
 def register(sub) -> None:
@@ -33,9 +33,15 @@ def register(sub) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import (available_benchmarks, describe_benchmarks, evaluate, format_results, load_benchmark,
-                           results_to_dict)
-    from .vectors import load_vectors
+    from ..evaluate import (
+        available_benchmarks,
+        describe_benchmarks,
+        evaluate,
+        format_results,
+        load_benchmark,
+        results_to_dict,
+    )
+    from ..vectors import load_vectors
 
     if args.restrict_vocab < 1:
         raise ParameterError(f"--restrict-vocab {args.restrict_vocab}: must be a positive integer")
@@ -58,7 +64,7 @@ def cmd_evaluate(args) -> int:
     results = evaluate(kv, specs, restrict_vocab=args.restrict_vocab)
     print(format_results(results, sections=args.sections))
     if json_path is not None:
-        from .io import atomic_path
+        from ..io import atomic_path
 
         data = {
             "vectors": str(args.vectors),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli import _check_words, _load, _positive_int
+from .common import _check_words, _load, _positive_int
 
 
 def register(sub) -> None:
@@ -41,11 +41,9 @@ def _ppmi(path):
     """The PPMI matrix of a model folder, its checksums checked against the manifest."""
     from pathlib import Path
 
-    from .explain import PPMI
-    from .vectors import read_manifest
-
-    from .errors import VectorsError
-    from .vectors import MODEL_FORMAT
+    from ..errors import VectorsError
+    from ..explain import PPMI
+    from ..vectors import MODEL_FORMAT, read_manifest
 
     if Path(path).is_dir() and (Path(path) / "params.json").is_file():
         meta = read_manifest(Path(path))
@@ -56,15 +54,15 @@ def _ppmi(path):
 
 
 def cmd_contexts(args) -> int:
-    from .explain import contexts
+    from ..explain import contexts
 
     print(contexts(_ppmi(args.vectors), args.word, args.n, min_count=args.min_count))
     return 0
 
 
 def cmd_explain(args) -> int:
-    from .errors import WordError
-    from .explain import explain
+    from ..errors import WordError
+    from ..explain import explain
 
     w1, w2 = args.word1, args.word2
     if w1 == w2:

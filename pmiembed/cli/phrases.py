@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import _float, _positive_int
+from .common import _float, _positive_int
 
 PHRASE_DEFAULTS = {"min_count": 5, "threshold": 0.5, "passes": 1}
 #: train --phrases joins fewer pairs than the phrases command: at 0.5 the joined
@@ -60,8 +60,8 @@ def add_phrase_arguments(p, prefix: str = "phrase-", threshold: float = TRAIN_PH
 
 def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, workers=1, progress=False):
     """Read ``corpus`` and join its phrases; returns ``(joined corpus, Phrases, seconds)``."""
-    from .corpus import read_corpus
-    from .phrases import Phrases, check_phrase_params
+    from ..corpus import read_corpus
+    from ..phrases import Phrases, check_phrase_params
 
     check_phrase_params(min_count, threshold, passes)
     t = time.perf_counter()
@@ -72,8 +72,8 @@ def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, work
 
 
 def cmd_collocations(args) -> int:
-    from .corpus import read_corpus
-    from .phrases import count_bigrams
+    from ..corpus import read_corpus
+    from ..phrases import count_bigrams
 
     tokens = read_corpus(args.corpus if len(args.corpus) > 1 else args.corpus[0], lowercase=args.lowercase)
     top = count_bigrams(tokens, args.min_count).top(args.n, args.measure)
@@ -91,7 +91,7 @@ def write_corpus(tokens, path: Path) -> None:
 
     import numpy as np
 
-    from .io import atomic_path
+    from ..io import atomic_path
 
     words = np.array([t.encode("utf-8") for t in tokens.types], dtype=object)
     bounds = np.concatenate(([0], tokens.doc_starts, [tokens.n_tokens])).astype(np.int64)
@@ -109,10 +109,10 @@ def write_corpus(tokens, path: Path) -> None:
 
 
 def cmd_phrases(args) -> int:
-    from .errors import PMIEmbedError
+    from ..errors import PMIEmbedError
 
     out = Path(args.out)
-    from .io import check_not_input
+    from ..io import check_not_input
 
     check_not_input(out, args.corpus)  # --force must never replace the text being read
     if out.exists() and not args.force:

@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from .sweep import parse_grid, run_sweep, summary_table
+    from ..sweep import parse_grid, run_sweep, summary_table
 
     grid = parse_grid(args.grid)
     corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import _int, _positive_int, _float
+from .common import _float, _int, _positive_int
 
 
 def register(sub) -> None:
@@ -31,12 +31,12 @@ def register(sub) -> None:
 
 
 def cmd_update(args) -> int:
-    from .io import check_output_dir
-    from .update import load_for_update
+    from ..io import check_output_dir
+    from ..update import load_for_update
 
     out = Path(args.out)
     if out.resolve() == Path(args.vectors).resolve():
-        from .errors import PMIEmbedError
+        from ..errors import PMIEmbedError
 
         raise PMIEmbedError(f"{out}: --out is the --vectors folder; write the update to a new folder")
     check_output_dir(out, args.force, inputs=[*args.corpus, args.vectors])
