@@ -164,7 +164,7 @@ def _esc(x) -> str:
 
 
 def _tables(report: Mapping) -> str:
-    from .compare import _compile_row, _fmt_cost, _fmt_coverage, _fmt_score, cost_rows, score_rows
+    from ._report import _compile_row, _fmt_cost, _fmt_coverage, _fmt_score, cost_rows, score_rows
 
     models = report["models"]
     head = "".join(f"<th>{_esc(m['label'])}<br><small>{_esc(m['description'])}</small></th>" for m in models)
