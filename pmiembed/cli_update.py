@@ -22,7 +22,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--n-iter", type=_positive_int, default=None,
-                   help="power iterations of the warm-started SVD [2; training from scratch uses 6]")
+                   help="power iterations of the warm-started SVD [4; training from scratch uses 6]")
     p.add_argument("--save-counts", action="store_true",
                    help="also write the co-occurrence counts (counts.npz), as 'train --save-counts' does")
     p.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")

@@ -367,7 +367,7 @@ class PMIEmbedding(_Params):
         must hold its counts: fitted with ``keep_counts=True`` or loaded from a folder
         saved with ``save_counts=True``), words that now reach ``min_count`` join the
         vocabulary, PMI is recomputed and the SVD restarts from the previous vectors
-        with ``n_iter`` power iterations (default 2).  ``update_summary_`` says what
+        with ``n_iter`` power iterations (default 4).  ``update_summary_`` says what
         changed.  Returns ``self``."""
         from .update import update_model
 

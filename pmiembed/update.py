@@ -64,8 +64,9 @@ from .resources import limit_threads, peak_rss_bytes
 from .svd import check_svd_params, core_size, fold_in, word_vectors
 from .vocab import Vocabulary
 
-#: power iterations of the warm-started SVD when not given (from scratch: 6)
-DEFAULT_UPDATE_N_ITER = 2
+#: power iterations of the warm-started SVD when not given (from scratch: 6); on wiki17m + 17M
+#: tokens the fewest within .005 of training on both on the eight benchmarks (docs/phrases-update.md)
+DEFAULT_UPDATE_N_ITER = 4
 
 NO_COUNTS_HINT = ("the model was saved without its token ids and co-occurrence counts, which an update needs; "
                   "retrain it with 'pmiembed train --save-counts' (Python: PMIEmbedding(keep_rare_pairs=True).fit(...) "

@@ -200,7 +200,7 @@ def test_update_command_and_python_agree_and_chain(halves, tmp_path, capsys):
     python = _model().fit(old).update(new)
     s = python.update_summary_
     assert f"{s['new_words']:,} new words" in err and f"{s['new_tokens']:,} new tokens" in err
-    assert "2 iterations" in err
+    assert "4 iterations" in err
     loaded = PMIEmbedding.load(tmp_path / "b")
     assert loaded.vocabulary_.words == python.vocabulary_.words
     np.testing.assert_allclose(loaded.vectors_, python.vectors_, atol=1e-5)
