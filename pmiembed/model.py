@@ -363,11 +363,13 @@ class PMIEmbedding(_Params):
 
     def update(self, corpus, n_iter: int | None = None) -> "PMIEmbedding":
         """Add ``corpus`` to the fitted model without starting over (see
-        :mod:`pmiembed.update`): its counts are added to ``cooccurrence_`` (so the model
-        must hold its counts: fitted with ``keep_counts=True`` or loaded from a folder
-        saved with ``save_counts=True``), words that now reach ``min_count`` join the
-        vocabulary, PMI is recomputed and the SVD restarts from the previous vectors
-        with ``n_iter`` power iterations (default 4).  ``update_summary_`` says what
+        :mod:`pmiembed.update`): with the token ids kept (``keep_rare_pairs=True``, or
+        loaded from a folder with ``tokens.npz``) the vocabulary, counts and PMI become
+        those of training on both texts; otherwise the new counts are added to
+        ``cooccurrence_`` (fitted with ``keep_counts=True`` or loaded from a folder saved
+        with ``save_counts=True``) and words that now reach ``min_count`` join the
+        vocabulary.  The SVD restarts from the previous vectors with ``n_iter`` power
+        iterations (default 4).  ``update_summary_`` says what
         changed.  Returns ``self``."""
         from .update import update_model
 

@@ -338,7 +338,10 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     new_tokens = tokens.n_tokens
     sources = list(tokens.sources)
     if kept is not None:
-        new_words, dropped, vocab = _update_from_tokens(model, kept, tokens, n_iter, timer)
+        # the only references to both id arrays go in: they are freed once joined
+        parts = [kept, tokens]
+        del kept, tokens
+        new_words, dropped, vocab = _update_from_tokens(model, parts, n_iter, timer)
         n_all = model.tokens_.n_tokens
         return _finish(model, start, new_tokens, n_all, sources, new_words, dropped, vocab, n_iter, timer)
     p = cooc.params
@@ -432,16 +435,19 @@ def _previous_vectors(model, vocab: Vocabulary, old_vocab: Vocabulary) -> np.nda
     return previous
 
 
-def _update_from_tokens(model, kept: TokenizedCorpus, tokens: TokenizedCorpus, n_iter: int, timer):
+def _update_from_tokens(model, parts: list, n_iter: int, timer):
     """The update of a model that kept its token ids (module docstring, first list):
-    vocabulary, counts and PMI of both texts as :meth:`PMIEmbedding.fit` makes them, the
-    SVD warm-started.  Returns ``(new words, dropped words, vocabulary)``."""
+    vocabulary, counts and PMI of both texts (``parts``: the kept and the new
+    :class:`~pmiembed.corpus.TokenizedCorpus`, emptied) as :meth:`PMIEmbedding.fit`
+    makes them, the SVD warm-started.  Returns ``(new words, dropped words,
+    vocabulary)``."""
     from .explain import PMIMarginals
 
     old_vocab = model.vocabulary_
     with timer.stage("vocab") as info:
-        both = concat_corpora(kept, tokens)
-        del tokens
+        model.tokens_ = None
+        both = concat_corpora(*parts)
+        parts.clear()
         vocab = Vocabulary.from_counts(both.types, both.counts, min_count=model.min_count, max_vocab=model.max_vocab,
                                        total=both.n_tokens)
         old_index = old_vocab.index
