@@ -217,6 +217,13 @@ def test_update_command_and_python_agree_and_chain(halves, tmp_path, capsys):
     code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "b", "--out", tmp_path / "b",
                          "--force")
     assert code == 2 and "new folder" in err
+    # --save-counts: the counts of training on all three texts, as train --save-counts writes them
+    code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "b", "--out", tmp_path / "d",
+                         "--save-counts", "--quiet")
+    assert code == 0
+    scratch = _model(keep_rare_pairs=False).fit(old + new + new)
+    saved = PMIEmbedding.load(tmp_path / "d").cooccurrence_.counts
+    assert saved.nnz == scratch.cooccurrence_.nnz and (saved != scratch.cooccurrence_.counts).nnz == 0
 
 
 def test_phrase_model_refuses_update(lee_path, tmp_path, capsys):
