@@ -1,7 +1,9 @@
 """Turn sweep results (``pmiembed sweep ... --out DIR``, DIR/results.jsonl) into the
 ablation table of docs/ablation.md: every measured configuration with its score on every
 benchmark, each row naming the parameters in which it differs from the defaults *it was
-compared against* (stored in the row), best mean first.
+compared against* (stored in the row), and two means: Spearman rho over the similarity
+benchmarks, accuracy over the analogy ones (a correlation and an accuracy are not averaged
+together); best mean similarity first, then best mean analogy.
 
     python benchmarks/ablation.py docs/ablation-results.jsonl
     python benchmarks/ablation.py sweep1/results.jsonl ... --word2vec speed.json
@@ -23,6 +25,7 @@ import sys
 
 NAMES = ["ws353", "ws353_similarity", "ws353_relatedness", "simlex999", "men", "rw", "google", "msr"]
 SHORT = ["WS353", "WS-sim", "WS-rel", "SimLex", "MEN", "RW", "Google", "MSR"]
+ANALOGY = ["google", "msr"]
 #: the parameters a row is labelled by (those of its defaults it differs in)
 KEYS = ["window", "weighting", "min_count", "subsample", "subsample_mode", "cds", "neg", "eig", "wc", "abtt",
         "core_min_count", "svd", "n_iter", "oversamples", "dim"]
@@ -80,6 +83,13 @@ def _word2vec_scores(path) -> dict:
                      "or a pmiembed compare report.json)")
 
 
+def means(scores: dict) -> tuple[float, float]:
+    """(mean Spearman rho over the similarity benchmarks, mean analogy accuracy)."""
+    sim = [scores[n] for n in NAMES if n not in ANALOGY]
+    ana = [scores[n] for n in ANALOGY]
+    return sum(sim) / len(sim), sum(ana) / len(ana)
+
+
 def tables(rows: list[dict], skipgram: dict | None = None) -> str:
     groups: dict[str, list[dict]] = {}
     for r in rows:
@@ -92,16 +102,16 @@ def tables(rows: list[dict], skipgram: dict | None = None) -> str:
         if len(groups) > 1:
             out.append("Compared against: " + ", ".join(f"{k}={defaults[k]}" for k in KEYS if k in defaults))
             out.append("")
-        out.append("| differs from the default in | " + " | ".join(SHORT) + " | mean |")
-        out.append("|---|" + "---|" * (len(SHORT) + 1))
+        out.append("| differs from the default in | " + " | ".join(SHORT) + " | mean similarity | mean analogy |")
+        out.append("|---|" + "---|" * (len(SHORT) + 2))
         if skipgram is not None:
-            vals = [skipgram[n] for n in NAMES]
-            out.append("| skip-gram (gensim) | " + " | ".join(f"{v:.3f}" for v in vals)
-                       + f" | {sum(vals) / len(vals):.3f} |")
-        for r in sorted(group, key=lambda r: -sum(r["scores"][n]["score"] for n in NAMES)):
-            vals = [r["scores"][n]["score"] for n in NAMES]
-            out.append(f"| {diff(r['params'], defaults)} | " + " | ".join(f"{v:.3f}" for v in vals)
-                       + f" | {sum(vals) / len(vals):.3f} |")
+            vals = {n: skipgram[n] for n in NAMES}
+            out.append("| skip-gram (gensim) | " + " | ".join(f"{vals[n]:.3f}" for n in NAMES)
+                       + " | {:.3f} | {:.3f} |".format(*means(vals)))
+        for r in sorted(group, key=lambda r: tuple(-m for m in means({n: r["scores"][n]["score"] for n in NAMES}))):
+            vals = {n: r["scores"][n]["score"] for n in NAMES}
+            out.append(f"| {diff(r['params'], defaults)} | " + " | ".join(f"{vals[n]:.3f}" for n in NAMES)
+                       + " | {:.3f} | {:.3f} |".format(*means(vals)))
     return "\n".join(out)
 
 

@@ -17,6 +17,9 @@ from .defaults import DEFAULTS
 from .errors import ParameterError, PMIEmbedError
 
 EXIT_USER_ERROR = 2
+#: ``--help`` of every ``--vectors`` that reads vectors only
+VECTORS_HELP = ("output folder of 'pmiembed train', a word2vec file (.bin, .vec, .txt) or a gensim model or "
+                "KeyedVectors file (.model, .kv, written by save())")
 EXIT_INTERRUPTED = 130
 
 
@@ -140,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train PPMI+SVD vectors on a corpus",
                        description="Train word vectors on CORPUS (text files, .gz/.bz2/.xz, folders) and write "
-                                   "OUT/vectors.bin (word2vec binary), OUT/vocab.tsv and OUT/params.json.")
+                                   "OUT/vectors.bin (word2vec binary; --format text: OUT/vectors.vec), OUT/vocab.tsv, "
+                                   "OUT/params.json and OUT/ppmi.npz.")
     p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text file(s) or folder(s); several are read as one corpus")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
@@ -148,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-pmi", action=argparse.BooleanOptionalAction, default=True,
                    help="write the PPMI matrix (ppmi.npz, about 2x vectors.bin) that 'pmiembed contexts', "
                         "'explain' and 'analogy --explain' read [on]")
+    p.add_argument("--format", choices=("binary", "text", "both"), default="binary",
+                   help="how to write the vectors: binary (vectors.bin), text (vectors.vec, the word2vec text "
+                        "format: gensim's load_word2vec_format(binary=False)) or both [binary]")
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_model_arguments(p)
@@ -162,22 +169,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on the Dask cluster described by FILE (written by 'dask scheduler --scheduler-file')")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("similar", help="nearest neighbours of a word",
-                       description="Print the N words closest (cosine) to WORD.")
-    p.add_argument("--vectors", required=True, metavar="PATH", help="output folder of 'pmiembed train' or a word2vec file")
-    p.add_argument("word", metavar="WORD")
+    p = sub.add_parser("similar", help="nearest neighbours of a word (or of several, minus others)",
+                       description="Print the N words closest (cosine) to WORD, or to the mean of several WORDs "
+                                   "minus the --negative words (gensim's most_similar(positive, negative)).")
+    p.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
+    p.add_argument("words", nargs="+", metavar="WORD", help="one or more words")
+    p.add_argument("--negative", nargs="+", default=[], metavar="WORD",
+                   help="words whose vectors are subtracted (give them after the WORDs)")
     p.add_argument("-n", type=_positive_int, default=10, help="how many neighbours [10]")
+    p.add_argument("--restrict-vocab", type=_positive_int, default=None, metavar="N",
+                   help="only the N most frequent words are candidates [every word]")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_similar)
 
     p = sub.add_parser("analogy", help="solve a : b :: c : ? (king man woman -> king - man + woman)",
                        description="Print the words closest to A - B + C: 'king man woman' asks for "
                                    "king - man + woman (man is to king as woman is to ?).")
-    p.add_argument("--vectors", required=True, metavar="PATH", help="output folder of 'pmiembed train' or a word2vec file")
+    p.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
     p.add_argument("words", nargs=3, metavar="WORD",  # a tuple metavar breaks --help of a positional (3.11)
                    help="three words A B C: 'king man woman' means king - man + woman")
     p.add_argument("--cosmul", action="store_true", help="use 3CosMul (Levy & Goldberg 2014) instead of 3CosAdd")
     p.add_argument("-n", type=_positive_int, default=5, help="how many answers [5]")
+    p.add_argument("--restrict-vocab", type=_positive_int, default=None, metavar="N",
+                   help="only the N most frequent words are candidates [every word]")
     p.add_argument("--explain", action="store_true",
                    help="also show the contexts (from the model folder's PPMI matrix) that most support the first answer")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -249,7 +263,7 @@ def cmd_train(args) -> int:
     import time
 
     t = time.perf_counter()
-    model.save(out, force=args.force, save_counts=args.save_counts, save_pmi=args.save_pmi)
+    model.save(out, force=args.force, save_counts=args.save_counts, save_pmi=args.save_pmi, format=args.format)
     if not args.quiet:
         print(f"{'write':>8}: {time.perf_counter() - t:6.1f} s  (vectors {model.vectors_.shape[0]:,} x {model.vectors_.shape[1]})",
               file=sys.stderr)
@@ -291,8 +305,9 @@ def _check_words(kv, words) -> None:
 
 def cmd_similar(args) -> int:
     kv = _load(args.vectors)
-    _check_words(kv, [args.word])
-    for word, score in kv.most_similar(args.word, topn=args.n):
+    _check_words(kv, list(args.words) + list(args.negative))
+    for word, score in kv.most_similar(positive=list(args.words), negative=list(args.negative), topn=args.n,
+                                       restrict_vocab=args.restrict_vocab):
         print(f"{word}\t{score:.4f}")
     return 0
 
@@ -301,13 +316,13 @@ def cmd_analogy(args) -> int:
     kv = _load(args.vectors)
     a, b, c = args.words
     _check_words(kv, [a, b, c])
-    fn = kv.most_similar_cosmul if args.cosmul else kv.most_similar
+    fn = (lambda **kw: _most_similar_cosmul(kv, **kw)) if args.cosmul else kv.most_similar
     ppmi = None
     if args.explain:  # before answering: a folder without ppmi.npz fails with nothing printed
-        from .explain import PPMI
+        from .cli_explain import _ppmi
 
-        ppmi = PPMI.load(args.vectors)  # its checksum was checked with the vectors'
-    answers = fn(positive=[a, c], negative=[b], topn=args.n)
+        ppmi = _ppmi(args.vectors)
+    answers = fn(positive=[a, c], negative=[b], topn=args.n, restrict_vocab=args.restrict_vocab)
     for word, score in answers:
         print(f"{word}\t{score:.4f}")
     if ppmi is not None:
@@ -316,6 +331,20 @@ def cmd_analogy(args) -> int:
         print()
         print(explain_analogy(ppmi, a, b, c, answers[0][0], n=10))
     return 0
+
+
+def _most_similar_cosmul(kv, positive, negative, topn, restrict_vocab=None):
+    """gensim's ``most_similar_cosmul``, with ``restrict_vocab`` honoured as in
+    ``most_similar`` (gensim's cosmul accepts it but searches every word): only the
+    ``restrict_vocab`` most frequent words are candidates."""
+    if restrict_vocab is None:
+        return kv.most_similar_cosmul(positive=positive, negative=negative, topn=topn)
+    import numpy as np
+
+    scores = np.asarray(kv.most_similar_cosmul(positive=positive, negative=negative, topn=None))[:restrict_vocab]
+    given = {kv.key_to_index[w] for w in list(positive) + list(negative)}
+    order = [i for i in np.argsort(-scores, kind="stable")[:topn + len(given)] if i not in given]
+    return [(kv.index_to_key[i], float(scores[i])) for i in order[:topn]]
 
 
 # --------------------------------------------------------------------- main

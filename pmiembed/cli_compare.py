@@ -98,7 +98,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="report folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     p.add_argument("--vectors", action="extend", nargs="+", default=[], metavar="PATH[=LABEL]",
-                   help="existing vectors to compare too (a 'pmiembed train' folder or a word2vec file), "
+                   help="existing vectors to compare too (a 'pmiembed train' folder, a word2vec file or a gensim .model/.kv file), "
                         "labelled LABEL [folder or file name]")
     p.add_argument("--no-pmi", action="store_true", help="do not train the PPMI+SVD model")
     p.add_argument("--no-word2vec", action="store_true", help="do not train the word2vec baseline")

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import _positive_int
+from .cli import VECTORS_HELP, _positive_int
 from .errors import ParameterError, PMIEmbedError
 
 
@@ -18,7 +18,7 @@ def register(sub) -> None:
                     "benchmark, or on the named ones / files: Spearman rho for similarity, 3CosAdd and 3CosMul "
                     "accuracy for analogies (over all questions; coverage beside). Without PMIEMBED_DATA, "
                     "gensim's copies of ws353, simlex999 and google are used.")
-    p.add_argument("--vectors", required=True, metavar="PATH", help="output folder of 'pmiembed train' or a word2vec file")
+    p.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
     p.add_argument("--benchmarks", nargs="+", default=None, metavar="NAME_OR_PATH",
                    help="benchmark names (ws353, ws353_similarity, ws353_relatedness, simlex999, men, rw, google, msr) "
                         "or benchmark files [every available one]")

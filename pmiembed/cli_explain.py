@@ -44,8 +44,14 @@ def _ppmi(path):
     from .explain import PPMI
     from .model import read_manifest
 
-    if Path(path).is_dir():
-        read_manifest(Path(path))
+    from .errors import VectorsError
+    from .model import MODEL_FORMAT
+
+    if Path(path).is_dir() and (Path(path) / "params.json").is_file():
+        meta = read_manifest(Path(path))
+        if meta.get("format") != MODEL_FORMAT:
+            raise VectorsError(f"{path}: holds word vectors only (no PPMI matrix); contexts and explanations need "
+                               "a model folder written by 'pmiembed train'")
     return PPMI.load(path)
 
 

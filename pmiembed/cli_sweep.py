@@ -32,5 +32,8 @@ def cmd_sweep(args) -> int:
     corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
     rows = run_sweep(corpus, grid, args.out, workers=args.workers)
     print(summary_table(rows))
-    print(f"\nwrote {args.out}/results.md, results.json, results.png", file=sys.stderr)
+    from pathlib import Path
+
+    out = Path(args.out)  # a trailing slash in --out must not print as "DIR//results.md"
+    print(f"\nwrote {out / 'results.md'}, results.json, results.png", file=sys.stderr)
     return 0

@@ -49,7 +49,9 @@ def cmd_update(args) -> int:
               f"nonzeros {model.cooccurrence_.nnz:,})", file=sys.stderr)
     model.update(args.corpus if len(args.corpus) > 1 else args.corpus[0], n_iter=args.n_iter)
     t = time.perf_counter()
-    model.save(out, force=args.force, save_counts=True)
+    vectors = Path(args.vectors)  # the update writes its vectors as the model it updates had them
+    text, binary = (vectors / "vectors.vec").is_file(), (vectors / "vectors.bin").is_file()
+    model.save(out, force=args.force, save_counts=True, format="both" if text and binary else "text" if text else "binary")
     t_write = time.perf_counter() - t
     s = model.update_summary_
     if not args.quiet:

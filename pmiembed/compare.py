@@ -15,7 +15,7 @@ end)::
                         models (neighbours, analogies, pmiembed's contexts; see
                         :mod:`pmiembed.report_html`)
     DIR/pmi/            the PPMI+SVD model as written by PMIEmbedding.save
-    DIR/word2vec/       vectors.bin (word2vec binary) and info.json of the baseline
+    DIR/word2vec/       vectors.bin, vocab.tsv and params.json (as a model folder) and info.json of the baseline
 
 Honest cost numbers
 -------------------
@@ -198,8 +198,13 @@ def _train_pmi(spec: dict) -> dict:
     peak = own_peak_rss_bytes()
     model.save(spec["out"])
     params["workers"] = model.n_workers_
+    # numba compiles its kernels on a machine's first run only (later runs load them from
+    # the cache): that time is reported apart, not as training
+    compile_seconds = float((model.timings_ or {}).get("compile", 0.0))
     return {
-        "train_seconds": seconds,
+        "train_seconds": seconds - compile_seconds,
+        "compile_seconds": compile_seconds,
+        "compiled_kernels": len(model.compiled_kernels_),
         "peak_memory_bytes": peak,
         "rss_before_training_bytes": rss_before,
         "vocabulary_size": len(model.wv),
@@ -225,18 +230,25 @@ def _train_word2vec(spec: dict) -> dict:
     seconds = time.perf_counter() - start
     peak = own_peak_rss_bytes()
     # imported only now, so that pmiembed's own modules do not count in word2vec's memory
-    from .model import save_keyed_vectors
+    from .model import write_vectors_folder
 
     out = Path(spec["out"])
     out.mkdir()
-    save_keyed_vectors(kv, out / "vectors.bin")
     info = dict(info)
     info["corpus"] = [str(p) for p in spec["corpus"]]
     info["lowercase"] = bool(spec.get("lowercase"))
     info["peak_rss_bytes"] = peak
-    _write_json(out / "info.json", info)
     params = dict(info["params"])
     params["lowercase"] = bool(spec.get("lowercase"))
+    # laid out like a pmiembed model folder (vectors.bin, vocab.tsv, params.json), so the
+    # same tools and checks read both; info.json keeps gensim's own account of the run
+    counts = [kv.get_vecattr(w, "count") for w in kv.index_to_key]
+    write_vectors_folder(out, kv.index_to_key, kv.vectors, counts, info["corpus_tokens"], {
+        "method": info["method"], "gensim": info["gensim_version"], "params": params,
+        "corpus": {"sources": info["corpus"], "tokens": info["corpus_tokens"], "sentences": info["corpus_sentences"]},
+        "timings": {"vocab": info["vocab_seconds"], "train": info["train_seconds"], "total": info["total_seconds"]},
+        "peak_rss_bytes": peak})
+    _write_json(out / "info.json", info)
     return {
         "train_seconds": seconds,
         "peak_memory_bytes": peak,
@@ -244,6 +256,8 @@ def _train_word2vec(spec: dict) -> dict:
         "vocabulary_size": len(kv),
         "dim": int(kv.vector_size),
         "parameters": params,
+        "compile_seconds": 0.0,  # gensim's kernels are compiled when it is installed
+        "compiled_kernels": 0,
         "timings": {"vocab": info["vocab_seconds"], "train": info["train_seconds"], "total": info["total_seconds"]},
         "corpus": {"tokens": info["corpus_tokens"], "sentences": info["corpus_sentences"],
                    "effective_words": info["effective_words"]},
@@ -447,8 +461,26 @@ def evaluate_entries(entries: Sequence[ModelEntry], benchmarks=None, restrict_vo
     described = []
     keys = list(entries[0].results) if entries else [d.name for d in datas]
     for key, data in zip(keys, datas):
-        described.append({"name": key, "kind": data.kind, "path": str(data.path), "n": len(data)})
+        described.append({"name": key, "kind": data.kind, "path": portable_path(data.path), "n": len(data)})
     return described
+
+
+def portable_path(path: str | os.PathLike) -> str:
+    """How a report names a benchmark file, meaningful on another machine: a file of
+    gensim's test data as ``gensim X.Y.Z: test/test_data/NAME``, one of the data
+    directory as ``$PMIEMBED_DATA/...``, any other as given."""
+    from .datadir import data_dir, gensim_test_data
+
+    resolved = Path(os.path.abspath(path)).resolve()
+    gensim_data = gensim_test_data()
+    if gensim_data in resolved.parents:
+        import gensim
+
+        return f"gensim {gensim.__version__}: test/test_data/{resolved.relative_to(gensim_data).as_posix()}"
+    root = data_dir()
+    if root is not None and root.resolve() in resolved.parents:
+        return f"$PMIEMBED_DATA/{resolved.relative_to(root.resolve()).as_posix()}"
+    return str(path)
 
 
 def choose_words(kvs: Sequence[Any], candidates: Sequence[str], n: int = 4) -> list[str]:
@@ -667,14 +699,29 @@ def format_table(report: Mapping) -> str:
     for row in cost_rows(report):
         body.append([row["label"]] + [_fmt_cost(row["metric"], v) + ("*" if i in row["best"] else "")
                                       for i, v in enumerate(row["values"])])
+    compile_row = _compile_row(report)
+    if compile_row:
+        body.append(compile_row)
     header = ["benchmark"] + labels
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]
     lines.append("  ".join("-" * w for w in widths))
     for r in body:
         lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-    lines.append("* best in the row; (n%) coverage: share of pairs/questions the model's vocabulary covers")
+    lines.append("* best in the row; (n%) coverage: share of pairs/questions the model's vocabulary covers"
+                 + ("; train time excludes compiling numba kernels (first run only)" if compile_row else ""))
     return "\n".join(lines)
+
+
+def _compile_row(report: Mapping) -> list[str] | None:
+    """The ``kernel compile`` row (seconds numba spent compiling, a first run's cost, not
+    training), or None when no model compiled anything."""
+    models = report["models"]
+    if not any(m.get("compiled_kernels") for m in models):
+        return None
+    return ["kernel compile (first run)"] + [
+        _fmt_seconds(m["compile_seconds"]) if m.get("compiled_kernels") else ("0 s" if "compile_seconds" in m else "n/a")
+        for m in models]
 
 
 def _md_escape(text: str) -> str:
@@ -723,6 +770,9 @@ def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
             s = _fmt_cost(row["metric"], v)
             cells.append(f"**{s}**" if i in row["best"] else s)
         out.append(f"| {row['label']} | " + " | ".join(cells) + " |")
+    compile_row = _compile_row(report)
+    if compile_row:
+        out.append("| " + " | ".join(compile_row) + " |")
     out.append("")
     rv = report.get("restrict_vocab")
     out.append(
@@ -732,7 +782,8 @@ def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
         + " counts as wrong); 3CosAdd is `b - a + c`, 3CosMul is Levy & Goldberg's multiplicative objective. "
         "(n%) is the coverage: the share of pairs or questions the model's vocabulary covers. "
         "**Bold** marks the best in each row (higher score; lower time and memory). "
-        "Train time is the wall clock of training (reading the corpus included), peak memory the training "
+        "Train time is the wall clock of training (reading the corpus included; numba's compiling of "
+        "pmiembed's kernels on a machine's first run excluded, shown apart when it happened), peak memory the training "
         "process's own peak resident memory (each model is trained in its own process); n/a for vectors that "
         "were not trained here."
     )
@@ -1071,10 +1122,13 @@ def compare(
             log(f"[{i}/{len(steps)}] training {kind}: {what}, dim {params['dim']}"
                 + (f", {params['epochs']} epoch{'s' if params['epochs'] != 1 else ''}" if kind == "word2vec" else "") + " (in its own process) ...")
             result = train_in_child(kind, corpus_paths, params, tmp / folder, scratch, quiet=quiet, lowercase=lowercase)
-            log(f"{kind}: trained in {_fmt_seconds(result['train_seconds'])}, peak memory "
+            compiled = (f" (+ {_fmt_seconds(result['compile_seconds'])} compiling {result['compiled_kernels']} numba "
+                        "kernels, first run only)") if result.get("compiled_kernels") else ""
+            log(f"{kind}: trained in {_fmt_seconds(result['train_seconds'])}{compiled}, peak memory "
                 f"{_fmt_bytes(result['peak_memory_bytes'])}, {result['vocabulary_size']:,} words x {result['dim']}")
             kv = load_vectors(tmp / folder)
-            info = {k: result[k] for k in ("rss_before_training_bytes", "timings", "gensim_version") if k in result}
+            info = {k: result[k] for k in ("rss_before_training_bytes", "timings", "gensim_version", "compile_seconds",
+                                           "compiled_kernels") if k in result}
             entry = ModelEntry(label=kind, kind=kind, kv=kv, parameters=result["parameters"],
                                train_seconds=result["train_seconds"], peak_memory_bytes=result["peak_memory_bytes"],
                                vectors=f"{folder}/" if kind == "pmi" else f"{folder}/vectors.bin", info=info)

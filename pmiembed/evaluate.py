@@ -822,24 +822,24 @@ def results_to_dict(results: Mapping[str, Result]) -> dict[str, dict[str, Any]]:
 
 
 def format_results(results: Mapping[str, Result], sections: bool = False) -> str:
-    """A plain-text table: one line per benchmark (Spearman rho, or 3CosAdd / 3CosMul
-    accuracy over all questions), its coverage and size; ``sections=True`` adds the
-    analogy groups and sections."""
+    """A plain-text table: one line per benchmark with its metric (Spearman rho, or
+    3CosAdd / 3CosMul accuracy over all questions, in that order), score, coverage and
+    size; ``sections=True`` adds the analogy groups and sections."""
     width = max([26] + [len(k) for k in results] + [len(s) + 2 for r in results.values() if sections
                                                     for s in list(getattr(r, "groups", {})) + list(getattr(r, "sections", {}))])
-    lines = [f"{'benchmark':<{width}} {'score':>15} {'coverage':>9} {'n':>7}"]
+    lines = [f"{'benchmark':<{width}} {'metric':<17} {'score':>15} {'coverage':>9} {'n':>7}"]
 
     def fmt(x: float) -> str:
         return "   nan" if x is None or math.isnan(x) else f"{x:6.3f}"
 
     for key, r in results.items():
         if isinstance(r, SimilarityResult):
-            lines.append(f"{key:<{width}} {fmt(r.score):>15} {r.coverage:9.3f} {r.n:7d}")
+            lines.append(f"{key:<{width}} {'Spearman rho':<17} {fmt(r.score):>15} {r.coverage:9.3f} {r.n:7d}")
         else:
             both = fmt(r.accuracy_add) + " / " + fmt(r.accuracy_mul)
-            lines.append(f"{key:<{width}} {both:>15} {r.coverage:9.3f} {r.n:7d}")
+            lines.append(f"{key:<{width}} {'3CosAdd / 3CosMul':<17} {both:>15} {r.coverage:9.3f} {r.n:7d}")
             if sections:
                 for name, s in list(r.groups.items()) + list(r.sections.items()):
                     both = fmt(s.accuracy_add) + " / " + fmt(s.accuracy_mul)
-                    lines.append(f"  {name:<{width - 2}} {both:>15} {s.coverage:9.3f} {s.n:7d}")
+                    lines.append(f"  {name:<{width - 2}} {'3CosAdd / 3CosMul':<17} {both:>15} {s.coverage:9.3f} {s.n:7d}")
     return "\n".join(lines)

@@ -28,7 +28,7 @@ from .defaults import DEFAULTS
 from .cooccur import Cooccurrence, SUBSAMPLE_MODES, check_window, counting
 from .corpus import read_corpus
 from .errors import ParameterError, VectorsError
-from .io import atomic_dir, check_input_file, sha256_file, stable_read
+from .io import atomic_dir, atomic_path, check_input_file, sha256_file, stable_read
 from .explain import PMIMarginals, PPMI_FILE, save_ppmi  # noqa: F401 (save uses the last two)
 from .pmi import check_not_empty, check_pmi_params, empty_rows, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
@@ -42,6 +42,13 @@ if TYPE_CHECKING:  # gensim is imported where it is used (about 1.4 s)
 MODEL_FORMAT = "pmiembed-model"
 MODEL_VERSION = 1
 VECTORS_FILE = "vectors.bin"
+#: the word2vec text format, written by ``save(format="text"|"both")``
+VECTORS_TEXT_FILE = "vectors.vec"
+#: what ``save`` can write the vectors as: vectors.bin, vectors.vec or both
+VECTOR_FORMATS = ("binary", "text", "both")
+#: the manifest format of a folder of vectors that are not a PMIEmbedding model (the
+#: word2vec baseline of ``compare``): vectors, vocab.tsv and params.json only
+VECTORS_FOLDER_FORMAT = "pmiembed-vectors"
 VOCAB_FILE = "vocab.tsv"
 PARAMS_FILE = "params.json"
 #: the rarer words' counts and pairs, saved with the counts for PMIEmbedding.update
@@ -518,22 +525,26 @@ class PMIEmbedding(_Params):
     # ----------------------------------------------------------- persistence
 
     def save(self, path: str | os.PathLike, force: bool = False, save_counts: bool = False,
-             save_pmi: bool = True) -> Path:
+             save_pmi: bool = True, format: str = "binary") -> Path:
         """Write ``path/`` atomically: ``vectors.bin`` (word2vec binary, loadable with
-        gensim's ``KeyedVectors.load_word2vec_format(..., binary=True)``), ``vocab.tsv``
+        gensim's ``KeyedVectors.load_word2vec_format(..., binary=True)``; with
+        ``format="text"`` ``vectors.vec`` in the word2vec text format instead, loadable
+        with ``binary=False``, and with ``format="both"`` both files), ``vocab.tsv``
         (words and counts), ``params.json`` (parameters, stats, timings, format version
         and SHA-256 of every file), with ``save_pmi`` ``ppmi.npz`` (the PPMI matrix and
         its marginals, what :meth:`contexts` and :meth:`explain` read) and, with
         ``save_counts``, ``counts.npz``."""
         if self.__dict__.get("vectors_") is None:
             raise ParameterError("the model is not fitted; call fit(corpus) before save")
+        if format not in VECTOR_FORMATS:
+            raise ParameterError(f"format={format!r} must be one of {', '.join(map(repr, VECTOR_FORMATS))}")
         path = Path(path)
         inputs = list((getattr(self, "corpus_stats_", None) or {}).get("sources") or [])
         with atomic_dir(path, force=force, inputs=inputs) as tmp:
-            write_word2vec_binary(*self._words_and_vectors(), tmp / VECTORS_FILE)
+            files = write_vectors_files(*self._words_and_vectors(), tmp, format)
             self.vocabulary_.save(tmp / VOCAB_FILE)
             np.save(tmp / "singular_values.npy", np.asarray(self.singular_values_))
-            files = [VECTORS_FILE, VOCAB_FILE, "singular_values.npy"]
+            files += [VOCAB_FILE, "singular_values.npy"]
             if save_pmi and self.__dict__.get("pmi_marginals_") is not None:
                 save_ppmi(tmp / PPMI_FILE, self.pmi_, self.pmi_marginals_)
                 files.append(PPMI_FILE)
@@ -547,6 +558,7 @@ class PMIEmbedding(_Params):
                     files.append(RARE_PAIRS_FILE)
             params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
             params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
+            params["workers"] = self.n_workers_  # the threads used (workers=None: all cores, as a number)
             meta = {
                 "format": MODEL_FORMAT, "version": MODEL_VERSION, "pmiembed": __version__,
                 "params": params, "counting": getattr(self, "counting_params_", None),
@@ -554,6 +566,7 @@ class PMIEmbedding(_Params):
                 "corpus": getattr(self, "corpus_stats_", None),
                 "timings": getattr(self, "timings_", None),
                 "peak_rss_bytes": getattr(self, "peak_rss_bytes_", None),
+                "workers_requested": self.workers,  # the parameter as given, restored by load
                 "sha256": {f: sha256_file(tmp / f) for f in files},
             }
             meta["manifest_sha256"] = manifest_digest(meta)
@@ -570,10 +583,15 @@ class PMIEmbedding(_Params):
     @classmethod
     def _load(cls, path: Path) -> "PMIEmbedding":
         meta = read_manifest(path)
+        if meta.get("format") != MODEL_FORMAT:
+            raise VectorsError(f"{path}: holds vectors only ({meta.get('format')}), not a PMIEmbedding model; "
+                               "load them with pmiembed.model.load_vectors")
         params = meta.get("params")
         if not isinstance(params, dict):
             raise VectorsError(f"{path / PARAMS_FILE}: no 'params' object; re-train or restore the folder")
         params = dict(params)
+        if "workers_requested" in meta:
+            params["workers"] = meta["workers_requested"]
         params["tokenizer"] = None
         model = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
         model.wv = _load_vectors_dir(path)
@@ -614,6 +632,38 @@ def make_keyed_vectors(words, vectors: np.ndarray, counts=None) -> "KeyedVectors
     return kv
 
 
+def write_vectors_files(words, vectors: np.ndarray, folder: Path, format: str = "binary") -> list[str]:
+    """Write ``folder/vectors.bin`` (``format="binary"``), ``folder/vectors.vec``
+    (``"text"``) or both (``"both"``); returns the file names written."""
+    files = []
+    if format in ("binary", "both"):
+        write_word2vec_binary(words, vectors, folder / VECTORS_FILE)
+        files.append(VECTORS_FILE)
+    if format in ("text", "both"):
+        write_word2vec_text(words, vectors, folder / VECTORS_TEXT_FILE)
+        files.append(VECTORS_TEXT_FILE)
+    return files
+
+
+def write_vectors_folder(folder: Path, words, vectors: np.ndarray, counts, total: int, meta: dict) -> None:
+    """A folder of vectors that are not a PMIEmbedding model (the word2vec baseline),
+    laid out like a model folder so that the same tools read it: ``vectors.bin``,
+    ``vocab.tsv`` (words and counts) and ``params.json`` (``meta`` plus the format, the
+    SHA-256 of every file and of the manifest itself)."""
+    folder = Path(folder)
+    write_word2vec_binary(words, vectors, folder / VECTORS_FILE)
+    Vocabulary(list(words), np.asarray(counts, dtype=np.int64), int(total)).save(folder / VOCAB_FILE)
+    body = dict(meta)
+    body.update({"format": VECTORS_FOLDER_FORMAT, "version": MODEL_VERSION, "pmiembed": __version__,
+                 "vocabulary_size": len(words),
+                 "sha256": {f: sha256_file(folder / f) for f in (VECTORS_FILE, VOCAB_FILE)}})
+    body["manifest_sha256"] = manifest_digest(body)
+    with atomic_path(folder / PARAMS_FILE) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(body, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+
 def save_keyed_vectors(kv: "KeyedVectors", path: Path) -> None:
     """word2vec binary format, in index order (not re-sorted)."""
     write_word2vec_binary(kv.index_to_key, kv.vectors, path)
@@ -634,6 +684,22 @@ def write_word2vec_binary(words, vectors: np.ndarray, path: Path, batch: int = 4
                              for w, row in zip(words[i:i + batch], vectors[i:i + batch])))
 
 
+def write_word2vec_text(words, vectors: np.ndarray, path: Path, batch: int = 4096) -> None:
+    """The word2vec text format: a ``"count dim"`` line, then per word the word and its
+    ``dim`` values separated by spaces, as gensim's
+    ``KeyedVectors.load_word2vec_format(..., binary=False)`` reads it.  Values are written
+    with 9 significant digits, enough for every float32 to read back bit for bit."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if len(words) != len(vectors):
+        raise ValueError(f"{len(words)} words but {len(vectors)} vectors")
+    row_format = " ".join(["%.9g"] * vectors.shape[1])
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(f"{len(words)} {vectors.shape[1]}\n")
+        for i in range(0, len(words), batch):
+            f.write("".join(f"{w} {row_format % tuple(row)}\n"
+                            for w, row in zip(words[i:i + batch], vectors[i:i + batch].tolist())))
+
+
 def read_manifest(path: Path) -> dict:
     """Read and check ``params.json`` of a model folder (format, version, checksums)."""
     manifest = path / PARAMS_FILE
@@ -645,7 +711,7 @@ def read_manifest(path: Path) -> dict:
         meta = json.loads(manifest.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise VectorsError(f"{manifest}: damaged (not JSON); re-train or restore the folder") from None
-    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") not in (MODEL_FORMAT, VECTORS_FOLDER_FORMAT):
         raise VectorsError(f"{manifest}: not a pmiembed model manifest (no \"format\": \"{MODEL_FORMAT}\" object)")
     version = meta.get("version")
     if type(version) is not int or version != MODEL_VERSION:
@@ -657,8 +723,11 @@ def read_manifest(path: Path) -> dict:
     digests = meta.get("sha256")
     if not isinstance(digests, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in digests.items()):
         raise VectorsError(f"{manifest}: 'sha256' is not a table of file checksums; re-train or restore the folder")
-    for name in REQUIRED_FILES + ("counts.npz",):
-        if name not in digests and (name in REQUIRED_FILES or (path / name).exists()):
+    required = REQUIRED_FILES if meta["format"] == MODEL_FORMAT else (VECTORS_FILE, VOCAB_FILE)
+    if VECTORS_TEXT_FILE in digests:  # saved with format="text": vectors.vec stands for vectors.bin
+        required = tuple(n for n in required if n != VECTORS_FILE)
+    for name in required + ("counts.npz", VECTORS_FILE, VECTORS_TEXT_FILE):
+        if name not in digests and (name in required or (path / name).exists()):
             raise VectorsError(f"{path / name}: no checksum in {PARAMS_FILE}; re-train or restore the folder")
     for name, digest in digests.items():
         f = path / name
@@ -679,21 +748,47 @@ def manifest_digest(meta: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_vectors(path: str | os.PathLike) -> "KeyedVectors":
-    """Load vectors from a pmiembed output folder (checked against its manifest) or from
-    a word2vec file (binary or text, detected), or a gensim ``.kv`` file."""
-    from gensim.models import KeyedVectors
+#: what ``--vectors`` accepts, for the message about a file that is none of them
+VECTORS_KINDS = ("a pmiembed model folder, a word2vec file (.bin/.vec/.txt with a 'count dim' first line) "
+                 "or a gensim model or KeyedVectors file (.model/.kv, written by save())")
 
+
+def load_vectors(path: str | os.PathLike) -> "KeyedVectors":
+    """Load vectors from a pmiembed output folder (checked against its manifest), a
+    word2vec file (binary or text, detected by content, whatever its name), or a file
+    written by gensim's ``save()``: a full ``Word2Vec`` / ``FastText`` model (its ``wv``)
+    or ``KeyedVectors`` (told apart by content: gensim saves a pickle)."""
     path = Path(path)
     if path.is_dir():
         return stable_read(path, lambda: _guard_zero_vectors(_load_vectors_dir(path)))
     check_input_file(path, "vectors file or folder", "--vectors")
-    if path.suffix == ".kv":
-        try:
-            return _guard_zero_vectors(KeyedVectors.load(str(path)))
-        except Exception as exc:
-            raise VectorsError(f"{path}: cannot load gensim KeyedVectors ({type(exc).__name__})") from None
+    with open(path, "rb") as f:
+        start = f.read(2)
+    if start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):  # a pickle: gensim's save()
+        return _guard_zero_vectors(_load_gensim(path))
     return _guard_zero_vectors(_load_word2vec(path))
+
+
+def _load_gensim(path: Path) -> "KeyedVectors":
+    """The word vectors of a file written by gensim's ``save()``: ``KeyedVectors`` as
+    they are, a model (``Word2Vec``, ``FastText``, ...) by its ``wv``.  Like any gensim
+    model file it is a pickle: load only files you trust."""
+    from gensim.models import KeyedVectors
+    from gensim.utils import SaveLoad
+
+    try:
+        obj = SaveLoad.load(str(path))
+    except Exception as exc:
+        raise VectorsError(f"{path}: cannot load this gensim file ({type(exc).__name__}: {exc}); "
+                           "re-save it with this gensim version") from None
+    kv = obj if isinstance(obj, KeyedVectors) else getattr(obj, "wv", None)
+    if not isinstance(kv, KeyedVectors):
+        raise VectorsError(f"{path}: a gensim {type(obj).__name__}, which has no word vectors; give "
+                           + VECTORS_KINDS)
+    if len(kv) == 0 or kv.vectors.ndim != 2 or not np.isfinite(kv.vectors).all():
+        raise VectorsError(f"{path}: the gensim {type(obj).__name__} holds no usable vectors (empty or not finite); "
+                           "train it before saving")
+    return kv
 
 
 def _guard_zero_vectors(kv: "KeyedVectors") -> "KeyedVectors":
@@ -714,6 +809,8 @@ def _load_vectors_dir(path: Path) -> "KeyedVectors":
     if meta_ok:
         read_manifest(path)
     vec = path / VECTORS_FILE
+    if not vec.is_file() and (path / VECTORS_TEXT_FILE).is_file():
+        vec = path / VECTORS_TEXT_FILE
     if not vec.is_file():
         raise VectorsError(f"{path}: no {VECTORS_FILE} in this folder; give the folder written by 'pmiembed train'")
     kv = _load_word2vec(vec)
@@ -738,7 +835,10 @@ def _load_word2vec(path: Path) -> "KeyedVectors":
         if n < 1 or dim < 1:
             raise ValueError
     except ValueError:
-        raise VectorsError(f"{path}: not a word2vec vectors file (no 'count dim' header line)") from None
+        if _is_vector_line(header):  # GloVe's text format: the word2vec text format without its header
+            return _load_headerless(path)
+        raise VectorsError(f"{path}: not a word2vec vectors file (no 'count dim' header line) nor a gensim file; "
+                           "give " + VECTORS_KINDS) from None
     binary = True
     try:
         fields = first.decode("utf-8").split()
@@ -755,4 +855,29 @@ def _load_word2vec(path: Path) -> "KeyedVectors":
         raise VectorsError(
             f"{path}: truncated or damaged vectors file (header says {n} x {dim}); re-train or re-download it"
         )
+    return kv
+
+
+def _is_vector_line(line: bytes) -> bool:
+    """Whether ``line`` reads as ``word x1 x2 ...`` (at least two numbers)."""
+    try:
+        fields = line.decode("utf-8").split()
+        [float(x) for x in fields[1:]]
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return len(fields) >= 3
+
+
+def _load_headerless(path: Path) -> "KeyedVectors":
+    """A text vectors file without the ``count dim`` line (GloVe's format), checked for
+    rows of one length and finite values."""
+    from gensim.models import KeyedVectors
+
+    try:
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=True, unicode_errors="replace")
+    except Exception:
+        kv = None
+    if kv is None or len(kv) == 0 or not np.isfinite(kv.vectors).all():
+        raise VectorsError(f"{path}: damaged text vectors file (GloVe-like, without a 'count dim' line: rows of "
+                           "unequal length or values that are not numbers); re-train or re-download it")
     return kv

@@ -164,7 +164,7 @@ def _esc(x) -> str:
 
 
 def _tables(report: Mapping) -> str:
-    from .compare import _fmt_cost, _fmt_coverage, _fmt_score, cost_rows, score_rows
+    from .compare import _compile_row, _fmt_cost, _fmt_coverage, _fmt_score, cost_rows, score_rows
 
     models = report["models"]
     head = "".join(f"<th>{_esc(m['label'])}<br><small>{_esc(m['description'])}</small></th>" for m in models)
@@ -185,11 +185,16 @@ def _tables(report: Mapping) -> str:
             s = _esc(_fmt_cost(row["metric"], v))
             cells.append(f"<td>{'<b>' + s + '</b>' if i in row['best'] else s}</td>")
         rows.append(f"<tr><th>{_esc(row['label'])}</th>{''.join(cells)}</tr>")
+    compile_row = _compile_row(report)
+    if compile_row:
+        rows.append(f"<tr><th>{_esc(compile_row[0])}</th>" + "".join(f"<td>{_esc(c)}</td>" for c in compile_row[1:])
+                    + "</tr>")
     return (f'<table id="scores"><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
             "<p class=note>Similarity: Spearman ρ between cosine similarity and human ratings. Analogy: accuracy "
             "over all questions (3CosAdd, and Levy &amp; Goldberg's 3CosMul). (n%): the share of pairs or questions "
             "the model's vocabulary covers. <b>Bold</b>: the best in the row. Train time is the wall clock of "
-            "training, peak memory the training process's own.</p>")
+            "training (numba compiling pmiembed's kernels on a machine's first run not included: shown apart when "
+            "it happened), peak memory the training process's own.</p>")
 
 
 def _header(report: Mapping) -> str:

@@ -202,8 +202,8 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
                 with open(log_path, "a", encoding="utf-8") as f:
                     f.write(json.dumps(row) + "\n")
                 done[row["key"]] = row
-                mean = np.mean([v["score"] for v in row["scores"].values()])
-                print(f"  {row['label']:<60} mean {mean:.3f}", file=log)
+                sim, ana = group_means(row["scores"])
+                print(f"  {row['label']:<60} {_means_text(sim, ana)}", file=log)
     rows = [done[config_key(c)] for c in configs]
     for row in rows:  # labels relative to this grid
         row["label"] = _short(dict(row["params"], **{k: row["params"].get(k) for k in varying}), varying)
@@ -277,22 +277,53 @@ def _write_identity(out: Path, identity: dict) -> None:
                        encoding="utf-8")
 
 
+def group_means(scores: dict) -> tuple[float | None, float | None]:
+    """The mean Spearman rho over the similarity benchmarks and the mean accuracy over
+    the analogy ones (``None`` where a row has none): a correlation and an accuracy are
+    on different scales, so they are never averaged together."""
+    sim = [v["score"] for v in scores.values() if "3cosadd" not in v]
+    ana = [v["score"] for v in scores.values() if "3cosadd" in v]
+    return (float(np.mean(sim)) if sim else None), (float(np.mean(ana)) if ana else None)
+
+
+def _means_text(sim, ana) -> str:
+    parts = ([f"mean similarity rho {sim:.3f}"] if sim is not None else []) + (
+        [f"mean analogy accuracy {ana:.3f}"] if ana is not None else [])
+    return ", ".join(parts)
+
+
+def _order(rows: list[dict]) -> list[dict]:
+    """Best first: by mean similarity rho, then mean analogy accuracy."""
+    def key(r):
+        sim, ana = group_means(r["scores"])
+        return (-(sim if sim is not None else -np.inf), -(ana if ana is not None else -np.inf))
+
+    return sorted(rows, key=key)
+
+
 def summary_table(rows: list[dict], reference: dict | None = None) -> str:
-    """Markdown table, best mean score first; the best score per benchmark in bold."""
+    """Markdown table, best first (mean similarity rho, then mean analogy accuracy); the
+    best score per benchmark in bold.  An analogy cell is the better of 3CosAdd and
+    3CosMul accuracy."""
     names = list(rows[0]["scores"]) if rows else []
-    ordered = sorted(rows, key=lambda r: -np.mean([r["scores"][n]["score"] for n in names]))
+    ordered = _order(rows)
     best = {n: max(r["scores"][n]["score"] for r in rows) for n in names}
-    lines = ["| configuration | " + " | ".join(names) + " | mean |", "|---|" + "---|" * (len(names) + 1)]
+    lines = ["| configuration | " + " | ".join(names) + " | mean similarity (rho) | mean analogy (accuracy) |",
+             "|---|" + "---|" * (len(names) + 2)]
     if reference:
         lines.append("| " + reference.get("label", "reference") + " | "
-                     + " | ".join(f"{reference['scores'].get(n, float('nan')):.3f}" for n in names) + " | |")
+                     + " | ".join(f"{reference['scores'].get(n, float('nan')):.3f}" for n in names) + " | | |")
+
+    def cell(v):
+        return "" if v is None else f"{v:.3f}"
+
     for r in ordered:
         cells = []
         for n in names:
             v = r["scores"][n]["score"]
             cells.append(f"**{v:.3f}**" if v == best[n] else f"{v:.3f}")
-        mean = np.mean([r["scores"][n]["score"] for n in names])
-        lines.append(f"| {r['label']} | " + " | ".join(cells) + f" | {mean:.3f} |")
+        sim, ana = group_means(r["scores"])
+        lines.append(f"| {r['label']} | " + " | ".join(cells) + f" | {cell(sim)} | {cell(ana)} |")
     return "\n".join(lines)
 
 
@@ -300,7 +331,8 @@ def write_summary(rows: list[dict], out: Path) -> None:
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     with atomic_path(out / "results.md") as tmp:
-        tmp.write_text(summary_table(rows) + "\n", encoding="utf-8")
+        tmp.write_text(summary_table(rows) + "\n\nSimilarity: Spearman rho; analogy: accuracy over all questions, "
+                       "the better of 3CosAdd and 3CosMul.\n", encoding="utf-8")
     if rows:
         plot_sweep(rows, out / "results.png")
 
@@ -313,7 +345,7 @@ def plot_sweep(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = list(rows[0]["scores"])
-    ordered = sorted(rows, key=lambda r: -np.mean([r["scores"][n]["score"] for n in names]))[:40]
+    ordered = _order(rows)[:40]
     data = np.array([[r["scores"][n]["score"] for n in names] for r in ordered])
     fig, ax = plt.subplots(figsize=(1.1 * len(names) + 4, 0.35 * len(ordered) + 1.5))
     im = ax.imshow(data, aspect="auto", cmap="viridis")
@@ -323,7 +355,7 @@ def plot_sweep(rows: list[dict], path: Path) -> None:
         for j in range(data.shape[1]):
             ax.text(j, i, f"{data[i, j]:.3f}", ha="center", va="center", fontsize=7,
                     color="white" if data[i, j] < data.mean() else "black")
-    ax.set_title("Sweep: benchmark scores per configuration (best mean first)")
+    ax.set_title("Sweep: benchmark scores per configuration (best mean similarity rho first)")
     fig.colorbar(im, ax=ax, label="Spearman rho / analogy accuracy")
     fig.tight_layout()
     with atomic_path(path) as tmp:

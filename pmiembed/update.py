@@ -314,6 +314,22 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
             "seconds": model.timings_["total"]}
 
 
+def read_word2vec_text(path) -> tuple[list, np.ndarray]:
+    """Words and vectors of a word2vec text file written by pmiembed
+    (:func:`pmiembed.model.write_word2vec_text`), without gensim."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            n, dim = (int(x) for x in f.readline().split())
+            words, vectors = [], np.empty((n, dim), dtype=np.float32)
+            for i in range(n):
+                word, rest = f.readline().rstrip("\n").split(" ", 1)
+                words.append(word)
+                vectors[i] = np.array(rest.split(" "), dtype=np.float32)
+    except (ValueError, UnicodeDecodeError):
+        raise VectorsError(f"{path}: truncated or damaged vectors file; re-train") from None
+    return words, vectors
+
+
 def read_word2vec_binary(path) -> tuple[list, np.ndarray]:
     """Words and vectors of a word2vec binary file written by pmiembed
     (:func:`pmiembed.model.write_word2vec_binary`), without gensim."""
@@ -341,20 +357,25 @@ def load_for_update(path, **overrides):
     progress, verbose)."""
     from pathlib import Path
 
-    from .model import PMIEmbedding, RARE_PAIRS_FILE, VECTORS_FILE, read_manifest
+    from .model import PMIEmbedding, RARE_PAIRS_FILE, VECTORS_FILE, VECTORS_TEXT_FILE, read_manifest
 
     path = Path(path)
     meta = read_manifest(path)
     if not (path / "counts.npz").is_file():
         raise ParameterError(f"{path}: {NO_COUNTS_HINT}")
     params = {k: v for k, v in dict(meta["params"]).items() if k in PMIEmbedding._get_param_names()}
+    if "workers_requested" in meta:
+        params["workers"] = meta["workers_requested"]
     params["tokenizer"] = None
     params.update(overrides)
     model = PMIEmbedding(**params)
     model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
-    words, vectors = read_word2vec_binary(path / VECTORS_FILE)
+    if (path / VECTORS_FILE).is_file() or not (path / VECTORS_TEXT_FILE).is_file():
+        words, vectors = read_word2vec_binary(path / VECTORS_FILE)
+    else:  # saved with format="text"
+        words, vectors = read_word2vec_text(path / VECTORS_TEXT_FILE)
     if words != model.cooccurrence_.vocab.words:
-        raise VectorsError(f"{path}: vectors.bin and counts.npz list different words; re-train")
+        raise VectorsError(f"{path}: its vectors and counts.npz list different words; re-train")
     model.vocabulary_ = model.cooccurrence_.vocab
     model.vectors_ = vectors
     model.singular_values_ = np.load(path / "singular_values.npy")

@@ -26,7 +26,8 @@ def lee_docs(lee_path) -> list[list[str]]:
 def shared_data() -> Path:
     d = data_dir()
     if d is None:
-        pytest.skip("needs the data directory: set PMIEMBED_DATA (e.g. ../shared/data)")
+        pytest.skip("needs the data directory: set PMIEMBED_DATA to a folder holding corpora/ "
+                    "(wiki17m.txt.gz, text8-head.txt.gz) and benchmarks/ (similarity/, analogy/)")
     return d
 
 

@@ -123,7 +123,8 @@ def test_report_md_table_marks_the_best_per_row(compared, report):
             expected.append(f"{b['name']} (Spearman ρ)")
         else:
             expected += [f"{b['name']} 3CosAdd", f"{b['name']} 3CosMul"]
-    assert [r for r in rows if r not in ("vocabulary", "dimensions", "train time", "peak memory")] == expected
+    assert [r for r in rows if r not in ("vocabulary", "dimensions", "train time", "peak memory",
+                                         "kernel compile (first run)")] == expected
     for label, cells in rows.items():
         assert len(cells) == 2
         numeric = [c for c in cells if re.match(r"^(\*\*)?-?\d", c)]
@@ -316,3 +317,90 @@ def test_evaluate_malformed_benchmark_names_file_and_line(compared, tmp_path, ca
 def test_evaluate_missing_vectors(tmp_path, capsys):
     code, out, err = run(capsys, "evaluate", "--vectors", tmp_path / "nope")
     assert code == 2 and "nope: no such vectors file or folder" in one_error_line(err)
+
+
+# ------------------------------------------------------- what the outputs say to a user
+
+
+def test_word2vec_folder_is_laid_out_like_a_model_folder(compared, capsys):
+    """vectors.bin, vocab.tsv (gensim's own counts) and a checked params.json; tools that
+    need pmiembed's PPMI matrix say in one line that this folder has none."""
+    from pmiembed.io import sha256_file
+    from pmiembed.vocab import Vocabulary
+
+    folder = compared[0] / "word2vec"
+    assert {"vectors.bin", "vocab.tsv", "params.json", "info.json"} <= {p.name for p in folder.iterdir()}
+    meta = json.loads((folder / "params.json").read_text(encoding="utf-8"))
+    info = json.loads((folder / "info.json").read_text(encoding="utf-8"))
+    assert meta["format"] == "pmiembed-vectors" and meta["params"]["sg"] == 1 and meta["gensim"] == info["gensim_version"]
+    assert meta["sha256"] == {f: sha256_file(folder / f) for f in ("vectors.bin", "vocab.tsv")}
+    vocab = Vocabulary.load(folder / "vocab.tsv")
+    kv = load_vectors(folder)
+    assert vocab.words == kv.index_to_key and vocab.total == info["corpus_tokens"]
+    assert [int(c) for c in vocab.counts[:3]] == [kv.get_vecattr(w, "count") for w in kv.index_to_key[:3]]
+    assert vocab.counts[0] >= vocab.counts[-1] >= 3  # min_count 3, most frequent first
+    code, out, err = run(capsys, "contexts", "--vectors", folder, "government")
+    assert code == 2 and "holds word vectors only (no PPMI matrix)" in one_error_line(err)
+    from pmiembed.model import PMIEmbedding
+    from pmiembed.errors import VectorsError
+
+    with pytest.raises(VectorsError, match="not a PMIEmbedding model"):
+        PMIEmbedding.load(folder)
+    # a changed vocab.tsv is caught like a model folder's
+    damaged = compared[0].parent / "w2v-damaged"
+    damaged.mkdir()
+    for f in folder.iterdir():
+        (damaged / f.name).write_bytes(f.read_bytes())
+    with open(damaged / "vocab.tsv", "a", encoding="utf-8") as f:
+        f.write("extra\t1\n")
+    code, _, err = run(capsys, "similar", "--vectors", damaged, "government")
+    assert code == 2 and "vocab.tsv: checksum mismatch" in one_error_line(err)
+
+
+def test_params_json_records_the_threads_used_as_the_report_does(compared, report):
+    from pmiembed.resources import cpu_count
+
+    meta = json.loads((compared[0] / "pmi" / "params.json").read_text(encoding="utf-8"))
+    pmi = report["models"][0]
+    assert meta["params"]["workers"] == pmi["parameters"]["workers"] == cpu_count()  # compare ran without --workers
+
+
+def test_report_names_benchmark_files_portably(report):
+    import gensim
+
+    for b in report["benchmarks"]:
+        assert "site-packages" not in b["path"] and not b["path"].startswith("/"), b["path"]
+        assert b["path"].startswith((f"gensim {gensim.__version__}: test/test_data/", "$PMIEMBED_DATA/benchmarks/"))
+
+
+def test_first_run_compilation_is_reported_apart_from_training(tmp_path, lee_path, monkeypatch):
+    """On a fresh numba cache the training process compiles pmiembed's kernels: the
+    report says how long, apart from the train time, in the terminal table and report.md;
+    on the warm cache the row is gone."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba-cache"))
+    tables = []
+    for name in ("cold", "warm"):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            assert main(["compare", str(lee_path), "--out", str(tmp_path / name), "--no-word2vec",
+                         "--dim", "20", "--min-count", "3", "--quiet"]) == 0
+        tables.append(buf.getvalue())
+    cold = json.loads((tmp_path / "cold" / "report.json").read_text())["models"][0]
+    warm = json.loads((tmp_path / "warm" / "report.json").read_text())["models"][0]
+    assert cold["compiled_kernels"] > 5 and cold["compile_seconds"] > 0.5
+    assert warm["compiled_kernels"] == 0 and warm["compile_seconds"] == 0
+    recorded = json.loads((tmp_path / "cold" / "pmi" / "params.json").read_text())["timings"]
+    assert cold["compile_seconds"] == pytest.approx(recorded["compile"])
+    # train time is the stages' work, the compilation is not in it
+    stages = sum(v for k, v in recorded.items() if k not in ("compile", "total"))
+    assert stages - 0.5 < cold["train_seconds"] < stages + 5
+    row = next(l for l in tables[0].splitlines() if l.startswith("kernel compile (first run)"))
+    assert row.split()[-2:] == [f"{cold['compile_seconds']:.1f}", "s"]
+    assert "train time excludes compiling numba kernels" in tables[0]
+    assert "kernel compile" not in tables[1]
+    md = (tmp_path / "cold" / "report.md").read_text(encoding="utf-8")
+    assert f"| kernel compile (first run) | {cold['compile_seconds']:.1f} s |" in md
+    html = (tmp_path / "cold" / "report.html").read_text(encoding="utf-8")
+    assert f"<tr><th>kernel compile (first run)</th><td>{cold['compile_seconds']:.1f} s</td></tr>" in html
+    assert "kernel compile" not in (tmp_path / "warm" / "report.html").read_text(encoding="utf-8")
+

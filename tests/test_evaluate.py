@@ -18,7 +18,8 @@ GENSIM_WS353 = gensim_test_data() / "wordsim353.tsv"
 GENSIM_SIMLEX = gensim_test_data() / "simlex999.txt"
 GENSIM_GOOGLE = gensim_test_data() / "questions-words.txt"
 
-needs_data = pytest.mark.skipif(data_dir() is None, reason="needs $PMIEMBED_DATA (e.g. /work/shared/data)")
+needs_data = pytest.mark.skipif(data_dir() is None, reason="needs the benchmarks: set PMIEMBED_DATA to "
+                                "a folder holding benchmarks/similarity/*.txt and benchmarks/analogy/*.txt")
 
 
 # --------------------------------------------------------------------------- fixtures

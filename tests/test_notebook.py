@@ -85,3 +85,29 @@ def test_explanations_are_shown(executed):
     assert len(report) == 1
     png = report[0]["attachments"]["report-explorer.png"]["image/png"]
     assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_command_line_reads_the_saved_model(executed):
+    nb, _ = executed
+    text = _text(_tagged(nb, "cli"))
+    similar, analogy = text.split("$ pmiembed analogy")
+    assert similar.startswith("$ pmiembed similar --vectors model paris berlin --negative france -n 5")
+    assert len([line for line in similar.splitlines() if "\t" in line]) == 5
+    assert len([line for line in analogy.splitlines() if "\t" in line]) == 3
+
+
+def test_saved_with_outputs_and_no_local_paths():
+    """The notebook in the repository shows its outputs on a code host (every code cell was
+    executed and kept its output), and they name no path of the machine that ran them."""
+    import json
+    import sys
+
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(c.get("execution_count") and c.get("outputs") for c in code)
+    assert not any(o.get("output_type") == "error" for c in code for o in c["outputs"])
+    text = json.dumps([c["outputs"] for c in code])
+    for local in {str(NOTEBOOK.parents[1]), sys.prefix, str(Path.home()), "site-packages"}:
+        assert local not in text, local
+    source = "\n".join("".join(c["source"]) for c in code)
+    assert "compare." not in source and "build_report" not in source  # the public API only

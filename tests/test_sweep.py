@@ -49,3 +49,33 @@ def test_sweep_runs_resumes_and_matches_the_model(tmp_path, lee_path, capsys):
     assert main(argv[:4] + ["eig=0,0.5,1"] + argv[5:]) == 0
     assert "4 already done" in capsys.readouterr().err
     assert len((out / "results.jsonl").read_text().splitlines()) == 6
+
+
+def test_sweep_reports_similarity_and_analogy_means_apart(tmp_path, lee_path, capsys):
+    """A correlation and an accuracy are never averaged together: results.md has one
+    mean per kind, each the mean of that kind's columns, rows ordered by them; an --out
+    with a trailing slash prints one slash."""
+    from pmiembed.sweep import group_means
+
+    out = tmp_path / "sw"
+    assert main(["sweep", str(lee_path), "--grid", "eig=0,1", "dim=20", "min_count=3", "--out", f"{out}/"]) == 0
+    err = capsys.readouterr().err
+    assert f"wrote {out}/results.md, results.json" in err and "//" not in err
+    rows = json.loads((out / "results.json").read_text())
+    md = (out / "results.md").read_text().splitlines()
+    header = [c.strip() for c in md[0].strip("|").split("|")]
+    names = list(rows[0]["scores"])
+    assert header == ["configuration", *names, "mean similarity (rho)", "mean analogy (accuracy)"]
+    analogies = [n for n in names if "3cosadd" in rows[0]["scores"][n]]
+    assert analogies in (["google"], ["google", "msr"]) and len(names) > len(analogies)  # msr with PMIEMBED_DATA
+    shown = []
+    for line in md[2:2 + len(rows)]:
+        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
+        row = next(r for r in rows if r["label"] == cells[0])
+        sim = np.mean([row["scores"][n]["score"] for n in names if n not in analogies])
+        ana = np.mean([row["scores"][n]["score"] for n in analogies])
+        assert (float(cells[-2]), float(cells[-1])) == (round(sim, 3), round(ana, 3))
+        assert group_means(row["scores"]) == pytest.approx((sim, ana))
+        shown.append((sim, ana))
+    assert shown == sorted(shown, key=lambda m: (-m[0], -m[1]))  # best mean similarity first
+    assert "the better of 3CosAdd and 3CosMul" in (out / "results.md").read_text()

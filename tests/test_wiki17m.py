@@ -30,7 +30,8 @@ FLOORS = {"ws353": .55, "ws353_similarity": .55, "ws353_relatedness": .50, "siml
 def wiki17m(shared_data) -> Path:
     path = shared_data / "corpora" / "wiki17m.txt.gz"
     if not path.is_file():
-        pytest.skip(f"{path} missing")
+        pytest.skip(f"needs corpora/wiki17m.txt.gz in the data directory: set PMIEMBED_DATA to a folder "
+                    f"holding it (PMIEMBED_DATA is {shared_data}, which has none)")
     return path
 
 
