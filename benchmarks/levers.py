@@ -117,6 +117,27 @@ def nneg_matrix(cooc: Cooccurrence, unobserved: float = 1.0, negative: bool = Tr
     return sp.csr_matrix(((val + unobserved).astype(np.float32), (pmi.row, pmi.col)), shape=pmi.shape)
 
 
+def row_weighted_svd(pmi: sp.csr_matrix, counts, b: float, dim: int, core: int | None):
+    """The closed form of the word-side weight ``#w^2b`` alone (no column weight): the
+    rank-``dim`` minimiser of ``sum_w #w^2b |m_w - x_w|^2`` is ``D^-1 SVD_dim(D M)`` with
+    ``D = diag(#w^b)`` (geometric mean 1).  Not symmetric, so the general randomized SVD
+    of the core block; further rows folded in through the core's right singular vectors
+    (which do not depend on ``D`` beyond the core); ``U`` returned unscaled."""
+    dr = np.asarray(counts, dtype=np.float64) ** b
+    dr /= np.exp(np.mean(np.log(dr)))
+    m = core or pmi.shape[0]
+    a = (sp.diags(dr[:m].astype(np.float32)) @ pmi[:m, :m]).tocsr()
+    with limit_threads(cpu_count()):
+        u, s, vt = S.randomized_svd(a, dim, n_iter=DEFAULTS["n_iter"], n_oversamples=DEFAULTS["oversamples"],
+                                    symmetric=False)
+    u = (u / dr[:m, None]).astype(np.float32)
+    if m < pmi.shape[0]:
+        inv = (1.0 / np.where(s > 0, s, 1.0)).astype(np.float32)
+        rest = S._sparse_times_dense(pmi[m:, :m].tocsr(), np.ascontiguousarray(vt.T)) * inv
+        u = np.vstack([u, rest])
+    return u, s, vt
+
+
 def discounted(pmi: sp.csr_matrix, cooc: Cooccurrence, d: float) -> sp.csr_matrix:
     """PPMI shrunk where its count is small (Pantel & Lin 2002's discount, on the count
     side only): ``PPMI_wc * n_wc / (n_wc + d)``; ``n_wc`` the window-weighted count before
@@ -213,6 +234,8 @@ def main() -> int:
     ap.add_argument("--matrix", choices=("ppmi", "nneg", "ppmi-unobserved", "cca"), default="ppmi")
     ap.add_argument("--discount", type=float, default=0.0, metavar="D",
                     help="multiply PPMI_wc by n_wc / (n_wc + D), n_wc the weighted, subsampled count [0: off]")
+    ap.add_argument("--row-weight", type=float, default=0.0, metavar="B",
+                    help="weight the word side only: SVD of diag(#w^B) M, word vectors unscaled [0: off]")
     ap.add_argument("--fold-ppmi", action="store_true",
                     help="fold the words outside the core in from their PPMI rows (not the lever's matrix)")
     ap.add_argument("--power", type=float, default=0.5, metavar="A",
@@ -278,7 +301,10 @@ def main() -> int:
                                     shape=pmi.shape)
             t1 = time.perf_counter()
             core = S.core_size(vocab.counts, DEFAULTS["core_min_count"], args.dim, args.core_max_words)
-            u, s, vt = symmetric_svd(pmi, args.dim, core, c=c, r=d)
+            if args.row_weight:
+                u, s, vt = row_weighted_svd(pmi, vocab.counts, args.row_weight, args.dim, core)
+            else:
+                u, s, vt = symmetric_svd(pmi, args.dim, core, c=c, r=d)
             if args.fold_ppmi and core is not None and core < pmi.shape[0]:
                 ppmi = pmi_matrix(cooc_counts, cds=1.0, keep=cooc_keep)
                 inv = (1.0 / np.where(s > 0, s, 1.0)).astype(np.float32)
