@@ -101,8 +101,9 @@ def symmetric_svd(a: sp.csr_matrix, dim: int, core: int | None, c: float = 0.0, 
     return np.vstack([u, rest * inv]), s, vt
 
 
-def nneg_matrix(cooc: Cooccurrence) -> sp.csr_matrix:
-    """Observed cells of bounded negative PMI, plus 1 (see the module docstring)."""
+def nneg_matrix(cooc: Cooccurrence, unobserved: float = 1.0, negative: bool = True) -> sp.csr_matrix:
+    """Observed cells of bounded negative PMI, plus ``unobserved`` (see the module
+    docstring); ``negative=False`` clips the observed cells' negative PMI to 0."""
     pmi = pmi_matrix(cooc.counts, cds=1.0, keep=cooc.keep, positive=False).tocoo()
     cnt = cooc.counts.tocoo()
     assert np.array_equal(pmi.row, cnt.row) and np.array_equal(pmi.col, cnt.col)
@@ -112,8 +113,63 @@ def nneg_matrix(cooc: Cooccurrence) -> sp.csr_matrix:
         weighted *= keep[cnt.row] * keep[cnt.col]
     val = pmi.data.astype(np.float64)
     neg = val < 0
-    val[neg] /= -np.log(weighted[neg] / weighted.sum())
-    return sp.csr_matrix(((val + 1.0).astype(np.float32), (pmi.row, pmi.col)), shape=pmi.shape)
+    val[neg] = val[neg] / -np.log(weighted[neg] / weighted.sum()) if negative else 0.0
+    return sp.csr_matrix(((val + unobserved).astype(np.float32), (pmi.row, pmi.col)), shape=pmi.shape)
+
+
+def row_weighted_svd(pmi: sp.csr_matrix, counts, b: float, dim: int, core: int | None):
+    """The closed form of the word-side weight ``#w^2b`` alone (no column weight): the
+    rank-``dim`` minimiser of ``sum_w #w^2b |m_w - x_w|^2`` is ``D^-1 SVD_dim(D M)`` with
+    ``D = diag(#w^b)`` (geometric mean 1).  Not symmetric, so the general randomized SVD
+    of the core block; further rows folded in through the core's right singular vectors
+    (which do not depend on ``D`` beyond the core); ``U`` returned unscaled."""
+    dr = np.asarray(counts, dtype=np.float64) ** b
+    dr /= np.exp(np.mean(np.log(dr)))
+    m = core or pmi.shape[0]
+    a = (sp.diags(dr[:m].astype(np.float32)) @ pmi[:m, :m]).tocsr()
+    with limit_threads(cpu_count()):
+        u, s, vt = S.randomized_svd(a, dim, n_iter=DEFAULTS["n_iter"], n_oversamples=DEFAULTS["oversamples"],
+                                    symmetric=False)
+    u = (u / dr[:m, None]).astype(np.float32)
+    if m < pmi.shape[0]:
+        inv = (1.0 / np.where(s > 0, s, 1.0)).astype(np.float32)
+        rest = S._sparse_times_dense(pmi[m:, :m].tocsr(), np.ascontiguousarray(vt.T)) * inv
+        u = np.vstack([u, rest])
+    return u, s, vt
+
+
+def discounted(pmi: sp.csr_matrix, cooc: Cooccurrence, d: float) -> sp.csr_matrix:
+    """PPMI shrunk where its count is small (Pantel & Lin 2002's discount, on the count
+    side only): ``PPMI_wc * n_wc / (n_wc + d)``; ``n_wc`` the window-weighted count before
+    subsampling (an adjacent pair counts 1)."""
+    pmi = pmi.tocsr()
+    pmi.sort_indices()
+    cnt = cooc.counts.tocsr().astype(np.float64)
+    cnt /= cooc.scale  # one adjacent co-occurrence = 1
+    pat = pmi.copy()
+    pat.data = np.ones_like(pat.data)
+    cnt = cnt.multiply(pat).tocsr()
+    cnt.sort_indices()
+    assert np.array_equal(cnt.indptr, pmi.indptr) and np.array_equal(cnt.indices, pmi.indices)
+    out = pmi.copy()
+    out.data = (pmi.data * (cnt.data / (cnt.data + d))).astype(pmi.dtype)
+    return out
+
+
+def cca_matrix(cooc: Cooccurrence, power: float) -> sp.csr_matrix:
+    """Stratos, Collins & Hsu (2015): counts (window-weighted, subsampled) raised to
+    ``power``, then scaled as CCA, ``t(n_wc) / sqrt(t(n_w) t(n_c))`` with ``t(x) = x^power``
+    and the marginals summed after the transform."""
+    m = cooc.counts.tocsr().astype(np.float64)
+    keep = cooc.keep
+    if keep is not None:
+        m = (sp.diags(keep) @ m @ sp.diags(keep)).tocsr()
+    m.data **= power
+    rows = np.asarray(m.sum(axis=1)).ravel()
+    cols = np.asarray(m.sum(axis=0)).ravel()
+    coo = m.tocoo()
+    coo.data /= np.sqrt(rows[coo.row] * cols[coo.col])
+    return coo.tocsr().astype(np.float32)
 
 
 def positional_pmi(corpus, P: int):
@@ -175,7 +231,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", nargs="+")
     ap.add_argument("--cache", default=None, help="counts file: written if missing, read if present")
-    ap.add_argument("--matrix", choices=("ppmi", "nneg"), default="ppmi")
+    ap.add_argument("--matrix", choices=("ppmi", "nneg", "ppmi-unobserved", "cca"), default="ppmi")
+    ap.add_argument("--discount", type=float, default=0.0, metavar="D",
+                    help="multiply PPMI_wc by n_wc / (n_wc + D), n_wc the weighted, subsampled count [0: off]")
+    ap.add_argument("--row-weight", type=float, default=0.0, metavar="B",
+                    help="weight the word side only: SVD of diag(#w^B) M, word vectors unscaled [0: off]")
+    ap.add_argument("--fold-ppmi", action="store_true",
+                    help="fold the words outside the core in from their PPMI rows (not the lever's matrix)")
+    ap.add_argument("--power", type=float, default=0.5, metavar="A",
+                    help="cca: counts raised to A before the CCA scaling n_wc / sqrt(n_w n_c) [0.5]")
+    ap.add_argument("--unobserved", type=float, default=1.0, metavar="C",
+                    help="nneg / ppmi-unobserved: the value -C of unobserved pairs [1]")
     ap.add_argument("--positional", type=int, default=0, metavar="P")
     ap.add_argument("--freq-weight", type=float, default=0.0, metavar="B")
     ap.add_argument("--no-unscale", action="store_true")
@@ -216,10 +282,15 @@ def main() -> int:
         t0 = time.perf_counter()
         with limit_threads(cpu_count()):
             c = 0.0
-            if args.matrix == "nneg":
-                pmi, c = nneg_matrix(cooc), -1.0
+            if args.matrix == "cca":
+                pmi = cca_matrix(cooc, args.power)
+            elif args.matrix in ("nneg", "ppmi-unobserved"):
+                pmi, c = nneg_matrix(cooc, args.unobserved, args.matrix == "nneg"), -args.unobserved
             else:
                 pmi = pmi_matrix(cooc.counts, cds=1.0, keep=cooc.keep)
+                if args.discount:
+                    pmi = discounted(pmi, cooc, args.discount)
+            cooc_counts, cooc_keep = (cooc.counts, cooc.keep) if args.fold_ppmi else (None, None)
             del cooc
             d = np.ones(pmi.shape[0])
             if args.freq_weight:
@@ -230,7 +301,15 @@ def main() -> int:
                                     shape=pmi.shape)
             t1 = time.perf_counter()
             core = S.core_size(vocab.counts, DEFAULTS["core_min_count"], args.dim, args.core_max_words)
-            u, s, vt = symmetric_svd(pmi, args.dim, core, c=c, r=d)
+            if args.row_weight:
+                u, s, vt = row_weighted_svd(pmi, vocab.counts, args.row_weight, args.dim, core)
+            else:
+                u, s, vt = symmetric_svd(pmi, args.dim, core, c=c, r=d)
+            if args.fold_ppmi and core is not None and core < pmi.shape[0]:
+                ppmi = pmi_matrix(cooc_counts, cds=1.0, keep=cooc_keep)
+                inv = (1.0 / np.where(s > 0, s, 1.0)).astype(np.float32)
+                u[core:] = S._sparse_times_dense(ppmi[core:, :core], np.ascontiguousarray(vt.T)) * inv
+                del ppmi
         if args.freq_weight and not args.no_unscale:
             u = (u / d[:, None]).astype(np.float32)
         k = core or vt.shape[1]

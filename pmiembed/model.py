@@ -159,12 +159,12 @@ class PMIEmbedding(_Params):
         PMI is computed from the counted row blocks as they are read back, which saves
         the count matrix's memory (the command line does so unless asked to save the
         counts).
-    keep_rare_pairs : bool, with ``keep_counts``, also count the pairs of the words left
-        out of the vocabulary (``rare_pairs_``, saved by ``save(save_counts=True)``): an
-        :meth:`update` whose new text lifts such words over ``min_count`` then gives them
-        their old contexts too (without them those words start from the new text's pairs
-        alone).  Costs one more counting pass; the command line sets it when it saves the
-        counts.
+    keep_rare_pairs : bool, keep the corpus as token ids after ``fit`` (``tokens_``,
+        4 bytes a token, saved by ``save`` as ``tokens.npz``), which :meth:`update` needs
+        to count the old text again over a grown vocabulary, words the old text left out
+        included: its counts then equal training on both texts.  The command line sets
+        it when it saves the counts.  (Folders saved before kept ``rare_pairs.npz``
+        instead.)
     progress : bool, show progress bars on stderr.
     verbose : bool, print a one-line summary per stage on stderr.
 
@@ -290,17 +290,9 @@ class PMIEmbedding(_Params):
         start = time.perf_counter()
         tokens = self._read(corpus, timer)
         vocab = self._vocabulary(tokens, timer)
-        if self.keep_counts and self.keep_rare_pairs:
-            # the pairs of the words left out, for update(): with more text they may join
-            from .update import count_rare_pairs
-
-            with timer.stage("rare") as info, limit_threads(self.n_workers_):
-                self.rare_pairs_ = count_rare_pairs(
-                    tokens, vocab, window=self.window, weighting=self.weighting, subsample=self.subsample,
-                    subsample_mode=self.subsample_mode, seed=self.seed)
-                if self.rare_pairs_ is not None:
-                    info["words left out"] = f"{len(self.rare_pairs_.vocab) - len(vocab):,}"
-                    info["nonzeros"] = f"{self.rare_pairs_.nnz:,}"
+        # update() counts the old text again over its grown vocabulary: it needs the ids
+        # (then not freed by counting)
+        self.tokens_ = tokens if self.keep_rare_pairs else None
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
         check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples,
@@ -322,19 +314,7 @@ class PMIEmbedding(_Params):
                 stack.close()
                 self._fit_from_counts(cooc, timer)
             else:
-                # PMI straight from the finished row blocks: the whole count matrix is
-                # never held beside the PMI matrix
-                self.vocabulary_ = vocab
-                self.cooccurrence_ = None
-                self.counting_params_ = dict(counted.params)
-                self.cooccurrence_nnz_ = counted.rows.nnz
-                with timer.stage("pmi") as info, limit_threads(self.n_workers_):
-                    self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
-                    check_not_empty(self.pmi_, self.neg)
-                    info["nonzeros"] = f"{self.pmi_.nnz:,}"
-                # what turns a PPMI entry back into its count (pmiembed.explain), kept
-                # before the row blocks are freed: a few vocabulary-sized arrays
-                self.pmi_marginals_ = PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg)
+                self._pmi_from_rows(counted, vocab, timer)
                 stack.close()
                 self._set_vectors(*self._svd(timer))
         self.timings_ = dict(timer.times)
@@ -366,11 +346,13 @@ class PMIEmbedding(_Params):
 
     def update(self, corpus, n_iter: int | None = None) -> "PMIEmbedding":
         """Add ``corpus`` to the fitted model without starting over (see
-        :mod:`pmiembed.update`): its counts are added to ``cooccurrence_`` (so the model
-        must hold its counts: fitted with ``keep_counts=True`` or loaded from a folder
-        saved with ``save_counts=True``), words that now reach ``min_count`` join the
-        vocabulary, PMI is recomputed and the SVD restarts from the previous vectors
-        with ``n_iter`` power iterations (default 2).  ``update_summary_`` says what
+        :mod:`pmiembed.update`): with the token ids kept (``keep_rare_pairs=True``, or
+        loaded from a folder with ``tokens.npz``) the vocabulary, counts and PMI become
+        those of training on both texts; otherwise the new counts are added to
+        ``cooccurrence_`` (fitted with ``keep_counts=True`` or loaded from a folder saved
+        with ``save_counts=True``) and words that now reach ``min_count`` join the
+        vocabulary.  The SVD restarts from the previous vectors with ``n_iter`` power
+        iterations (default 4).  ``update_summary_`` says what
         changed.  Returns ``self``."""
         from .update import update_model
 
@@ -387,9 +369,10 @@ class PMIEmbedding(_Params):
         return {"window": self.window, "weighting": self.weighting, "subsample": self.subsample,
                 "subsample_mode": self.subsample_mode, "seed": self.seed}
 
-    def _read(self, corpus, timer: StageTimer):
+    def _read(self, corpus, timer: StageTimer, record: bool = True):
         """The read stage: ``corpus`` as token ids (:func:`pmiembed.corpus.read_corpus`
-        with this model's ``lowercase``, ``tokenizer``, ``progress`` and ``workers``)."""
+        with this model's ``lowercase``, ``tokenizer``, ``progress`` and ``workers``),
+        recorded in ``corpus_stats_`` unless ``record`` is False (an update's new text)."""
         with timer.stage("read") as info:
             tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, progress=self.progress,
                                  workers=self.n_workers_)
@@ -400,6 +383,8 @@ class PMIEmbedding(_Params):
                                if tokens.input_kind == "files" else "in-memory documents")
             if tokens.n_replaced:
                 info["undecodable bytes replaced"] = f"{tokens.n_replaced:,}"
+        if not record:
+            return tokens
         self.corpus_stats_ = {
             "tokens": tokens.n_tokens, "types": len(tokens.types), "documents": tokens.n_docs,
             "bytes": tokens.n_bytes, "replaced_bytes": tokens.n_replaced, "sources": tokens.sources,
@@ -484,6 +469,22 @@ class PMIEmbedding(_Params):
                 check_not_empty(self.pmi_, self.neg)
                 info["nonzeros"] = f"{self.pmi_.nnz:,}"
         self.pmi_marginals_ = PMIMarginals.from_counts(cooc, self.cds, self.neg)
+
+    def _pmi_from_rows(self, counted, vocab: Vocabulary, timer: StageTimer) -> None:
+        """The PMI stage straight from the counter's finished row blocks (a
+        :class:`~pmiembed.cooccur.Counted`): the whole count matrix is never held beside
+        the PMI matrix."""
+        self.vocabulary_ = vocab
+        self.cooccurrence_ = None
+        self.counting_params_ = dict(counted.params)
+        self.cooccurrence_nnz_ = counted.rows.nnz
+        with timer.stage("pmi") as info, limit_threads(self.n_workers_):
+            self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
+            check_not_empty(self.pmi_, self.neg)
+            info["nonzeros"] = f"{self.pmi_.nnz:,}"
+        # what turns a PPMI entry back into its count (pmiembed.explain), kept before the
+        # row blocks are freed: a few vocabulary-sized arrays
+        self.pmi_marginals_ = PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg)
 
     def _svd(self, timer: StageTimer) -> Factors:
         """SVD of ``pmi_`` (its core, the rest folded in): the factors of every word."""
@@ -638,6 +639,11 @@ class PMIEmbedding(_Params):
                 if getattr(self, "rare_pairs_", None) is not None:
                     self.rare_pairs_.save(tmp / RARE_PAIRS_FILE)
                     files.append(RARE_PAIRS_FILE)
+            if self.__dict__.get("tokens_") is not None:
+                from .update import TOKENS_FILE, save_tokens
+
+                save_tokens(self.tokens_, tmp / TOKENS_FILE)
+                files.append(TOKENS_FILE)
             params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
             params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
             params["workers"] = self.n_workers_  # the threads used (workers=None: all cores, as a number)
@@ -679,6 +685,9 @@ class PMIEmbedding(_Params):
             model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
         if (path / RARE_PAIRS_FILE).exists():
             model.rare_pairs_ = Cooccurrence.load(path / RARE_PAIRS_FILE)
+        from .update import TOKENS_FILE, load_tokens
+
+        model.tokens_ = load_tokens(path / TOKENS_FILE) if (path / TOKENS_FILE).exists() else None
         model.counting_params_ = meta.get("counting")
         model.path_ = path  # where contexts() and explain() find ppmi.npz
         model.corpus_stats_ = meta.get("corpus")

@@ -1,7 +1,27 @@
 """Adding text to a trained model without starting over.
 
-Counts are exact and additive (:mod:`pmiembed.cooccur`), so a model saved with its
-counts (``pmiembed train --save-counts``) can take more text:
+A model trained with ``pmiembed train --save-counts`` (Python: ``keep_rare_pairs=True``)
+keeps its corpus as token ids (``tokens.npz``, 4 bytes a token: what is left of the text
+after reading and tokenizing it).  The update then
+
+1. reads and tokenizes only the new text and appends its ids to the old ones
+   (:func:`concat_corpora`): the token ids of training on both, up to the numbering of
+   the types;
+2. builds the vocabulary, counts, and computes PMI exactly as training on both does
+   (so the counts and the PMI matrix equal the from-scratch ones entry for entry, for
+   every subsampling mode: the subsampling draws depend on the corpus position, and the
+   positions are those of both texts read in order);
+3. runs the SVD from the previous subspace (:func:`warm_svd`, below) instead of from
+   random, with fewer products; rarer words are folded in as from scratch.
+
+What it saves against training on both is reading the old text and part of the SVD;
+the counting of the old text is repeated (over the new vocabulary: a word that joins
+changes the windows around its old occurrences, so counts over the old vocabulary could
+not simply be added to).
+
+Models saved before the token ids were kept (``counts.npz`` and ``rare_pairs.npz``
+only) are updated as follows; the counts are then close to, not equal to, the
+from-scratch ones.  Counts are exact and additive (:mod:`pmiembed.cooccur`), so:
 
 1. the new text's word counts are added to the vocabulary's; words that now reach
    ``min_count`` join it (their counts in the old text were not kept, so only their
@@ -20,7 +40,7 @@ counts (``pmiembed train --save-counts``) can take more text:
    already spans most of the top singular subspace.  Rarer words are folded in as
    :func:`pmiembed.svd.fold_in` does.
 
-What differs from counting everything from scratch: a word that joins the vocabulary
+What differs from counting everything from scratch (this path): a word that joins the vocabulary
 was invisible in the old text (its old pairs are missing, and windows there reached
 across it), and words that were below ``min_count`` in the old text and in the new
 text separately but reach it together are not added.
@@ -28,26 +48,106 @@ text separately but reach it together are not added.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
 from .cooccur import Cooccurrence, counting
-from .defaults import DEFAULTS
 from ._validation import Integral, Interval, check_param
+from .corpus import TokenizedCorpus
+from .defaults import DEFAULTS
 from .errors import ParameterError, VectorsError
+from .pmi import empty_rows
 from .progress import StageTimer
 from .resources import limit_threads, peak_rss_bytes
-from .svd import core_size, fold_in
+from .svd import check_svd_params, core_size, fold_in
 from .vocab import Vocabulary
 
-#: power iterations of the warm-started SVD when not given (from scratch: 6)
-DEFAULT_UPDATE_N_ITER = 2
+#: power iterations of the warm-started SVD when not given (from scratch: 6); on wiki17m + 17M
+#: tokens the fewest within .005 of training on both on the eight benchmarks (docs/phrases-update.md)
+DEFAULT_UPDATE_N_ITER = 4
 
-NO_COUNTS_HINT = ("the model was saved without its co-occurrence counts, which an update adds to; retrain it "
-                  "with `save_counts:PMIEmbedding(keep_rare_pairs=True).fit(...) and save(path, save_counts=True)`, "
-                  "then update that")
+NO_COUNTS_HINT = ("the model was saved without its token ids and co-occurrence counts, which an update needs; "
+                  "retrain it with `save_counts:PMIEmbedding(keep_rare_pairs=True).fit(...) and save(path)`, then "
+                  "update that")
+
+#: the corpus as token ids, kept for updates (see :func:`save_tokens`)
+TOKENS_FILE = "tokens.npz"
+TOKENS_FORMAT = "pmiembed-tokens"
+TOKENS_VERSION = 1
+
+
+def concat_corpora(a: TokenizedCorpus, b: TokenizedCorpus) -> TokenizedCorpus:
+    """``a``'s tokens then ``b``'s as one :class:`~pmiembed.corpus.TokenizedCorpus`
+    (``b`` starts a document; ``b``'s types that ``a`` lacks are appended to its types):
+    what reading both sources in one call gives, but for the numbering of the types,
+    which no later stage depends on (the vocabulary is ordered by count, then word)."""
+    index = {t: i for i, t in enumerate(a.types)}
+    types = list(a.types)
+    remap = np.empty(len(b.types), dtype=np.int32)
+    for j, t in enumerate(b.types):
+        i = index.get(t)
+        if i is None:
+            i = index[t] = len(types)
+            types.append(t)
+        remap[j] = i
+    counts = np.zeros(len(types), dtype=np.int64)
+    counts[:len(a.types)] = a.counts
+    np.add.at(counts, remap, np.asarray(b.counts, dtype=np.int64))
+    n_a = a.n_tokens
+    ids = np.empty(n_a + b.n_tokens, dtype=np.int32)
+    ids[:n_a] = a.ids
+    ids[n_a:] = remap[b.ids]
+    starts = [np.asarray(a.doc_starts, dtype=np.int64)]
+    if n_a and b.n_tokens:
+        starts.append(np.array([n_a], dtype=np.int64))
+    starts.append(np.asarray(b.doc_starts, dtype=np.int64) + n_a)
+    return TokenizedCorpus(ids, np.concatenate(starts), types, counts, a.n_replaced + b.n_replaced,
+                           a.n_bytes + b.n_bytes, list(a.sources) + list(b.sources),
+                           a.input_kind if a.input_kind == b.input_kind else "documents")
+
+
+def save_tokens(tokens: TokenizedCorpus, path) -> None:
+    """Write ``tokens`` to one uncompressed ``.npz`` (token ids int32, document starts,
+    type counts, the types one a line, and a small JSON header), atomically.  Its
+    checksum is the model manifest's (:meth:`pmiembed.model.PMIEmbedding.save`)."""
+    from pathlib import Path
+
+    from .io import atomic_path
+
+    if any("\n" in t for t in tokens.types):
+        raise ParameterError("a token contains a newline; the token ids cannot be saved for updates (the types are "
+                             "stored one a line): split such tokens in the tokenizer")
+    meta = {"format": TOKENS_FORMAT, "version": TOKENS_VERSION, "n_replaced": int(tokens.n_replaced),
+            "n_bytes": int(tokens.n_bytes), "sources": list(tokens.sources), "input_kind": tokens.input_kind}
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), types=np.array("\n".join(tokens.types)),
+                     ids=np.ascontiguousarray(tokens.ids, dtype=np.int32),
+                     doc_starts=np.asarray(tokens.doc_starts, dtype=np.int64),
+                     counts=np.asarray(tokens.counts, dtype=np.int64))
+
+
+def load_tokens(path) -> TokenizedCorpus:
+    """Read a file written by :func:`save_tokens`."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            types = str(z["types"])
+            ids, doc_starts, counts = z["ids"], z["doc_starts"], z["counts"]
+    except Exception as exc:  # zipfile/npy errors of every kind
+        raise VectorsError(f"{path}: not a readable pmiembed token file ({type(exc).__name__}); re-train") from None
+    if not isinstance(meta, dict) or meta.get("format") != TOKENS_FORMAT or meta.get("version") != TOKENS_VERSION:
+        raise VectorsError(f"{path}: not a pmiembed token file of version {TOKENS_VERSION}; re-train")
+    types = types.split("\n") if types else []
+    if len(types) != len(counts) or (len(ids) and int(ids.max()) >= len(types)):
+        raise VectorsError(f"{path}: token ids and types do not match; re-train")
+    return TokenizedCorpus(ids, doc_starts, types, counts, meta["n_replaced"], meta["n_bytes"], meta["sources"],
+                           meta["input_kind"])
 
 
 def merged_vocabulary(old: Vocabulary, rare: Vocabulary | None, types, counts, n_tokens: int, min_count: int,
@@ -164,7 +264,7 @@ def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | Non
     threads = numba.get_num_threads()
     acc = np.zeros((threads, n_new), dtype=np.int64)  # counts are positive: 0 means untouched
     touched = np.empty((threads, n_new), dtype=np.int32)
-    def i64(a):  # no copy of what already is int64 (the counts' data, the largest array)
+    def i64(a):  # no copy of what already is int64 (the counts' data: 300 MB on wiki17m)
         return a.astype(np.int64, copy=False)
 
     _update_kernels.merge_rows(row_old, col_map, i64(o.indptr), o.indices, i64(o.data),
@@ -188,8 +288,7 @@ def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | Non
 
 
 def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = DEFAULT_UPDATE_N_ITER,
-             n_oversamples: int = DEFAULTS["oversamples"], seed: int = 0, workers: int | None = None,
-             progress: bool = False,
+             n_oversamples: int = DEFAULTS["oversamples"], seed: int = 0, workers: int | None = None, progress: bool = False,
              copy: bool = True, core: int | None = None, symmetric: bool | None = None):
     """:func:`pmiembed.svd.randomized_svd` of the leading ``core x core`` block of
     ``matrix`` with the start block's first columns taken from ``start`` (rows: the
@@ -219,7 +318,8 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     docstring); the model is changed in place.  Returns a summary: ``new_words``,
     ``dropped_words``, ``new_tokens``, ``tokens``, ``words``, ``n_iter``, ``seconds``."""
     cooc = getattr(model, "cooccurrence_", None)
-    if cooc is None:
+    kept = model.__dict__.get("tokens_")
+    if cooc is None and kept is None:
         raise ParameterError(NO_COUNTS_HINT)
     if getattr(model, "vectors_", None) is None:
         raise ParameterError("the model is not fitted; call fit(corpus) first")
@@ -230,13 +330,19 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     n_iter = DEFAULT_UPDATE_N_ITER if n_iter is None else n_iter
     check_param("n_iter", n_iter, [Interval(Integral, 1, None)])
     model._validate()
-    p = cooc.params
     timer = StageTimer(model.verbose)
     start = time.perf_counter()
-    stats = dict(getattr(model, "corpus_stats_", None) or {})  # the read stage records the new text's
-    tokens = model._read(corpus, timer)
+    tokens = model._read(corpus, timer, record=False)
     new_tokens = tokens.n_tokens
     sources = list(tokens.sources)
+    if kept is not None:
+        # the only references to both id arrays go in: they are freed once joined
+        parts = [kept, tokens]
+        del kept, tokens
+        new_words, dropped, vocab = _update_from_tokens(model, parts, n_iter, timer)
+        n_all = model.tokens_.n_tokens
+        return _finish(model, start, new_tokens, n_all, sources, new_words, dropped, vocab, n_iter, timer)
+    p = cooc.params
     old_vocab = cooc.vocab
     with timer.stage("vocab") as info:
         rare = getattr(model, "rare_pairs_", None)
@@ -270,7 +376,7 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     rows_old = old_vocab.id_map(vocab.words)
     known = rows_old >= 0
     previous[known] = np.asarray(model.vectors_)[rows_old[known]]
-    model._pmi_from_counts(summed, timer)
+    model._pmi_from_counts(summed, timer)  # the model's own PMI stage
     with limit_threads(model.n_workers_):
         symmetric = True if model.cds == 1.0 else None
         model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim, model.core_max_words)
@@ -287,7 +393,13 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     del previous
     model._set_vectors(u, s, vt)
     del u, vt
-    stats["tokens"] = int(summed.params["n_tokens"])
+    return _finish(model, start, new_tokens, int(summed.params["n_tokens"]), sources, new_words, dropped, vocab,
+                   n_iter, timer)
+
+
+def _finish(model, start, new_tokens, n_all, sources, new_words, dropped, vocab, n_iter, timer) -> dict:
+    stats = dict(getattr(model, "corpus_stats_", None) or {})
+    stats["tokens"] = int(n_all)
     stats["updates"] = list(stats.get("updates", [])) + [{"tokens": int(new_tokens), "sources": sources,
                                                           "new_words": int(new_words), "n_iter": int(n_iter)}]
     model.corpus_stats_ = stats
@@ -295,43 +407,120 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     model.timings_["total"] = time.perf_counter() - start
     model.peak_rss_bytes_ = peak_rss_bytes()
     return {"new_words": int(new_words), "dropped_words": int(dropped), "new_tokens": int(new_tokens),
-            "tokens": int(summed.params["n_tokens"]), "words": len(vocab), "n_iter": int(n_iter),
+            "tokens": int(n_all), "words": len(vocab), "n_iter": int(n_iter),
             "seconds": model.timings_["total"]}
+
+
+def _previous_vectors(model, vocab: Vocabulary, old_vocab: Vocabulary) -> np.ndarray:
+    """The previous vectors in the rows of ``vocab``'s words (zero rows for new words):
+    the warm start of the SVD."""
+    previous = np.zeros((len(vocab), model.vectors_.shape[1]), dtype=np.float32)
+    rows_old = old_vocab.id_map(vocab.words)
+    known = rows_old >= 0
+    previous[known] = np.asarray(model.vectors_)[rows_old[known]]
+    return previous
+
+
+def _update_from_tokens(model, parts: list, n_iter: int, timer):
+    """The update of a model that kept its token ids (module docstring, first list):
+    vocabulary, counts and PMI of both texts (``parts``: the kept and the new
+    :class:`~pmiembed.corpus.TokenizedCorpus`, emptied) as :meth:`PMIEmbedding.fit`
+    makes them, the SVD warm-started.  Returns ``(new words, dropped words,
+    vocabulary)``."""
+    old_vocab = model.vocabulary_
+    with timer.stage("vocab") as info:
+        model.tokens_ = None
+        both = concat_corpora(*parts)
+        parts.clear()
+        vocab = Vocabulary.from_counts(both.types, both.counts, min_count=model.min_count, max_vocab=model.max_vocab,
+                                       total=both.n_tokens)
+        old_index = old_vocab.index
+        new_words = sum(1 for w in vocab.words if w not in old_index)
+        dropped = len(old_vocab) - (len(vocab) - new_words)
+        info["words"] = f"{len(vocab):,} ({new_words:,} new" + (f", {dropped:,} dropped)" if dropped else ")")
+    check_svd_params(model.dim, model.eig, len(vocab))
+    memory_bytes = None if model.memory is None else int(model.memory * 2**30)
+    # the update keeps the ids (the next update needs them), so counting cannot free them
+    model.tokens_ = both
+    model.rare_pairs_ = None
+    # the model's own count and PMI stages, as fit runs them
+    with contextlib.ExitStack() as stack:
+        with timer.stage("count") as info, limit_threads(model.n_workers_):
+            counted = stack.enter_context(counting(
+                both, vocab, **model._counting_params(),
+                memory_bytes=memory_bytes // 2 if memory_bytes else None, progress=model.progress))
+            info["nonzeros"] = f"{counted.rows.nnz:,}"
+        if model.keep_counts:
+            model._pmi_from_counts(counted.cooccurrence(vocab), timer)
+        else:
+            model._pmi_from_rows(counted, vocab, timer)
+    previous = _previous_vectors(model, vocab, old_vocab)
+    # as PMIEmbedding._factorise, with the warm-started SVD
+    model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim, model.core_max_words)
+    empty = empty_rows(model.pmi_, model.n_core_)
+    model.n_empty_rows_ = int(np.count_nonzero(empty))
+    symmetric = True if model.cds == 1.0 else None
+    with limit_threads(model.n_workers_), timer.stage("svd") as info:
+        u, s, vt = warm_svd(model.pmi_, model.dim, previous if model.n_core_ is None else previous[:model.n_core_],
+                            n_iter=n_iter, n_oversamples=model.oversamples, seed=model.seed,
+                            workers=model.n_workers_, progress=model.progress, copy=model.memory is None,
+                            core=model.n_core_, symmetric=symmetric)
+        del previous
+        if model.n_core_ is not None and model.n_core_ < min(model.pmi_.shape):
+            u, s, vt = fold_in(model.pmi_, u, s, vt, symmetric=bool(symmetric))
+        info["dim"] = str(model.dim)
+        info["warm start"] = f"{n_iter} iterations"
+        info["core"] = "all words" if model.n_core_ is None else f"{model.n_core_:,} words"
+    model._set_vectors(u, s, vt, empty if model.n_empty_rows_ else None)
+    return new_words, dropped, vocab
 
 
 def load_for_update(path, **overrides):
     """A :class:`~pmiembed.model.PMIEmbedding` from a model folder with what
-    :func:`update_model` needs (counts, vocabulary, vectors), read without gensim.
-    ``overrides`` set parameters that do not change the counts (workers, memory,
-    progress, verbose)."""
+    :func:`update_model` needs (token ids or, from folders saved before, counts;
+    vocabulary, vectors), read without gensim and checking only those files'
+    checksums.  ``overrides`` set parameters that do not change the counts (workers,
+    memory, progress, verbose)."""
     from pathlib import Path
 
     from .model import PMIEmbedding
-    from .vectors import (RARE_PAIRS_FILE, VECTORS_FILE, VECTORS_TEXT_FILE, read_manifest, read_word2vec_binary,
-                          read_word2vec_text)
+    from .vectors import (RARE_PAIRS_FILE, VECTORS_FILE, VECTORS_TEXT_FILE, VOCAB_FILE, read_manifest,
+                          read_word2vec_binary, read_word2vec_text)
 
     path = Path(path)
-    meta = read_manifest(path)
-    if not (path / "counts.npz").is_file():
+    has_tokens = (path / TOKENS_FILE).is_file()
+    if not has_tokens and not (path / "counts.npz").is_file():
         raise ParameterError(f"{path}: {NO_COUNTS_HINT}")
+    vectors_file = VECTORS_FILE if (path / VECTORS_FILE).is_file() or not (path / VECTORS_TEXT_FILE).is_file() \
+        else VECTORS_TEXT_FILE
+    needed = (vectors_file, VOCAB_FILE, "singular_values.npy")
+    needed += (TOKENS_FILE,) if has_tokens else ("counts.npz", RARE_PAIRS_FILE)
+    meta = read_manifest(path, files=needed)
     params = {k: v for k, v in dict(meta["params"]).items() if k in PMIEmbedding._get_param_names()}
     if "workers_requested" in meta:
         params["workers"] = meta["workers_requested"]
     params["tokenizer"] = None
     params.update(overrides)
     model = PMIEmbedding(**params)
-    model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
-    if (path / VECTORS_FILE).is_file() or not (path / VECTORS_TEXT_FILE).is_file():
-        words, vectors = read_word2vec_binary(path / VECTORS_FILE)
-    else:  # saved with format="text"
+    text_only = not (path / VECTORS_FILE).is_file() and (path / VECTORS_TEXT_FILE).is_file()
+    if text_only:  # saved with format="text"
         words, vectors = read_word2vec_text(path / VECTORS_TEXT_FILE)
-    if words != model.cooccurrence_.vocab.words:
-        raise VectorsError(f"{path}: its vectors and counts.npz list different words; re-train")
-    model.vocabulary_ = model.cooccurrence_.vocab
+    else:
+        words, vectors = read_word2vec_binary(path / VECTORS_FILE)
+    if has_tokens:
+        model.tokens_ = load_tokens(path / TOKENS_FILE)
+        model.cooccurrence_ = None
+        model.vocabulary_ = Vocabulary.load(path / VOCAB_FILE)
+    else:
+        model.tokens_ = None
+        model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
+        model.vocabulary_ = model.cooccurrence_.vocab
+        if (path / RARE_PAIRS_FILE).is_file():
+            model.rare_pairs_ = Cooccurrence.load(path / RARE_PAIRS_FILE)
+    if words != model.vocabulary_.words:
+        raise VectorsError(f"{path}: its vectors and vocabulary list different words; re-train")
     model.vectors_ = vectors
     model.singular_values_ = np.load(path / "singular_values.npy")
-    if (path / RARE_PAIRS_FILE).is_file():
-        model.rare_pairs_ = Cooccurrence.load(path / RARE_PAIRS_FILE)
     model.counting_params_ = meta.get("counting")
     model.corpus_stats_ = meta.get("corpus")
     return model

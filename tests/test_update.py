@@ -1,4 +1,5 @@
-"""model.update / pmiembed update: counts against brute force, the warm-started SVD, the command."""
+"""model.update / pmiembed update: counts against brute force, the warm-started SVD, the command,
+the saved token ids, and models saved before them (counts and rare pairs)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import pytest
 from pmiembed.cli.main import main
 from pmiembed.cooccur import count_cooccurrences, window_weights
 from pmiembed.corpus import read_corpus
-from pmiembed.errors import ParameterError
+from pmiembed.errors import ParameterError, VectorsError
 from pmiembed.model import PMIEmbedding
 from pmiembed.svd import truncated_svd
-from pmiembed.update import warm_svd
+from pmiembed.update import concat_corpora, count_rare_pairs, load_tokens, save_tokens, warm_svd
 from pmiembed.vocab import Vocabulary
 
 from reference import brute_cooccurrence
@@ -38,12 +39,73 @@ def _model(**kw):
     return PMIEmbedding(**args)
 
 
-def test_updated_counts_equal_brute_force(halves):
-    """Old pairs of old words (windows without the words the old text left out), old
-    pairs of words that joined (windows with every word), new pairs over the new
-    vocabulary: the update's counts are exactly their sum."""
+def _type_counts(docs):
+    both = read_corpus(docs)
+    return both.types, both.counts
+
+
+def _legacy_model(old, **kw):
+    """A model as ``fit`` left it before the token ids were kept: its counts and the
+    left-out words' pairs (``rare_pairs_``), what folders with ``rare_pairs.npz`` hold."""
+    model = _model(keep_rare_pairs=False, **kw).fit(old)
+    model.rare_pairs_ = count_rare_pairs(read_corpus(old), model.vocabulary_, window=3, weighting="harmonic",
+                                         subsample=None, subsample_mode="dirty")
+    return model
+
+
+@pytest.mark.parametrize("sub", [dict(subsample=None), dict(subsample=1e-3, subsample_mode="clean"),
+                                 dict(subsample=1e-3, subsample_mode="dirty"),
+                                 dict(subsample=1e-3, subsample_mode="expected")])
+def test_updated_counts_and_pmi_equal_training_on_both(halves, sub):
+    """With the token ids kept, the update counts both texts over the vocabulary of
+    both: counts, PMI and vocabulary are those of training on both, entry for entry,
+    for every subsampling mode (the draws follow the corpus positions); without
+    subsampling, the counts are a brute-force count of both texts."""
     old, new = halves
-    model = _model().fit(old)
+    model = _model(**sub).fit(old)
+    assert model.tokens_.n_tokens == sum(map(len, old))
+    model.update(new)
+    scratch = _model(**sub).fit(old + new)
+    assert model.vocabulary_.words == scratch.vocabulary_.words
+    assert model.vocabulary_.counts.tolist() == scratch.vocabulary_.counts.tolist()
+    assert model.update_summary_["new_words"] > 0
+    a, b = model.cooccurrence_.counts, scratch.cooccurrence_.counts
+    assert a.nnz == b.nnz and (a != b).nnz == 0
+    assert (model.pmi_ != scratch.pmi_).nnz == 0
+    if sub["subsample"] is None:
+        words = model.vocabulary_.words
+        expected = np.zeros((len(words), len(words)))
+        for (i, j), w in brute_cooccurrence(old + new, words, 3, "harmonic").items():
+            expected[i, j] = w
+        np.testing.assert_allclose(model.cooccurrence_.matrix().toarray(), expected, rtol=1e-12, atol=1e-9)
+    assert model.tokens_.n_tokens == sum(map(len, old + new))
+
+
+def test_concatenated_token_ids_are_those_of_reading_both(halves, tmp_path):
+    old, new = halves
+    (tmp_path / "old.txt").write_text("\n".join(" ".join(d) for d in old) + "\n")
+    (tmp_path / "new.txt").write_text("\n".join(" ".join(d) for d in new) + "\n")
+    both = concat_corpora(read_corpus(tmp_path / "old.txt"), read_corpus(tmp_path / "new.txt"))
+    ref = read_corpus([tmp_path / "old.txt", tmp_path / "new.txt"])
+    assert list(both.documents()) == list(ref.documents()) == old + new
+    assert both.doc_starts.tolist() == ref.doc_starts.tolist()
+    assert dict(zip(both.types, both.counts.tolist())) == dict(zip(ref.types, ref.counts.tolist()))
+    save_tokens(both, tmp_path / "t.npz")
+    back = load_tokens(tmp_path / "t.npz")
+    assert back.types == both.types and (back.ids == both.ids).all() and (back.counts == both.counts).all()
+    assert back.doc_starts.tolist() == both.doc_starts.tolist() and back.sources == both.sources
+    (tmp_path / "bad.npz").write_bytes(b"not a zip file")
+    with pytest.raises(VectorsError, match="bad.npz"):
+        load_tokens(tmp_path / "bad.npz")
+
+
+def test_updated_counts_equal_brute_force(halves):
+    """A model saved before the token ids were kept (counts and rare pairs): old pairs
+    of old words (windows without the words the old text left out), old pairs of words
+    that joined (windows with every word), new pairs over the new vocabulary: the
+    update's counts are exactly their sum."""
+    old, new = halves
+    model = _legacy_model(old)
     v_old = list(model.vocabulary_.words)
     model.update(new)
     vocab = model.vocabulary_
@@ -117,7 +179,7 @@ def test_update_vectors_close_to_training_on_both(halves):
 
 def test_model_without_counts_says_how_to_retrain(halves, tmp_path, lee_path, capsys):
     old, new = halves
-    with pytest.raises(ParameterError, match="save_counts=True"):
+    with pytest.raises(ParameterError, match=r"keep_rare_pairs=True\)\.fit"):
         PMIEmbedding(dim=10, min_count=3, keep_counts=False).fit(old).update(new)
     assert main(["train", str(lee_path), "--out", str(tmp_path / "plain"), "--dim", "10", "--quiet"]) == 0
     code, out, err = run(capsys, "update", lee_path, "--vectors", tmp_path / "plain", "--out", tmp_path / "up")
@@ -132,24 +194,36 @@ def test_update_command_and_python_agree_and_chain(halves, tmp_path, capsys):
     flags = ["--dim", "20", "--min-count", "3", "--window", "3", "--weighting", "harmonic", "--sub", "none"]
     assert main(["train", str(tmp_path / "old.txt"), "--out", str(tmp_path / "a"), "--save-counts", "--quiet",
                  *flags]) == 0
-    assert (tmp_path / "a" / "rare_pairs.npz").is_file()
+    assert (tmp_path / "a" / "tokens.npz").is_file() and not (tmp_path / "a" / "rare_pairs.npz").exists()
     code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "a", "--out", tmp_path / "b")
     assert code == 0
     python = _model().fit(old).update(new)
     s = python.update_summary_
     assert f"{s['new_words']:,} new words" in err and f"{s['new_tokens']:,} new tokens" in err
-    assert "2 iterations" in err
+    assert "4 iterations" in err
     loaded = PMIEmbedding.load(tmp_path / "b")
     assert loaded.vocabulary_.words == python.vocabulary_.words
     np.testing.assert_allclose(loaded.vectors_, python.vectors_, atol=1e-5)
     assert json.loads((tmp_path / "b" / "params.json").read_text())["corpus"]["updates"][0]["new_words"] == s["new_words"]
-    # an updated model can be updated again (counts saved), and refuses to overwrite its input
+    # an updated model can be updated again (token ids saved), and refuses to overwrite its input
+    assert (tmp_path / "b" / "tokens.npz").is_file() and not (tmp_path / "b" / "counts.npz").exists()
+    assert load_tokens(tmp_path / "b" / "tokens.npz").n_tokens == sum(map(len, old + new))
     code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "b", "--out", tmp_path / "c",
                          "--n-iter", "1", "--quiet")
-    assert code == 0 and "0 new words" in err
+    again = python.update(new, n_iter=1).update_summary_
+    assert code == 0 and f"{again['new_words']:,} new words ({again['words']:,} in all)" in err
+    # the old text's words seen twice now reach min_count: what training on old, new, new gives
+    assert again["words"] == len(Vocabulary.from_counts(*_type_counts(old + new + new), min_count=3))
     code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "b", "--out", tmp_path / "b",
                          "--force")
     assert code == 2 and "new folder" in err
+    # --save-counts: the counts of training on all three texts, as train --save-counts writes them
+    code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "b", "--out", tmp_path / "d",
+                         "--save-counts", "--quiet")
+    assert code == 0
+    scratch = _model(keep_rare_pairs=False).fit(old + new + new)
+    saved = PMIEmbedding.load(tmp_path / "d").cooccurrence_.counts
+    assert saved.nnz == scratch.cooccurrence_.nnz and (saved != scratch.cooccurrence_.counts).nnz == 0
 
 
 def test_phrase_model_refuses_update(lee_path, tmp_path, capsys):
@@ -159,15 +233,15 @@ def test_phrase_model_refuses_update(lee_path, tmp_path, capsys):
     assert code == 2 and "--phrases" in err and not (tmp_path / "q").exists()
 
 
-def test_rare_pairs_are_counted_only_when_asked(halves):
-    """A plain fit does not pay for the left-out words' pairs; without them an update
-    still runs, but words the old text left out can only join on the new text's counts
-    (a smaller vocabulary than with the pairs kept, which is the from-scratch one)."""
+def test_token_ids_are_kept_only_when_asked(halves):
+    """A plain fit does not keep the token ids; its update adds to its counts: words the
+    old text left out can only join on the new text's counts (a smaller vocabulary than
+    with the ids kept, which is the from-scratch one)."""
     old, new = halves
     plain = _model(keep_rare_pairs=False).fit(old)
-    assert getattr(plain, "rare_pairs_", None) is None and "rare" not in plain.timings_
+    assert plain.tokens_ is None and getattr(plain, "rare_pairs_", None) is None
     asked = _model().fit(old)
-    assert asked.rare_pairs_ is not None and "rare" in asked.timings_
+    assert asked.tokens_ is not None and (asked.tokens_.ids.size == sum(map(len, old)))
     plain.update(new)
     asked.update(new)
     assert set(plain.vocabulary_.words) < set(asked.vocabulary_.words)
@@ -184,3 +258,19 @@ def test_the_update_keeps_the_models_core_cap(halves):
     counts = model.vocabulary_.counts
     assert core_size(counts, model.core_min_count, model.dim) > 100
     assert model.n_core_ == 100 == core_size(counts, model.core_min_count, model.dim, 100)
+
+
+def test_a_folder_saved_before_token_ids_is_still_updated(halves, tmp_path, capsys):
+    """counts.npz + rare_pairs.npz (the earlier format): the command updates from the
+    counts, as the Python legacy path does, and saves counts again for the next update."""
+    old, new = halves
+    (tmp_path / "new.txt").write_text("\n".join(" ".join(d) for d in new) + "\n")
+    _legacy_model(old).save(tmp_path / "a", save_counts=True)
+    assert (tmp_path / "a" / "rare_pairs.npz").is_file() and not (tmp_path / "a" / "tokens.npz").exists()
+    code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "a", "--out", tmp_path / "b")
+    assert code == 0, err
+    python = _legacy_model(old).update(new)
+    loaded = PMIEmbedding.load(tmp_path / "b")
+    assert loaded.vocabulary_.words == python.vocabulary_.words
+    np.testing.assert_allclose(loaded.vectors_, python.vectors_, atol=1e-5)
+    assert (loaded.cooccurrence_.counts != python.cooccurrence_.counts).nnz == 0

@@ -18,7 +18,9 @@ def register(sub) -> None:
     p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text file(s) or folder(s); several are read as one corpus")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
-    p.add_argument("--save-counts", action="store_true", help="also write the co-occurrence counts (counts.npz) for reuse")
+    p.add_argument("--save-counts", action="store_true",
+                   help="also write the co-occurrence counts (counts.npz) for reuse and the token ids (tokens.npz) "
+                        "for 'pmiembed update'")
     p.add_argument("--save-pmi", action=argparse.BooleanOptionalAction, default=True,
                    help="write the PPMI matrix (ppmi.npz, about 2x vectors.bin) that 'pmiembed contexts', "
                         "'explain' and 'analogy --explain' read [on]")

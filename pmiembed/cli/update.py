@@ -16,13 +16,15 @@ def register(sub) -> None:
         description="Add CORPUS to the model in --vectors (trained with 'pmiembed train --save-counts'): its counts "
                     "are added to the saved ones, words that now reach the model's min_count join the vocabulary, "
                     "PMI is recomputed and the SVD restarts from the previous vectors with fewer iterations. "
-                    "Writes the updated model, with its counts, to --out.")
+                    "Writes the updated model, with its token ids (so that it can be updated again), to --out.")
     p.add_argument("corpus", nargs="+", metavar="CORPUS", help="the new text: file(s) or folder(s)")
     p.add_argument("--vectors", required=True, metavar="DIR", help="model folder written by 'pmiembed train --save-counts'")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--n-iter", type=_positive_int, default=None,
-                   help="power iterations of the warm-started SVD [2; training from scratch uses 6]")
+                   help="power iterations of the warm-started SVD [4; training from scratch uses 6]")
+    p.add_argument("--save-counts", action="store_true",
+                   help="also write the co-occurrence counts (counts.npz), as 'train --save-counts' does")
     p.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")
     p.add_argument("--memory", type=_float, default=None, metavar="GB", help="memory budget in GB (see 'train --help')")
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
@@ -42,16 +44,19 @@ def cmd_update(args) -> int:
     check_output_dir(out, args.force, inputs=[*args.corpus, args.vectors])
     t0 = time.perf_counter()
     model = load_for_update(args.vectors, workers=args.workers, memory=args.memory, progress=not args.quiet,
-                            verbose=not args.quiet)
+                            verbose=not args.quiet, keep_counts=args.save_counts)
     t_load = time.perf_counter() - t0
     if not args.quiet:
-        print(f"{'load':>8}: {t_load:6.1f} s  (words {len(model.vocabulary_):,}, "
-              f"nonzeros {model.cooccurrence_.nnz:,})", file=sys.stderr)
+        held = (f"tokens {model.tokens_.n_tokens:,}" if model.tokens_ is not None
+                else f"nonzeros {model.cooccurrence_.nnz:,}")
+        print(f"{'load':>8}: {t_load:6.1f} s  (words {len(model.vocabulary_):,}, {held})", file=sys.stderr)
     model.update(args.corpus if len(args.corpus) > 1 else args.corpus[0], n_iter=args.n_iter)
     t = time.perf_counter()
     vectors = Path(args.vectors)  # the update writes its vectors as the model it updates had them
     text, binary = (vectors / "vectors.vec").is_file(), (vectors / "vectors.bin").is_file()
-    model.save(out, force=args.force, save_counts=True, format="both" if text and binary else "text" if text else "binary")
+    # a model saved before token ids were kept is updated on its counts, and needs them again
+    model.save(out, force=args.force, save_counts=args.save_counts or model.tokens_ is None,
+               format="both" if text and binary else "text" if text else "binary")
     t_write = time.perf_counter() - t
     s = model.update_summary_
     if not args.quiet:
