@@ -32,8 +32,8 @@ from pmiembed.cooccur import Cooccurrence
 from pmiembed.defaults import DEFAULTS
 from pmiembed.evaluate import describe_benchmarks, evaluate, results_to_dict
 from pmiembed.model import PMIEmbedding
-from pmiembed.vectors import make_keyed_vectors
 from pmiembed.svd import core_size
+from pmiembed.vectors import make_keyed_vectors
 
 
 def scores(kv) -> dict:

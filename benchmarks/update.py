@@ -82,7 +82,7 @@ def main() -> int:
         seed1 = work / "scratch-seed1"
         pmiembed("train", args.base, sl, "--out", seed1, "--seed", "1", "--force", "--quiet")
         s = scores(seed1)
-        print(f"| from scratch, --seed 1 | | | | " + " | ".join(f"{s[k]:.4f}" for k in names)
+        print("| from scratch, --seed 1 | | | | " + " | ".join(f"{s[k]:.4f}" for k in names)
               + f" | {max(abs(s[k] - ref[k]) for k in names):.4f} |")
     for it in iters:
         s = scores(work / f"updated-{it}")

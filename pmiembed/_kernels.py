@@ -6,8 +6,8 @@ token live here (measurements: docs/implementation-notes.md).
 
 from __future__ import annotations
 
-import numpy as np
 import numba
+import numpy as np
 from numba import njit, prange
 
 # FNV-1a 64-bit

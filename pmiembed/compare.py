@@ -45,13 +45,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from ._validation import Integral, Interval, validate_params
 from ._child import own_peak_rss_bytes, write_json
 from ._plots import draw_scores, draw_training, save_plots
-from ._report import (_KIND_NAMES, REPORT_FORMAT, REPORT_VERSION, ModelEntry, _examples, _fmt_bytes, _fmt_seconds,
-                      _load_benchmarks, build_report, choose_words, cost_rows, evaluate_entries, format_table,
-                      machine_info, render_markdown, score_rows)
+from ._report import (
+    _KIND_NAMES,
+    REPORT_FORMAT,
+    REPORT_VERSION,
+    ModelEntry,
+    _examples,
+    _fmt_bytes,
+    _fmt_seconds,
+    _load_benchmarks,
+    build_report,
+    choose_words,
+    cost_rows,
+    evaluate_entries,
+    format_table,
+    machine_info,
+    render_markdown,
+    score_rows,
+)
 from ._training import train_in_child
+from ._validation import Integral, Interval, validate_params
 from .errors import CorpusError, ParameterError, VectorsError
 
 __all__ = [

@@ -59,9 +59,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from ._validation import Integral, Interval, Param, Real, StrOptions, validate_params
 from .corpus import TokenizedCorpus
 from .defaults import DEFAULTS
-from ._validation import Integral, Interval, Param, Real, StrOptions, validate_params
 from .errors import ParameterError, PMIEmbedError, VectorsError
 from .io import atomic_path, temporary_dir
 from .progress import progress_bar

@@ -60,16 +60,23 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from .cooccur import (
+    Cooccurrence,
+    RowBlocks,
+    _add_csr,
+    count_chunk,
+    filter_tokens,
+    positions_by_word,
+    subsample_keep,
+    window_weights,
+)
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
-from .cooccur import RowBlocks, _add_csr, count_chunk, filter_tokens, positions_by_word, window_weights
-from .cooccur import Cooccurrence, subsample_keep
 from .defaults import DEFAULTS
 from .errors import CorpusError, ParameterError, PMIEmbedError
 from .pmi import _PMIWriter, check_pmi_params
 from .progress import StageTimer, progress_bar
 from .resources import limit_threads, peak_rss_bytes
-from .svd import _BlockedCSR, _iterate_and_ritz, _Rows
-from .svd import _sparse_times_dense, check_svd_params, core_size
+from .svd import _BlockedCSR, _iterate_and_ritz, _Rows, _sparse_times_dense, check_svd_params, core_size
 from .vocab import Vocabulary
 
 #: decompressed bytes a shard holds at most (fewer when the corpus is small: about two

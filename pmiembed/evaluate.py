@@ -69,8 +69,8 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
-from pmiembed.datasets import data_dir, gensim_test_data
 from pmiembed._validation import Integral, Interval, validate_params
+from pmiembed.datasets import data_dir, gensim_test_data
 from pmiembed.errors import BenchmarkError
 
 __all__ = [

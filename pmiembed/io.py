@@ -25,7 +25,6 @@ from pathlib import Path
 
 from .errors import PMIEmbedError
 
-
 _JANITOR_CODE = r"""
 import os, shutil, sys
 paths = set()

@@ -25,23 +25,34 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .defaults import DEFAULTS
 from ._validation import Integral, Interval, Param, Real, StrOptions, check_param, validate_params
 from .cooccur import CONSTRAINTS as COUNTING_CONSTRAINTS
 from .cooccur import Cooccurrence, check_window, counting
 from .corpus import read_corpus
+from .defaults import DEFAULTS
 from .errors import ParameterError, VectorsError
+from .explain import PPMI_FILE, PMIMarginals, save_ppmi  # noqa: F401 (save uses the last two)
 from .io import atomic_dir, stable_read
-from .explain import PMIMarginals, PPMI_FILE, save_ppmi  # noqa: F401 (save uses the last two)
 from .pmi import CONSTRAINTS as PMI_CONSTRAINTS
 from .pmi import check_not_empty, empty_rows, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
 from .svd import CONSTRAINTS as SVD_CONSTRAINTS
 from .svd import SVD_BACKENDS, abtt_constraint, check_svd_params, core_size, folded_svd, word_vectors
+from .vectors import (
+    FORMAT_CONSTRAINT,
+    MODEL_FORMAT,
+    PARAMS_FILE,
+    RARE_PAIRS_FILE,
+    VOCAB_FILE,
+    _guard_zero_vectors,
+    _load_vectors_dir,
+    make_keyed_vectors,
+    read_manifest,
+    write_manifest,
+    write_vectors_files,
+)
 from .vocab import CONSTRAINTS as VOCABULARY_CONSTRAINTS
-from .vectors import (FORMAT_CONSTRAINT, MODEL_FORMAT, PARAMS_FILE, RARE_PAIRS_FILE, VOCAB_FILE, _guard_zero_vectors,
-                      _load_vectors_dir, make_keyed_vectors, read_manifest, write_manifest, write_vectors_files)
 from .vocab import Vocabulary
 
 if TYPE_CHECKING:  # gensim is imported where it is used: it is slow to import

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import TokenizedCorpus, _merge_equal_types, read_corpus
 from ._validation import Integral, Interval, Param, Real, StrOptions, validate_params
+from .corpus import TokenizedCorpus, _merge_equal_types, read_corpus
 from .errors import ParameterError
 
 MEASURES = ("npmi", "pmi", "llr")

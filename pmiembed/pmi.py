@@ -33,11 +33,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ._validation import Interval, Param, Real, validate_params
 from .cooccur import weighted_row_sums
 from .defaults import DEFAULTS
-from ._validation import Interval, Param, Real, validate_params
 from .errors import ParameterError
-
 
 #: what the PMI parameters accept (see :mod:`pmiembed._validation`)
 CONSTRAINTS = {

@@ -33,8 +33,8 @@ import contextlib
 import numpy as np
 import scipy.sparse as sp
 
-from .defaults import DEFAULTS
 from ._validation import Integral, Interval, Param, Real, StrOptions, check_param, validate_params
+from .defaults import DEFAULTS
 from .errors import ParameterError
 
 SVD_BACKENDS = ("krylov", "randomized", "sklearn", "arpack")

@@ -34,8 +34,8 @@ import numpy as np
 
 from .cooccur import Cooccurrence
 from .corpus import read_corpus
-from .errors import ParameterError
 from .defaults import DEFAULTS
+from .errors import ParameterError
 from .evaluate import describe_benchmarks, evaluate, results_to_dict
 from .io import atomic_path, check_not_input
 from .model import PMIEmbedding

@@ -55,8 +55,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .cooccur import Cooccurrence, counting
 from ._validation import Integral, Interval, check_param
+from .cooccur import Cooccurrence, counting
 from .corpus import TokenizedCorpus
 from .defaults import DEFAULTS
 from .errors import ParameterError, VectorsError
@@ -484,8 +484,15 @@ def load_for_update(path, **overrides):
     from pathlib import Path
 
     from .model import PMIEmbedding
-    from .vectors import (RARE_PAIRS_FILE, VECTORS_FILE, VECTORS_TEXT_FILE, VOCAB_FILE, read_manifest,
-                          read_word2vec_binary, read_word2vec_text)
+    from .vectors import (
+        RARE_PAIRS_FILE,
+        VECTORS_FILE,
+        VECTORS_TEXT_FILE,
+        VOCAB_FILE,
+        read_manifest,
+        read_word2vec_binary,
+        read_word2vec_text,
+    )
 
     path = Path(path)
     has_tokens = (path / TOKENS_FILE).is_file()

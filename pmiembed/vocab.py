@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .defaults import DEFAULTS
 from ._validation import Integral, Interval, Param, Real, check_param, validate_params
+from .defaults import DEFAULTS
 from .errors import CorpusError, VectorsError
 from .io import atomic_path
 

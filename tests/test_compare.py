@@ -3,7 +3,6 @@ dimensions, one word2vec epoch), real evaluation, real files; nothing is mocked.
 
 from __future__ import annotations
 
-from pmiembed.defaults import DEFAULTS
 import contextlib
 import io
 import json
@@ -16,6 +15,7 @@ import pytest
 from pmiembed.cli.main import main
 from pmiembed.compare import parse_vectors_spec, train_in_child
 from pmiembed.datasets import data_dir
+from pmiembed.defaults import DEFAULTS
 from pmiembed.evaluate import BENCHMARKS, available_benchmarks, evaluate
 from pmiembed.vectors import load_vectors
 
@@ -341,8 +341,8 @@ def test_word2vec_folder_is_laid_out_like_a_model_folder(compared, capsys):
     assert vocab.counts[0] >= vocab.counts[-1] >= 3  # min_count 3, most frequent first
     code, out, err = run(capsys, "contexts", "--vectors", folder, "government")
     assert code == 2 and "holds word vectors only (no PPMI matrix)" in one_error_line(err)
-    from pmiembed.model import PMIEmbedding
     from pmiembed.errors import VectorsError
+    from pmiembed.model import PMIEmbedding
 
     with pytest.raises(VectorsError, match="not a PMIEmbedding model"):
         PMIEmbedding.load(folder)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import brute_cooccurrence
 
 from pmiembed.cooccur import Cooccurrence, count_cooccurrences, filter_tokens, position_uniforms, window_weights
 from pmiembed.corpus import read_corpus
 from pmiembed.errors import CorpusError, ParameterError, VectorsError
 from pmiembed.vocab import Vocabulary
-
-from reference import brute_cooccurrence
 
 
 def as_dict(m: sp.csr_matrix) -> dict:
@@ -269,9 +269,9 @@ def test_random_corpora_with_min_count_and_subsampling_equal_brute_force(docs, w
     "expected" counts every token and weights each pair by k_w k_c at the PMI stage, so
     its PMI is the textbook PMI of the weighted brute-force counts."""
     from hypothesis import assume
+    from reference import brute_pmi
 
     from pmiembed.pmi import pmi_matrix
-    from reference import brute_pmi
 
     c = read_corpus(docs) if any(docs) else None
     assume(c is not None and int((c.counts >= min_count).sum()) > 0)

@@ -8,7 +8,8 @@ import lzma
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pmiembed.corpus import read_corpus, resolve_paths
 from pmiembed.errors import CorpusError

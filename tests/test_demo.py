@@ -18,9 +18,8 @@ import pytest
 from pmiembed import datasets
 from pmiembed.cli import demo as cli_demo
 from pmiembed.cli.main import main
-from pmiembed.datasets import data_dir
+from pmiembed.datasets import data_dir, sample_path
 from pmiembed.evaluate import BENCHMARKS, available_benchmarks
-from pmiembed.datasets import sample_path
 
 FAST = ["--dim", "20", "--w2v-epochs", "1", "--quiet"]
 

@@ -20,9 +20,9 @@ from pmiembed import PMIEmbedding  # noqa: E402
 from pmiembed.cli.main import main  # noqa: E402
 from pmiembed.cooccur import count_cooccurrences  # noqa: E402
 from pmiembed.corpus import read_corpus  # noqa: E402
+from pmiembed.datasets import sample_path  # noqa: E402
 from pmiembed.distributed import count_distributed, plan_shards, read_shard_bytes  # noqa: E402
 from pmiembed.vectors import load_vectors  # noqa: E402
-from pmiembed.datasets import sample_path  # noqa: E402
 from pmiembed.vocab import Vocabulary  # noqa: E402
 
 
@@ -199,8 +199,8 @@ def test_cli_flags_end_to_end(clusters, lee_path, tmp_path, capsys):
 
 
 def test_a_worker_cannot_read_the_corpus(clusters, tmp_path):
-    from pmiembed.errors import CorpusError
     from pmiembed.distributed import Shard, _tokenize_shard
+    from pmiembed.errors import CorpusError
 
     shard = Shard(str(tmp_path / "gone.txt"), 0, None, True)
     with pytest.raises(CorpusError, match="every worker must see the corpus"):

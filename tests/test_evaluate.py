@@ -82,7 +82,7 @@ def test_read_similarity_malformed_line_names_file_and_line(tmp_path, bad_line, 
     path = _write(tmp_path / "broken_sim.txt", f"# header comment\nlove sex 6.77\n\n{bad_line}\nbook paper 7.46\n")
     with pytest.raises(BenchmarkError, match=message) as info:
         ev.read_similarity(path)
-    assert f"broken_sim.txt:4:" in str(info.value)
+    assert "broken_sim.txt:4:" in str(info.value)
     assert "\n" not in str(info.value)
 
 

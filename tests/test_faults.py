@@ -8,9 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-import pytest
 
 from pmiembed.datasets import sample_path
 

@@ -7,13 +7,12 @@ import math
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from pmiembed.cli.main import main
 from pmiembed.corpus import read_corpus
 from pmiembed.errors import ParameterError
-from pmiembed.phrases import Phrases, collocations, count_bigrams, find_phrases
+from pmiembed.phrases import Phrases, collocations, count_bigrams
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT8_HEAD = ROOT / "corpora" / "text8-head.txt.gz"

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from reference import brute_pmi
 
 from pmiembed.cooccur import count_cooccurrences
 from pmiembed.corpus import read_corpus
@@ -14,8 +15,6 @@ from pmiembed.errors import ParameterError
 from pmiembed.pmi import pmi_matrix
 from pmiembed.svd import truncated_svd, word_vectors
 from pmiembed.vocab import Vocabulary
-
-from reference import brute_pmi
 
 
 def test_pmi_hand_example():

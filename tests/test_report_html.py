@@ -17,8 +17,8 @@ import pytest
 
 from pmiembed.cli.main import main
 from pmiembed.explain import PPMI
-from pmiembed.vectors import load_vectors
 from pmiembed.report_html import neighbour_fidelity, pack_vectors, unpack_vectors
+from pmiembed.vectors import load_vectors
 
 BUNDLED = Path(__file__).resolve().parent.parent / "corpora" / "text8-head.txt.gz"
 

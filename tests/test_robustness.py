@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -73,8 +72,8 @@ def test_ppmi_with_too_few_rows_left_names_neg(tmp_path, lee_path, capsys):
 
 @pytest.mark.parametrize("neg,abtt", [("100", "1"), ("15", "none")])
 def test_words_with_empty_ppmi_rows_are_counted_zero_and_never_nan(tmp_path, lee_path, capsys, neg, abtt):
-    from pmiembed.vectors import load_vectors
     from pmiembed.pmi import empty_rows
+    from pmiembed.vectors import load_vectors
 
     out = tmp_path / "o"
     code, _, err = run(capsys, "train", lee_path, "--out", out, "--dim", "20", "--neg", neg, "--abtt", abtt)

@@ -9,8 +9,8 @@ import pytest
 
 from pmiembed.cli.main import main
 from pmiembed.errors import ParameterError
-from pmiembed.model import PMIEmbedding
 from pmiembed.evaluate import evaluate, results_to_dict
+from pmiembed.model import PMIEmbedding
 from pmiembed.sweep import parse_grid
 
 

@@ -7,17 +7,15 @@ import json
 
 import numpy as np
 import pytest
+from reference import brute_cooccurrence
 
 from pmiembed.cli.main import main
-from pmiembed.cooccur import count_cooccurrences, window_weights
 from pmiembed.corpus import read_corpus
 from pmiembed.errors import ParameterError, VectorsError
 from pmiembed.model import PMIEmbedding
 from pmiembed.svd import truncated_svd
 from pmiembed.update import concat_corpora, count_rare_pairs, load_tokens, save_tokens, warm_svd
 from pmiembed.vocab import Vocabulary
-
-from reference import brute_cooccurrence
 
 COUNTING = dict(window=3, weighting="harmonic", subsample=None)
 
