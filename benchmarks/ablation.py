@@ -78,7 +78,8 @@ def _word2vec_scores(path) -> dict:
         return dict(data["scores"]["word2vec"])
     for m in data.get("models", []):  # pmiembed compare's report.json
         if m.get("kind") == "word2vec":
-            return {n: b["score"] if "score" in b else max(b["3cosadd"], b["3cosmul"]) for n, b in m["benchmarks"].items()}
+            return {n: b["score"] if "score" in b else max(b["3cosadd"], b["3cosmul"])
+                    for n, b in m["benchmarks"].items()}
     raise SystemExit(f"ablation.py: error: {path}: no word2vec scores (use speed.py --with-word2vec --json FILE "
                      "or a pmiembed compare report.json)")
 

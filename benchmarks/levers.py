@@ -77,15 +77,15 @@ class _PlusRankOne:
 def symmetric_svd(a: sp.csr_matrix, dim: int, core: int | None, c: float = 0.0, r=None, seed: int = 0):
     """The defaults' SVD of the symmetric ``a + c r r^T`` (its core block), rare rows
     folded in (``u_a = (a_a + c r_a r_core^T) V S^-1``)."""
-    l = dim + DEFAULTS["oversamples"]
+    width = dim + DEFAULTS["oversamples"]
     m = core or a.shape[0]
-    a_op = S._BlockedCSR(a, l, core=core)
+    a_op = S._BlockedCSR(a, width, core=core)
     if c:
         a_op = _PlusRankOne(a_op, c, r)
     rows = S._Rows(cpu_count())
     try:
         with limit_threads(cpu_count(), blas=1):
-            z = np.empty((m, l), dtype=np.float32)
+            z = np.empty((m, width), dtype=np.float32)
             np.random.default_rng(seed).standard_normal(out=z, dtype=np.float32)
             y = a_op.matmul(z)
             q, bt = S._chebyshev_range(a_op, y, z, dim, 2 * DEFAULTS["n_iter"], rows, lambda: None)

@@ -171,7 +171,8 @@ def main():
         cnt = cnt.tocsr()
         m = pmi[:n][:, :n].tocsr()
         if args.observed == "ppmi":
-            pat = m.copy(); pat.data[:] = 1
+            pat = m.copy()
+            pat.data[:] = 1
             cnt = cnt.multiply(pat).tocsr()
         # align m to cnt pattern
         cnt.sort_indices()
@@ -223,7 +224,8 @@ def main():
         x, sig, yt = np.linalg.svd(rw_ @ rc_.T)
         U = (qw @ x).astype(np.float32)
         V = (qc @ yt.T).astype(np.float32)
-        print(f"gauge {time.perf_counter() - t3:.1f}s; s1 {s[0]:.1f}->{sig[0]:.1f} s300 {s[-1]:.1f}->{sig[-1]:.1f}", flush=True)
+        print(f"gauge {time.perf_counter() - t3:.1f}s; s1 {s[0]:.1f}->{sig[0]:.1f} s300 {s[-1]:.1f}->{sig[-1]:.1f}",
+              flush=True)
     # fold in + vectors for refined
     res = {}
     full = pmi.tocsr()
@@ -231,7 +233,9 @@ def main():
     wr = S.word_vectors(u2, s2, vt2, eig=0.5, abtt=1)
     u1, s1, vt1 = S.fold_in(full, u, s, vt, symmetric=True)
     wd = S.word_vectors(u1, s1, vt1, eig=0.5, abtt=1)
-    nr = lambda a: a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    def nr(a):
+        return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+
     # align refined to default by orthogonal procrustes for averaging
     mat = wr.T.astype(np.float64) @ wd.astype(np.float64)
     a_, _, b_ = np.linalg.svd(mat)

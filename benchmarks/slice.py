@@ -33,7 +33,8 @@ def main(argv=None) -> int:
     except ValueError:
         n = 0
     if n < 1:
-        print(f"slice.py: error: --tokens {args.tokens!r}: give a positive number of tokens, e.g. 17e6", file=sys.stderr)
+        print(f"slice.py: error: --tokens {args.tokens!r}: give a positive number of tokens, e.g. 17e6",
+              file=sys.stderr)
         return 2
     if not src.is_file():
         print(f"slice.py: error: {src}: no such file; check the path", file=sys.stderr)

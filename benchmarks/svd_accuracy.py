@@ -62,16 +62,20 @@ def main() -> None:
                     default=DEFAULTS["core_max_words"],
                     help="at most this many of them, the most frequent, as the model does ('none': no cap) "
                          "[%(default)s]")
-    none_or = (lambda cast: lambda v: None if v.lower() == "none" else cast(v))
+    def none_or(cast):
+        return lambda v: None if v.lower() == "none" else cast(v)
+
     ap.add_argument("--window", type=int, default=DEFAULTS["window"], help="[%(default)s]")
     ap.add_argument("--weighting", default=DEFAULTS["weighting"], help="[%(default)s]")
     ap.add_argument("--min-count", type=int, default=DEFAULTS["min_count"], help="[%(default)s]")
-    ap.add_argument("--sub", type=none_or(float), default=DEFAULTS["subsample"], help="subsampling threshold or 'none' [%(default)s]")
+    ap.add_argument("--sub", type=none_or(float), default=DEFAULTS["subsample"],
+                    help="subsampling threshold or 'none' [%(default)s]")
     ap.add_argument("--sub-mode", default=DEFAULTS["subsample_mode"], help="[%(default)s]")
     ap.add_argument("--cds", type=float, default=DEFAULTS["cds"], help="context distribution smoothing [%(default)s]")
     ap.add_argument("--neg", type=float, default=DEFAULTS["neg"], help="PMI shift [%(default)s]")
     ap.add_argument("--eig", type=float, default=DEFAULTS["eig"], help="eigenvalue weighting [%(default)s]")
-    ap.add_argument("--abtt", type=none_or(int), default=DEFAULTS["abtt"], help="directions removed or 'none' [%(default)s]")
+    ap.add_argument("--abtt", type=none_or(int), default=DEFAULTS["abtt"],
+                    help="directions removed or 'none' [%(default)s]")
     ap.add_argument("--wc", action="store_true", help="add the context vectors (w+c)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()

@@ -123,7 +123,8 @@ def _examples(kv: Any, words: Sequence[str], analogies: Sequence[Sequence[str]],
         expected = query[3] if len(query) > 3 else None
         entry: dict[str, Any] = {"query": f"{a} - {b} + {c}", "words": [a, b, c], "expected": expected}
         if all(w in kv.key_to_index for w in (a, b, c)):
-            entry["3cosadd"] = [[x, round(float(s), 4)] for x, s in kv.most_similar(positive=[a, c], negative=[b], topn=5)]
+            entry["3cosadd"] = [[x, round(float(s), 4)]
+                                for x, s in kv.most_similar(positive=[a, c], negative=[b], topn=5)]
             with warnings.catch_warnings():  # gensim's most_similar_cosmul calls its own deprecated init_sims
                 warnings.simplefilter("ignore", DeprecationWarning)
                 cosmul = kv.most_similar_cosmul(positive=[a, c], negative=[b], topn=5)
@@ -240,7 +241,8 @@ def score_rows(report: Mapping) -> list[dict]:
             methods = [("score", f"{name} (Spearman rho)", name.replace("_", "\n") + " (ρ)")]
         else:
             short = name.replace("_", "\n")
-            methods = [("3cosadd", f"{name} 3CosAdd", f"{short}\n3CosAdd"), ("3cosmul", f"{name} 3CosMul", f"{short}\n3CosMul")]
+            methods = [("3cosadd", f"{name} 3CosAdd", f"{short}\n3CosAdd"),
+                       ("3cosmul", f"{name} 3CosMul", f"{short}\n3CosMul")]
         for key, label, short in methods:
             values = [None if e is None else e.get(key) for e in entries]
             rows.append({

@@ -59,7 +59,8 @@ class Interval:
     def __contains__(self, value) -> bool:
         if not (_is_int(value) if self.kind is Integral else _is_real(value)):
             return False
-        if self.left is not None and (value < self.left or (value == self.left and self.closed in ("right", "neither"))):
+        if self.left is not None and (value < self.left
+                                      or (value == self.left and self.closed in ("right", "neither"))):
             return False
         if self.right is not None and (value > self.right
                                        or (value == self.right and self.closed in ("left", "neither"))):

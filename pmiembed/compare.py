@@ -296,7 +296,8 @@ def compare(
         if manifest.is_file():
             meta = json.loads(manifest.read_text(encoding="utf-8"))
             params = meta.get("params") or {}
-            info["recorded"] = {k: meta.get(k) for k in ("timings", "peak_rss_bytes", "corpus") if meta.get(k) is not None}
+            info["recorded"] = {k: meta.get(k) for k in ("timings", "peak_rss_bytes", "corpus")
+                                if meta.get(k) is not None}
         entries.append(ModelEntry(label=label, kind="vectors", kv=kv, parameters=params, vectors=str(path), info=info))
 
     with atomic_dir(Path(out), force=force, inputs=list(corpus) + [path for path, _ in vectors]) as tmp:

@@ -553,7 +553,8 @@ class Cooccurrence:
             raise ParameterError(f"cannot add counts made with different parameters: {mine} vs {theirs}")
         params = dict(self.params)
         params["n_tokens"] = self.params.get("n_tokens", 0) + other.params.get("n_tokens", 0)
-        vocab = Vocabulary(self.vocab.words, self.vocab.counts + other.vocab.counts, self.vocab.total + other.vocab.total)
+        vocab = Vocabulary(self.vocab.words, self.vocab.counts + other.vocab.counts,
+                           self.vocab.total + other.vocab.total)
         return Cooccurrence(_add_csr(self.counts, other.counts), self.scale, vocab, params)
 
     # ------------------------------------------------------------ persistence
@@ -692,7 +693,8 @@ def counting(corpus: TokenizedCorpus, vocab: Vocabulary, *, window: int = DEFAUL
     ever holding the whole count matrix.  When the caller passes the only reference to
     ``corpus``, its token ids are freed as soon as they are mapped to rows."""
     weights, scale = window_weights(window, weighting)
-    validate_params(CONSTRAINTS, {"subsample": subsample, "subsample_mode": subsample_mode, "chunk_tokens": chunk_tokens})
+    validate_params(CONSTRAINTS, {"subsample": subsample, "subsample_mode": subsample_mode,
+                                  "chunk_tokens": chunk_tokens})
     n_tokens = corpus.n_tokens
     x, _ = filter_tokens(corpus, vocab, subsample=subsample, subsample_mode=subsample_mode, seed=seed, gap=window)
     del corpus  # frees the token ids when the caller passed the only reference (as fit does)

@@ -186,7 +186,8 @@ def choose_corpus(offline: bool = False, corpus=None, quiet: bool = False,
         return _sample(offline_reason)
     cached = cached_text8()
     if cached is not None:
-        return DemoCorpus([str(cached)], "text8 (17M tokens)", f"corpus: text8 (17M tokens), cached by gensim's downloader at {cached}")
+        return DemoCorpus([str(cached)], "text8 (17M tokens)",
+                          f"corpus: text8 (17M tokens), cached by gensim's downloader at {cached}")
     ok, why = network_available()
     if not ok:
         return _sample(f"no network ({why})")
@@ -197,4 +198,5 @@ def choose_corpus(offline: bool = False, corpus=None, quiet: bool = False,
     except Exception as exc:  # network errors, checksum mismatch, ...: the demo goes on with the sample
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return _sample(f"could not download text8 ({msg[:120]})")
-    return DemoCorpus([str(path)], "text8 (17M tokens)", f"corpus: text8 (17M tokens), downloaded by gensim's downloader to {path}")
+    return DemoCorpus([str(path)], "text8 (17M tokens)",
+                      f"corpus: text8 (17M tokens), downloaded by gensim's downloader to {path}")

@@ -853,18 +853,18 @@ def distributed_svd(client, pmi_blocks: list, bounds: np.ndarray, n_core: int, d
     and ``V^T`` of the core gathered on the client, and ``S``."""
     core_bounds = bounds[bounds <= n_core]
     k = len(core_bounds) - 1
-    l = min(dim + n_oversamples, n_core)
+    width = min(dim + n_oversamples, n_core)
     dtype = np.float32
     pieces = [[_submit(client, _column_slice, pmi_blocks[i], int(c0), int(c1), False, dtype)
                for c0, c1 in zip(core_bounds[:-1], core_bounds[1:])] for i in range(k)]
-    ops = [_submit(client, _blocked_ops, row, l) for row in pieces]
+    ops = [_submit(client, _blocked_ops, row, width) for row in pieces]
     a_op = DistOperator(client, ops, core_bounds, n_core, dtype)
     if symmetric:
         at_op = a_op
     else:
         t_pieces = [[_submit(client, _column_slice, pmi_blocks[i], int(core_bounds[j]), int(core_bounds[j + 1]),
                              True, dtype) for i in range(k)] for j in range(k)]
-        at_op = DistOperator(client, [_submit(client, _blocked_ops, row, l) for row in t_pieces], core_bounds,
+        at_op = DistOperator(client, [_submit(client, _blocked_ops, row, width) for row in t_pieces], core_bounds,
                              n_core, dtype)
     rows = DistRows(client)
     with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar:
@@ -872,9 +872,9 @@ def distributed_svd(client, pmi_blocks: list, bounds: np.ndarray, n_core: int, d
             if bar is not None:
                 bar.update(1)
 
-        z = DistTall(client, [_submit(client, _random_block, seed, i, int(r1 - r0), l, dtype)
+        z = DistTall(client, [_submit(client, _random_block, seed, i, int(r1 - r0), width, dtype)
                               for i, (r0, r1) in enumerate(zip(core_bounds[:-1], core_bounds[1:]))],
-                     core_bounds, l, dtype)
+                     core_bounds, width, dtype)
         y = a_op.matmul(z)
         tick()
         # the steps of pmiembed.svd.randomized_svd, on distributed blocks

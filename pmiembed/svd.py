@@ -399,10 +399,10 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULTS["n_i
     ``core``: the SVD of the leading ``core x core`` block.
     """
     m, n = _block_shape(matrix.shape, core)
-    l = min(dim + n_oversamples, min(m, n))
-    with _svd_workspace(matrix, l, 2 * n_iter + 2, workers, progress, copy, core, symmetric) as (a_op, at_op, rows,
+    width = min(dim + n_oversamples, min(m, n))
+    with _svd_workspace(matrix, width, 2 * n_iter + 2, workers, progress, copy, core, symmetric) as (a_op, at_op, rows,
                                                                                                  tick):
-        z = np.empty((n, l), dtype=a_op.dtype)
+        z = np.empty((n, width), dtype=a_op.dtype)
         np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
         y = a_op.matmul(z)
         tick()

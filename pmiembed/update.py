@@ -297,12 +297,12 @@ def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = 
     from .svd import _block_shape, _iterate_and_ritz, _svd_workspace
 
     m, n = _block_shape(matrix.shape, core)
-    l = min(dim + n_oversamples, min(m, n))
-    with _svd_workspace(matrix, l, 2 * n_iter + 2, workers, progress, copy, core, symmetric) as (a_op, at_op, rows,
+    width = min(dim + n_oversamples, min(m, n))
+    with _svd_workspace(matrix, width, 2 * n_iter + 2, workers, progress, copy, core, symmetric) as (a_op, at_op, rows,
                                                                                                  tick):
-        z = np.empty((n, l), dtype=a_op.dtype)
+        z = np.empty((n, width), dtype=a_op.dtype)
         np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
-        k = min(start.shape[1], l)
+        k = min(start.shape[1], width)
         block = np.asarray(start[:n, :k], dtype=np.float64)
         norms = np.linalg.norm(block, axis=0)
         norms[norms == 0] = 1.0

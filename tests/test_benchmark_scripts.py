@@ -89,7 +89,8 @@ def test_speed_refuses_unequal_threads_or_vocabularies():
     check_same_setup(a, dict(a))
     with pytest.raises(SystemExit, match="pmiembed used 2 worker threads and word2vec 4"):
         check_same_setup(a, {"workers": 4, "words": a["words"]})
-    with pytest.raises(SystemExit, match=r"vocabularies differ: 1 words only in pmiembed \(cat\), 1 only in word2vec \(dog\)"):
+    with pytest.raises(SystemExit,
+                       match=r"vocabularies differ: 1 words only in pmiembed \(cat\), 1 only in word2vec \(dog\)"):
         check_same_setup(a, {"workers": 2, "words": ["the", "of", "dog"]})
 
 
@@ -115,7 +116,7 @@ def test_train_summary_says_when_it_compiled(tmp_path, lee_path):
     assert ev.stderr.splitlines()[0].endswith(
         "benchmarks found (gensim's test data (PMIEMBED_DATA not set)): ws353, simlex999, google; missing: "
         "ws353_similarity, ws353_relatedness, men, rw, msr (set PMIEMBED_DATA to a directory with benchmarks/)")
-    assert [l.split()[0] for l in ev.stdout.splitlines()[1:]] == ["ws353", "simlex999", "google"]
+    assert [line.split()[0] for line in ev.stdout.splitlines()[1:]] == ["ws353", "simlex999", "google"]
 
 
 # ----------------------------------------------------------------------------- slice.py
@@ -153,7 +154,7 @@ def test_ablation_table_in_the_docs_is_the_scripts_output():
     lines = table.splitlines()
     # best mean similarity first; labelled against the stored defaults (not window=5, weighting=harmonic, ...)
     assert lines[2].startswith("| weighting=dynamic, subsample_mode=dirty, cds=0.75, eig=0, wc=True, abtt=None | 0.714 |")
-    assert sum("**default recipe**" in l for l in lines) == 1
+    assert sum("**default recipe**" in line for line in lines) == 1
 
 
 def test_ablation_labels_follow_the_stored_defaults_and_prints_skipgram(tmp_path):

@@ -27,7 +27,8 @@ def trained(tmp_path_factory, lee_path):
 
 
 def test_train_writes_loadable_outputs(trained):
-    assert sorted(p.name for p in trained.iterdir()) == ["params.json", "ppmi.npz", "singular_values.npy", "vectors.bin", "vocab.tsv"]
+    assert sorted(p.name for p in trained.iterdir()) == ["params.json", "ppmi.npz", "singular_values.npy",
+                                                         "vectors.bin", "vocab.tsv"]
     kv = KeyedVectors.load_word2vec_format(str(trained / "vectors.bin"), binary=True)
     assert kv.vector_size == 30 and "government" in kv.key_to_index
     meta = json.loads((trained / "params.json").read_text())

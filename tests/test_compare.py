@@ -78,7 +78,8 @@ def test_report_json_has_both_models_every_benchmark_and_both_analogy_methods(re
     pmi, w2v = report["models"]
     assert pmi["parameters"]["dim"] == 20 and pmi["parameters"]["window"] == DEFAULTS["window"] and pmi["parameters"]["min_count"] == 3
     p = w2v["parameters"]
-    assert (p["sg"], p["window"], p["negative"], p["sample"], p["epochs"], p["min_count"], p["dim"]) == (1, 5, 5, 1e-4, 1, 3, 20)
+    got = (p["sg"], p["window"], p["negative"], p["sample"], p["epochs"], p["min_count"], p["dim"])
+    assert got == (1, 5, 5, 1e-4, 1, 3, 20)
     assert p["workers"] == report["machine"]["cores"] and p["seed"] == 1
     # both models saw the same text
     assert report["corpus"]["tokens"] == sum(len(d) for d in lee_docs)
@@ -102,7 +103,8 @@ def test_saved_vectors_load_and_give_the_reported_scores(compared, report):
     assert info["params"]["sg"] == 1
     # built in a temporary folder and renamed: nothing else is left beside or inside it
     assert sorted(p.name for p in out.parent.iterdir()) == ["report"]
-    assert sorted(p.name for p in out.iterdir()) == ["pmi", "report.html", "report.json", "report.md", "scores.png", "training.png", "word2vec"]
+    assert sorted(p.name for p in out.iterdir()) == ["pmi", "report.html", "report.json", "report.md", "scores.png",
+                                                     "training.png", "word2vec"]
 
 
 def test_report_md_table_marks_the_best_per_row(compared, report):
@@ -163,7 +165,7 @@ def test_terminal_table(compared, report):
         metrics = [("score", f"{name} (Spearman rho)")] if b["kind"] == "similarity" else [
             ("3cosadd", f"{name} 3CosAdd"), ("3cosmul", f"{name} 3CosMul")]
         for key, label in metrics:
-            line = next(l for l in lines if l.startswith(label + " "))
+            line = next(line for line in lines if line.startswith(label + " "))
             cells = re.findall(r"(-?\d\.\d{3})(\*?) \((\d+)%\)", line[len(label):])
             values = [m["benchmarks"][name][key] for m in (pmi, w2v)]
             shown = [round(v, 3) for v in values]
@@ -172,10 +174,10 @@ def test_terminal_table(compared, report):
                     for i, (v, m) in enumerate(zip(values, (pmi, w2v)))]
             assert cells == want, (label, line)
             expected_rows += 1
-    assert expected_rows == len([l for l in lines if "(Spearman rho)" in l or "3Cos" in l])
-    vocab = next(l for l in lines if l.startswith("vocabulary "))
+    assert expected_rows == len([line for line in lines if "(Spearman rho)" in line or "3Cos" in line])
+    vocab = next(line for line in lines if line.startswith("vocabulary "))
     assert vocab.split()[1:] == [f"{pmi['vocabulary_size']:,}", f"{w2v['vocabulary_size']:,}"]
-    train = next(l for l in lines if l.startswith("train time "))
+    train = next(line for line in lines if line.startswith("train time "))
     assert re.findall(r"(\d+\.\d) s", train) == [f"{m['train_seconds']:.1f}" for m in (pmi, w2v)]
 
 
@@ -253,7 +255,8 @@ def test_user_errors_exit_2_with_one_line_before_any_training(compared, tmp_path
 
 
 def test_error_inside_the_training_process_is_one_line_and_leaves_nothing(tmp_path, lee_path, capsys):
-    code, out, err = run(capsys, "compare", lee_path, "--out", tmp_path / "o", "--dim", "100000", "--no-word2vec", "--quiet")
+    code, out, err = run(capsys, "compare", lee_path, "--out", tmp_path / "o", "--dim", "100000", "--no-word2vec",
+                         "--quiet")
     assert code == 2
     assert "pmi: dim=100000 must be smaller than the vocabulary" in one_error_line(err)
     assert list(tmp_path.iterdir()) == []
@@ -394,7 +397,7 @@ def test_first_run_compilation_is_reported_apart_from_training(tmp_path, lee_pat
     # train time is the stages' work, the compilation is not in it
     stages = sum(v for k, v in recorded.items() if k not in ("compile", "total"))
     assert stages - 0.5 < cold["train_seconds"] < stages + 5
-    row = next(l for l in tables[0].splitlines() if l.startswith("kernel compile (first run)"))
+    row = next(line for line in tables[0].splitlines() if line.startswith("kernel compile (first run)"))
     assert row.split()[-2:] == [f"{cold['compile_seconds']:.1f}", "s"]
     assert "train time excludes compiling numba kernels" in tables[0]
     assert "kernel compile" not in tables[1]

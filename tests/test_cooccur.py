@@ -69,7 +69,8 @@ def test_counts_equal_brute_force_on_real_text(lee_docs, weighting, window):
     docs = lee_docs[:60]
     c = read_corpus(docs)
     v = vocab_for(c, min_count=3)  # some words are dropped before windowing
-    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=997, subsample=None, subsample_mode="dirty")
+    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=997, subsample=None,
+                             subsample_mode="dirty")
     assert_same(co.matrix(), brute_cooccurrence(docs, v.words, window, weighting))
     assert (co.counts != co.counts.T).nnz == 0
 
@@ -86,7 +87,8 @@ def test_subsampling_equals_brute_force(lee_docs, mode):
     def keep(pos, row):
         return fate[bool(position_uniforms(seed, pos, 1)[0] < keep_p[row])]
 
-    co = count_cooccurrences(c, v, window=3, subsample=t, subsample_mode=mode, seed=seed, chunk_tokens=501, weighting="dynamic")
+    co = count_cooccurrences(c, v, window=3, subsample=t, subsample_mode=mode, seed=seed, chunk_tokens=501,
+                             weighting="dynamic")
     assert_same(co.matrix(), brute_cooccurrence(docs, v.words, 3, "dynamic", keep))
     # subsampling really removed something
     full = count_cooccurrences(c, v, window=3, weighting="dynamic", subsample=None, subsample_mode="dirty")
@@ -107,7 +109,8 @@ def test_chunk_sizes_give_identical_bits(lee_docs, n_docs, chunks):
     v = vocab_for(c, min_count=2)
     ref = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3, subsample_mode="dirty")
     for chunk in chunks:
-        other = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3, chunk_tokens=chunk, subsample_mode="dirty")
+        other = count_cooccurrences(c, v, window=4, weighting="harmonic", subsample=1e-4, seed=3, chunk_tokens=chunk,
+                                    subsample_mode="dirty")
         assert other.counts.dtype == np.int64
         assert (other.counts != ref.counts).nnz == 0
         assert np.array_equal(other.counts.indptr, ref.counts.indptr)
@@ -145,7 +148,8 @@ def test_spill_to_disk_gives_identical_counts(lee_path, tmp_path):
     c = read_corpus(lee_path)
     v = vocab_for(c, min_count=2)
     ref = count_cooccurrences(c, v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty")
-    spilled = count_cooccurrences(c, v, window=5, chunk_tokens=2000, memory_bytes=200_000, tmp_dir=tmp_path, weighting="dynamic", subsample=None, subsample_mode="dirty")
+    spilled = count_cooccurrences(c, v, window=5, chunk_tokens=2000, memory_bytes=200_000, tmp_dir=tmp_path,
+                                  weighting="dynamic", subsample=None, subsample_mode="dirty")
     assert (spilled.counts != ref.counts).nnz == 0
     assert list(tmp_path.iterdir()) == []  # spill files cleaned up
 
@@ -195,7 +199,8 @@ def test_pmi_from_spilled_rows_equals_pmi_of_the_matrix(lee_path, tmp_path, monk
 
 def test_save_load_roundtrip_and_damage(tmp_path, lee_path):
     c = read_corpus(lee_path)
-    co = count_cooccurrences(c, vocab_for(c, min_count=3), window=3, weighting="dynamic", subsample=None, subsample_mode="dirty")
+    co = count_cooccurrences(c, vocab_for(c, min_count=3), window=3, weighting="dynamic", subsample=None,
+                             subsample_mode="dirty")
     co.save(tmp_path / "c.npz")
     back = Cooccurrence.load(tmp_path / "c.npz")
     assert (back.counts != co.counts).nnz == 0 and back.vocab.words == co.vocab.words
@@ -237,7 +242,8 @@ def test_random_corpora_equal_brute_force(docs, window, weighting, chunk):
         return
     c = read_corpus(docs)
     v = vocab_for(c)
-    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=chunk, subsample=None, subsample_mode="dirty")
+    co = count_cooccurrences(c, v, window=window, weighting=weighting, chunk_tokens=chunk, subsample=None,
+                             subsample_mode="dirty")
     assert_same(co.matrix(), brute_cooccurrence(docs, v.words, window, weighting))
 
 

@@ -105,7 +105,8 @@ def test_read_analogy_sections_crlf_case_and_unsectioned_lines(tmp_path):
     kept = ev.read_analogy(tmp_path / "g.txt", lowercase=False)
     assert kept.questions[0] == ("Athens", "Greece", "Baghdad", "Iraq")
 
-    msr = ev.read_analogy(_write(tmp_path / "m.txt", "good\tbetter\trough\trougher\nbetter good rougher rough\n"), name="msr")
+    msr = ev.read_analogy(_write(tmp_path / "m.txt", "good\tbetter\trough\trougher\nbetter good rougher rough\n"),
+                          name="msr")
     assert list(msr.sections) == ["msr"] and len(msr) == 2
 
 

@@ -95,7 +95,8 @@ def test_explain_matches_brute_force(fitted, pair):
     assert f"'{w1}' and '{w2}': PPMI cosine {terms.sum():.4f}" in text and got.shared[0].word in text
 
 
-@pytest.mark.parametrize("query", [("police", "officers", "fire", "firefighters"), ("Australia", "Australian", "Afghanistan", "Taliban")])
+@pytest.mark.parametrize("query", [("police", "officers", "fire", "firefighters"),
+                                   ("Australia", "Australian", "Afghanistan", "Taliban")])
 def test_analogy_support_matches_brute_force(fitted, query):
     model, (ppmi, _) = fitted
     words = model.vocabulary_.words
@@ -213,7 +214,8 @@ def test_min_count_lists_only_frequent_contexts_and_keeps_the_sums(fitted):
     assert sorted(c.word for c in got) == sorted(words[c] for c in frequent)
     assert [c.ppmi for c in got] == sorted((c.ppmi for c in got), reverse=True)
     assert "among context words seen at least 20 times" in str(got)
-    full, some = model.explain("police", "officers", n=None, min_count=1), model.explain("police", "officers", n=None, min_count=20)
+    full = model.explain("police", "officers", n=None, min_count=1)
+    some = model.explain("police", "officers", n=None, min_count=20)
     assert some.ppmi_cosine == full.ppmi_cosine and some.n_shared == full.n_shared
     assert [s.word for s in some.shared] == [s.word for s in full.shared if freq[words.index(s.word)] >= 20]
     assert all(freq[words.index(c.word)] >= 20 for c in some.only1 + some.only2)

@@ -139,7 +139,8 @@ def test_is_symmetric_agrees_with_the_transpose(lee_docs):
 
     c = read_corpus(lee_docs)
     v = Vocabulary.from_counts(c.types, c.counts, min_count=3)
-    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None, subsample_mode="dirty").counts, cds=1.0).tocsr()
+    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None,
+                                       subsample_mode="dirty").counts, cds=1.0).tocsr()
     assert is_symmetric(p) and reference(p)
     rng = np.random.default_rng(0)
     for _ in range(20):
@@ -150,11 +151,12 @@ def test_is_symmetric_agrees_with_the_transpose(lee_docs):
     # swap the columns of two entries in different rows: counts per row/column unchanged
     d = p.toarray()
     i, j = np.argwhere(np.triu(d, 1) > 0)[0]
-    k, l = [x for x in np.argwhere(np.triu(d, 1) > 0) if x[0] != i and x[1] != j and d[i, x[1]] == 0 and d[x[0], j] == 0][0]
-    for a, b in ((i, j), (k, l)):
+    k, m = [x for x in np.argwhere(np.triu(d, 1) > 0)
+            if x[0] != i and x[1] != j and d[i, x[1]] == 0 and d[x[0], j] == 0][0]
+    for a, b in ((i, j), (k, m)):
         d[a, b] = d[b, a] = 0
-    d[i, l] = d[l, i] = d[k, j] = d[j, k] = 1.0
-    d[i, l] = 2.0  # (i, l) and (l, i) now differ, counts unchanged
+    d[i, m] = d[m, i] = d[k, j] = d[j, k] = 1.0
+    d[i, m] = 2.0  # (i, m) and (m, i) now differ, counts unchanged
     q = sp.csr_matrix(d)
     assert not is_symmetric(q) and not reference(q)
     assert not is_symmetric(sp.csr_matrix(np.triu(np.ones((4, 4)))))
@@ -166,7 +168,8 @@ def test_oversampling_converges_the_last_dimensions(lee_docs):
     ones (they converge at the rate of s_dim / s_(dim + oversamples))."""
     c = read_corpus(lee_docs)
     v = Vocabulary.from_counts(c.types, c.counts, min_count=3)
-    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None, subsample_mode="dirty").counts, cds=1.0)
+    p = pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None,
+                                       subsample_mode="dirty").counts, cds=1.0)
     exact = np.linalg.svd(p.toarray().astype(np.float64), compute_uv=False)[:50]
     errors = []
     for over in (0, 20, 100):
@@ -186,7 +189,8 @@ def test_oversamples_parameter_is_validated_and_used():
 def _lee_ppmi(lee_docs, min_count=3):
     c = read_corpus(lee_docs)
     v = Vocabulary.from_counts(c.types, c.counts, min_count=min_count)
-    return pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None, subsample_mode="dirty").counts, cds=1.0), v
+    return pmi_matrix(count_cooccurrences(c, v, window=5, weighting="harmonic", subsample=None,
+                                          subsample_mode="dirty").counts, cds=1.0), v
 
 
 @pytest.mark.parametrize("copy", [True, False])
@@ -310,7 +314,8 @@ def test_model_ppmi_is_symmetric_as_the_model_promises_the_svd(lee_path, weighti
     detected = folded_svd(m.pmi_, 20, core=m.n_core_, n_iter=2, n_oversamples=20)
     assert m.n_core_ is not None
     assert all(np.array_equal(x, y) for x, y in zip(told, detected))
-    assert not is_symmetric(PMIEmbedding(dim=20, min_count=2, weighting=weighting, cds=0.75, n_iter=1).fit(lee_path).pmi_)
+    assert not is_symmetric(PMIEmbedding(dim=20, min_count=2, weighting=weighting, cds=0.75,
+                                         n_iter=1).fit(lee_path).pmi_)
 
 
 def test_empty_rows_against_dense_for_any_block_size(lee_path):

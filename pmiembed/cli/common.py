@@ -58,8 +58,10 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--weighting", choices=("dynamic", "uniform", "harmonic", "harmonic2"), default=d["weighting"],
                    help="weight of a context at distance d: dynamic (L-d+1)/L as word2vec's sampled window, "
                         f"uniform 1, harmonic 1/d as GloVe, harmonic2 1/d^2 [{d['weighting']}]")
-    g.add_argument("--min-count", type=_int, default=d["min_count"], help=f"ignore words seen fewer times [{d['min_count']}]")
-    g.add_argument("--max-vocab", type=_int, default=d["max_vocab"], help="keep at most this many most frequent words [all]")
+    g.add_argument("--min-count", type=_int, default=d["min_count"],
+                   help=f"ignore words seen fewer times [{d['min_count']}]")
+    g.add_argument("--max-vocab", type=_int, default=d["max_vocab"],
+                   help="keep at most this many most frequent words [all]")
     g.add_argument("--sub", type=_optional_float, default=d["subsample"], metavar="T",
                    help=f"word2vec subsampling of frequent words with threshold T; 'none' to switch off [{d['subsample']}]")
     g.add_argument("--sub-mode", choices=("dirty", "clean", "expected"), default=d["subsample_mode"],
@@ -70,7 +72,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"context distribution smoothing exponent in (0, 1]; 1 = none, 0.75 = Levy et al. [{d['cds']}]")
     g.add_argument("--neg", type=_float, default=d["neg"],
                    help=f"shift the PMI by log(NEG) (skip-gram's negative samples); 1 = no shift [{d['neg']:g}]")
-    g.add_argument("--eig", type=_float, default=d["eig"], help=f"eigenvalue weighting p: vectors = U * S^p, in [0, 1] [{d['eig']}]")
+    g.add_argument("--eig", type=_float, default=d["eig"],
+                   help=f"eigenvalue weighting p: vectors = U * S^p, in [0, 1] [{d['eig']}]")
     g.add_argument("--wc", action=argparse.BooleanOptionalAction, default=d["wc"],
                    help="add the normalised context vectors to the word vectors (w+c) [off]")
     g.add_argument("--abtt", type=_optional_int, default=d["abtt"], metavar="D",
@@ -86,7 +89,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="SVD backend: randomized (multi-threaded randomized subspace iteration), krylov (randomized "
                         "block Krylov), sklearn (scikit-learn's randomized_svd) or arpack (scipy svds, exact, "
                         "slow) [randomized]")
-    g.add_argument("--n-iter", type=_int, default=d["n_iter"], help=f"power iterations of the randomized SVD [{d['n_iter']}]")
+    g.add_argument("--n-iter", type=_int, default=d["n_iter"],
+                   help=f"power iterations of the randomized SVD [{d['n_iter']}]")
     g.add_argument("--oversamples", type=_int, default=d["oversamples"],
                    help="extra columns the randomized SVD iterates beyond --dim; more converge the last "
                         f"dimensions faster, each costs time [{d['oversamples']}]")

@@ -26,7 +26,8 @@ def add_word2vec_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"sub-sampling threshold of frequent words, 0 = off [{d['sample']:g}]")
     g.add_argument("--w2v-epochs", type=_positive_int, default=d["epochs"], metavar="N",
                    help=f"passes over the corpus [{d['epochs']}]")
-    g.add_argument("--w2v-alpha", type=_float, default=d["alpha"], metavar="A", help=f"initial learning rate [{d['alpha']}]")
+    g.add_argument("--w2v-alpha", type=_float, default=d["alpha"], metavar="A",
+                   help=f"initial learning rate [{d['alpha']}]")
     g.add_argument("--w2v-min-alpha", type=_float, default=d["min_alpha"], metavar="A",
                    help=f"final learning rate [{d['min_alpha']}]")
     g.add_argument("--w2v-workers", type=_positive_int, default=None, metavar="N", help="training threads [all cores]")

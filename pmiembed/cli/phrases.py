@@ -23,7 +23,8 @@ def register(sub) -> None:
         description="Count the adjacent word pairs of CORPUS (one counting pass; not across lines) and print the "
                     "N best by --measure with their count, PMI (natural log), NPMI (Bouma 2009) and "
                     "log-likelihood ratio (Dunning 1993), tab-separated.")
-    p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text file(s) or folder(s); several are read as one corpus")
+    p.add_argument("corpus", nargs="+", metavar="CORPUS",
+                   help="text file(s) or folder(s); several are read as one corpus")
     p.add_argument("-n", type=_positive_int, default=50, help="how many pairs [50]")
     p.add_argument("--min-count", type=_positive_int, default=20,
                    help="ignore pairs seen fewer times (rare pairs of rare words reach NPMI 1) [20]")
@@ -37,7 +38,8 @@ def register(sub) -> None:
         description="Find phrases in CORPUS as gensim's Phrases(scoring='npmi') does (pairs seen at least "
                     "--min-count times with NPMI above --threshold) and write the corpus, one document a line, "
                     "with each phrase joined by '_'. --passes K repeats this on the joined text for longer phrases.")
-    p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text file(s) or folder(s); several are read as one corpus")
+    p.add_argument("corpus", nargs="+", metavar="CORPUS",
+                   help="text file(s) or folder(s); several are read as one corpus")
     p.add_argument("--out", required=True, metavar="FILE", help="output text file (.gz: gzip-compressed)")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     add_phrase_arguments(p, prefix="", threshold=PHRASE_DEFAULTS["threshold"])

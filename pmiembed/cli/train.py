@@ -15,7 +15,8 @@ def register(sub) -> None:
                        description="Train word vectors on CORPUS (text files, .gz/.bz2/.xz, folders) and write "
                                    "OUT/vectors.bin (word2vec binary; --format text: OUT/vectors.vec), OUT/vocab.tsv, "
                                    "OUT/params.json and OUT/ppmi.npz.")
-    p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text file(s) or folder(s); several are read as one corpus")
+    p.add_argument("corpus", nargs="+", metavar="CORPUS",
+                   help="text file(s) or folder(s); several are read as one corpus")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--save-counts", action="store_true",

@@ -18,7 +18,8 @@ def register(sub) -> None:
                     "PMI is recomputed and the SVD restarts from the previous vectors with fewer iterations. "
                     "Writes the updated model, with its token ids (so that it can be updated again), to --out.")
     p.add_argument("corpus", nargs="+", metavar="CORPUS", help="the new text: file(s) or folder(s)")
-    p.add_argument("--vectors", required=True, metavar="DIR", help="model folder written by 'pmiembed train --save-counts'")
+    p.add_argument("--vectors", required=True, metavar="DIR",
+                   help="model folder written by 'pmiembed train --save-counts'")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--n-iter", type=_positive_int, default=None,
