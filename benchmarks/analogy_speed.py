@@ -65,8 +65,8 @@ def main(argv=None) -> int:
               "gensim_answered": theirs_correct + len(total["incorrect"])}
     print(f"pmiembed evaluate_analogy: {ours_s:.1f} s wall, {ours_cpu:.1f} s CPU ({ours.n_known:,} questions known, "
           f"{ours.correct_add:,} correct by 3CosAdd, 3CosMul too)")
-    print(f"gensim evaluate_word_analogies: {theirs_s:.1f} s wall, {theirs_cpu:.1f} s CPU ({result['gensim_answered']:,} answered, "
-          f"{theirs_correct:,} correct)")
+    print(f"gensim evaluate_word_analogies: {theirs_s:.1f} s wall, {theirs_cpu:.1f} s CPU "
+          f"({result['gensim_answered']:,} answered, {theirs_correct:,} correct)")
     print(f"gensim / pmiembed: {result['ratio']:.0f}x wall (CPU time: both threads of pmiembed's products count)")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

@@ -73,7 +73,8 @@ def main() -> int:
                   f"{r['worker_peaks'][-1] / 2**30:.2f} GB", flush=True)
     stages = ["read", "vocab", "count", "pmi", "svd", "fold-in", "vectors", "write"]
     print(f"\n{rows[0]['tokens']:,} tokens")
-    print("| route | " + " | ".join(stages) + " | wall (s) | largest worker peak (GB) | all workers (GB) | client peak (GB) |")
+    print("| route | " + " | ".join(stages) + " | wall (s) | largest worker peak (GB) | all workers (GB) | client "
+                                              "peak (GB) |")
     print("|---" * (len(stages) + 5) + "|")
     for r in rows:
         t = r["timings"]

@@ -48,7 +48,8 @@ def main(argv=None) -> int:
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
-    print(f"{out}: the first {written:,} tokens of {src}" + ("" if written == n else f" (the whole file: it has fewer than {n:,})"))
+    print(f"{out}: the first {written:,} tokens of {src}" + ("" if written == n else " (the whole file: it has fewer "
+                                                                                     f"than {n:,})"))
     return 0
 
 

@@ -2,7 +2,8 @@
 gensim skip-gram baseline in the same run and compare speed and scores.
 
     python benchmarks/speed.py ../shared/data/corpora/wiki17m.txt.gz --with-word2vec
-    python benchmarks/speed.py ../shared/data/corpora/wiki17m.txt.gz ../shared/data/corpora/wiki69m-rest.txt.gz --memory 1
+    python benchmarks/speed.py ../shared/data/corpora/wiki17m.txt.gz \
+        ../shared/data/corpora/wiki69m-rest.txt.gz --memory 1
     python benchmarks/speed.py CORPUS --reference      # scores against ARPACK's SVD
 
 Each model is trained in its own child process (pmiembed's child harness,
@@ -195,8 +196,8 @@ def main(argv=None) -> int:
             report["scores"]["word2vec"] = scores(work / "word2vec" / "vectors.bin")
     if args.reference:
         report["scores"]["reference"] = reference_scores(corpus, {k: v for k, v in params.items() if k != "workers"})
-        report["max_abs_diff_to_reference"] = max(
-            abs(report["scores"]["pmiembed"][k] - report["scores"]["reference"][k]) for k in report["scores"]["reference"])
+        ours, reference = report["scores"]["pmiembed"], report["scores"]["reference"]
+        report["max_abs_diff_to_reference"] = max(abs(ours[k] - reference[k]) for k in reference)
 
     gb = 2 ** 30
     lines = [f"corpus: {', '.join(report['corpus'])} ({pmi['tokens']:,} tokens, {pmi['vocabulary']:,} words, "

@@ -97,8 +97,8 @@ def main() -> None:
         if args.counts:
             cooc.save(args.counts)
     core = core_size(cooc.vocab.counts, args.core_min_count, args.dim, args.core_max_words)
-    print(f"SVD of {'every word' if core is None else f'the {core:,} most frequent words seen >= {args.core_min_count} times'}"
-          f" ({len(cooc.vocab):,} words)", flush=True)
+    which = "every word" if core is None else f"the {core:,} most frequent words seen >= {args.core_min_count} times"
+    print(f"SVD of {which} ({len(cooc.vocab):,} words)", flush=True)
 
     def vectors(factors):
         return make_keyed_vectors(cooc.vocab.words, model.vectors(factors))
@@ -116,7 +116,8 @@ def main() -> None:
         if args.spectrum > 0:
             marks = sorted({args.dim - 20, args.dim - 1, args.dim + 19, args.dim + args.spectrum // 2, k - 1} - {-1})
             print("spectrum at the cut: " + ", ".join(f"s_{i + 1} {s[i]:.2f}" for i in marks if 0 <= i < k)
-                  + f"; s_{args.dim} / s_{args.dim + 21} = {s[args.dim - 1] / s[min(k - 1, args.dim + 20)]:.4f}", flush=True)
+                  + f"; s_{args.dim} / s_{args.dim + 21} = {s[args.dim - 1] / s[min(k - 1, args.dim + 20)]:.4f}",
+                  flush=True)
         f = f._replace(u=f.u[:, :args.dim], s=f.s[:args.dim], vt=f.vt[:args.dim])
         model.set_params(dim=args.dim)
     else:

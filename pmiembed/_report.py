@@ -212,8 +212,8 @@ def build_report(entries: Sequence[ModelEntry], benchmarks: Sequence[dict], rest
         "models": models,
         "notes": list(notes),
     }
-    report["best"] = {row["label"]: [models[i]["label"] for i in row["best"]] for row in score_rows(report) + cost_rows(report)
-                      if row["best"]}
+    report["best"] = {row["label"]: [models[i]["label"] for i in row["best"]]
+                      for row in score_rows(report) + cost_rows(report) if row["best"]}
     return report
 
 
@@ -265,7 +265,8 @@ def cost_rows(report: Mapping) -> list[dict]:
     for key, label in (("train_seconds", "train time"), ("peak_memory_bytes", "peak memory")):
         values = [m.get(key) for m in models]
         shown = [None if v is None else (v if key == "train_seconds" else v / 2**20) for v in values]
-        rows.append({"label": label, "metric": key, "values": values, "best": _best(shown, higher=False, ndigits=1 if key == "train_seconds" else 0)})
+        rows.append({"label": label, "metric": key, "values": values,
+                     "best": _best(shown, higher=False, ndigits=1 if key == "train_seconds" else 0)})
     return rows
 
 
@@ -328,8 +329,8 @@ def _compile_row(report: Mapping) -> list[str] | None:
     if not any(m.get("compiled_kernels") for m in models):
         return None
     return ["kernel compile (first run)"] + [
-        _fmt_seconds(m["compile_seconds"]) if m.get("compiled_kernels") else ("0 s" if "compile_seconds" in m else "n/a")
-        for m in models]
+        _fmt_seconds(m["compile_seconds"]) if m.get("compiled_kernels")
+        else ("0 s" if "compile_seconds" in m else "n/a") for m in models]
 
 
 def _md_escape(text: str) -> str:
@@ -369,8 +370,8 @@ def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
             cells.append((f"**{s}**" if i in row["best"] else s) + _fmt_coverage(c))
         label = row["label"].replace("Spearman rho", "Spearman ρ")
         out.append(f"| {_md_escape(label)} | " + " | ".join(cells) + " |")
-    out.append("| vocabulary | " + " | ".join(f"{m['vocabulary_size']:,}" if m.get("vocabulary_size") is not None else "n/a"
-                                             for m in models) + " |")
+    out.append("| vocabulary | " + " | ".join(f"{m['vocabulary_size']:,}" if m.get("vocabulary_size") is not None
+                                             else "n/a" for m in models) + " |")
     out.append("| dimensions | " + " | ".join(str(m.get("dim", "n/a")) for m in models) + " |")
     for row in cost_rows(report):
         cells = []
@@ -422,7 +423,8 @@ def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
     for m in models:
         params = ", ".join(f"{k}={v}" for k, v in sorted((m.get("parameters") or {}).items()))
         where = f" Vectors: `{m['vectors']}`." if m.get("vectors") else ""
-        out.append(f"- **{_md_escape(m['label'])}** ({_md_escape(m['description'])}): {params or 'parameters unknown'}.{where}")
+        out.append(f"- **{_md_escape(m['label'])}** ({_md_escape(m['description'])}): "
+                   f"{params or 'parameters unknown'}.{where}")
     with_examples = [m for m in models if m.get("examples")]
     if with_examples:
         out.append("")

@@ -16,9 +16,10 @@ and :func:`validate_params` raises :class:`~pmiembed.errors.ParameterError` for 
 first parameter whose value meets none of its constraints, with one line naming the
 Python parameter: ``dim=0 must be an integer >= 1``.  A table entry may be a
 :class:`Param` instead of a bare list, to word the requirement itself (``"a positive
-integer (typical: 100-500)"``), or a list of such rules that must all hold.  The command line shows the flag of a parameter whose
-flag is spelt differently (``subsample`` is ``--sub``) beside the message, from the
-``param`` attribute of the error (see :mod:`pmiembed.errors`).
+integer (typical: 100-500)"``), or a list of such rules that must all hold.  The command
+line shows the flag of a parameter whose flag is spelt differently (``subsample`` is
+``--sub``) beside the message, from the ``param`` attribute of the error (see
+:mod:`pmiembed.errors`).
 """
 
 from __future__ import annotations

@@ -150,7 +150,8 @@ def parse_vectors_spec(text: str) -> tuple[str, str]:
     if "=" in text and not Path(text).exists():
         path, label = text.rsplit("=", 1)
         if not label.strip():
-            raise ParameterError(f"`vectors:vectors entry` {text!r}: empty label after '='; write PATH=LABEL or just PATH")
+            raise ParameterError(f"`vectors:vectors entry` {text!r}: empty label after '='; write PATH=LABEL or just "
+                                 "PATH")
         if not path:
             raise ParameterError(f"`vectors:vectors entry` {text!r}: empty path before '='; write PATH=LABEL")
         return path, label.strip()
@@ -250,7 +251,8 @@ def compare(
         model._validate()
         pmi_params = {k: v for k, v in model.get_params().items() if k not in _PMI_NOT_PARAMS}
         if model.tokenizer is not None:
-            raise ParameterError("pmi: a custom tokenizer cannot be sent to the training process; pre-tokenise the corpus")
+            raise ParameterError("pmi: a custom tokenizer cannot be sent to the training process; pre-tokenise the "
+                                 "corpus")
     if lowercase is None:
         lowercase = bool(pmi_params["lowercase"]) if pmi_params else False
     elif pmi_params is not None:
@@ -311,8 +313,8 @@ def compare(
             params = pmi_params if kind == "pmi" else w2v_params
             folder = PMI_DIR if kind == "pmi" else W2V_DIR
             what = _KIND_NAMES[kind]
-            log(f"[{i}/{len(steps)}] training {kind}: {what}, dim {params['dim']}"
-                + (f", {params['epochs']} epoch{'s' if params['epochs'] != 1 else ''}" if kind == "word2vec" else "") + " (in its own process) ...")
+            epochs = f", {params['epochs']} epoch{'s' if params['epochs'] != 1 else ''}" if kind == "word2vec" else ""
+            log(f"[{i}/{len(steps)}] training {kind}: {what}, dim {params['dim']}{epochs} (in its own process) ...")
             result = train_in_child(kind, corpus_paths, params, tmp / folder, scratch, quiet=quiet, lowercase=lowercase)
             compiled = (f" (+ {_fmt_seconds(result['compile_seconds'])} compiling {result['compiled_kernels']} numba "
                         "kernels, first run only)") if result.get("compiled_kernels") else ""

@@ -160,8 +160,8 @@ def filter_tokens(corpus: TokenizedCorpus, vocab: Vocabulary, *, subsample: floa
         doc_rel = (doc_starts[lo:hi] - s).astype(np.int64)
         out = np.empty(e - s + gap * len(doc_rel), dtype=np.int32)
         at = np.empty(len(doc_rel), dtype=np.int64)
-        written = filter_chunk(ids[s:e], remap, keep_p, bool(subsample), seed_add, offset + s, subsample_mode == "dirty",
-                               doc_rel, gap, out, at)
+        written = filter_chunk(ids[s:e], remap, keep_p, bool(subsample), seed_add, offset + s,
+                               subsample_mode == "dirty", doc_rel, gap, out, at)
         starts.append(out_pos + at)
         parts.append(out[:written].copy())  # not the chunk-sized buffer
         out_pos += written
@@ -546,7 +546,8 @@ class Cooccurrence:
         if not isinstance(other, Cooccurrence):
             return NotImplemented
         if self.vocab.words != other.vocab.words:
-            raise ParameterError("cannot add co-occurrence counts over different vocabularies; count with one Vocabulary")
+            raise ParameterError("cannot add co-occurrence counts over different vocabularies; count with one "
+                                 "Vocabulary")
         mine = {k: v for k, v in self.params.items() if k != "n_tokens"}
         theirs = {k: v for k, v in other.params.items() if k != "n_tokens"}
         if mine != theirs or self.scale != other.scale:
@@ -590,7 +591,8 @@ class Cooccurrence:
                 words = str(z["words"])
                 arrays = {k: z[k] for k in ("indptr", "indices", "data", "word_counts")}
         except Exception as exc:  # zipfile/npy errors of every kind
-            raise VectorsError(f"{path}: not a readable pmiembed counts file ({type(exc).__name__}); re-create it") from None
+            raise VectorsError(f"{path}: not a readable pmiembed counts file ({type(exc).__name__}); "
+                               "re-create it") from None
         if not isinstance(meta, dict) or meta.get("format") != COUNTS_FORMAT:
             raise VectorsError(f"{path}: not a pmiembed counts file; re-create it with pmiembed")
         if type(meta.get("version")) is not int or meta.get("version") != COUNTS_VERSION:

@@ -846,8 +846,9 @@ def format_results(results: Mapping[str, Result], sections: bool = False) -> str
     """A plain-text table: one line per benchmark with its metric (Spearman rho, or
     3CosAdd / 3CosMul accuracy over all questions, in that order), score, coverage and
     size; ``sections=True`` adds the analogy groups and sections."""
-    width = max([26] + [len(k) for k in results] + [len(s) + 2 for r in results.values() if sections
-                                                    for s in list(getattr(r, "groups", {})) + list(getattr(r, "sections", {}))])
+    width = max([26] + [len(k) for k in results]
+                + [len(s) + 2 for r in results.values() if sections
+                   for s in list(getattr(r, "groups", {})) + list(getattr(r, "sections", {}))])
     lines = [f"{'benchmark':<{width}} {'metric':<17} {'score':>15} {'coverage':>9} {'n':>7}"]
 
     def fmt(x: float) -> str:
@@ -862,5 +863,6 @@ def format_results(results: Mapping[str, Result], sections: bool = False) -> str
             if sections:
                 for name, s in list(r.groups.items()) + list(r.sections.items()):
                     both = fmt(s.accuracy_add) + " / " + fmt(s.accuracy_mul)
-                    lines.append(f"  {name:<{width - 2}} {'3CosAdd / 3CosMul':<17} {both:>15} {s.coverage:9.3f} {s.n:7d}")
+                    lines.append(f"  {name:<{width - 2}} {'3CosAdd / 3CosMul':<17} {both:>15} {s.coverage:9.3f} "
+                                 f"{s.n:7d}")
     return "\n".join(lines)

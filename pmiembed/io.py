@@ -130,7 +130,8 @@ def temporary_dir(prefix: str = "pmiembed-", dir=None):
 
 def _write_error(path: Path, exc: OSError) -> PMIEmbedError:
     if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        return PMIEmbedError(f"{path}: disk full or file too large while writing ({exc.strerror}); free space or write elsewhere")
+        return PMIEmbedError(f"{path}: disk full or file too large while writing ({exc.strerror}); free space or "
+                             "write elsewhere")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return PMIEmbedError(f"{path}: cannot write here ({exc.strerror}); choose a writable location")
     return PMIEmbedError(f"{path}: cannot write ({exc.strerror or exc}); check the path and free space")
@@ -172,7 +173,8 @@ def check_output_dir(path: Path, force: bool = False, inputs=()) -> Path:
     path = Path(path)
     check_not_input(path, inputs)
     if path.exists() and not force:
-        raise PMIEmbedError(f"{path}: output folder exists; choose another `out:output folder` or pass `force=True` to replace it")
+        raise PMIEmbedError(f"{path}: output folder exists; choose another `out:output folder` or pass `force=True` "
+                            "to replace it")
     if path.exists() and not path.is_dir():
         raise PMIEmbedError(f"{path}: exists and is not a folder; choose another `out:output folder`")
     parent = path.parent if str(path.parent) else Path(".")
@@ -342,7 +344,8 @@ def replace_dir(tmp: Path, path: Path, force: bool) -> None:
             _fault_point("renamed")
             return
         if not force:
-            raise PMIEmbedError(f"{path}: output folder exists; choose another `out:output folder` or pass `force=True` to replace it")
+            raise PMIEmbedError(f"{path}: output folder exists; choose another `out:output folder` or pass "
+                                "`force=True` to replace it")
         if not path.is_dir() or path.is_symlink():
             raise PMIEmbedError(f"{path}: exists and is not a folder; choose another `out:output folder`")
         if _exchange(tmp, path):

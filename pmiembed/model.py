@@ -306,8 +306,8 @@ class PMIEmbedding(_Params):
         self.tokens_ = tokens if self.keep_rare_pairs else None
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
-        check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples,
-                                      core_size(vocab.counts, self.core_min_count, self.dim, self.core_max_words)), memory_bytes,
+        n_core = core_size(vocab.counts, self.core_min_count, self.dim, self.core_max_words)
+        check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples, n_core), memory_bytes,
                    what="the PMI and SVD stages")
         with contextlib.ExitStack() as stack:
             with timer.stage("count") as info, limit_threads(self.n_workers_):

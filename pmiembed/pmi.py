@@ -49,8 +49,9 @@ def check_pmi_params(cds, neg) -> None:
     validate_params(CONSTRAINTS, {"cds": cds, "neg": neg})
 
 
-def pmi_matrix(counts: sp.spmatrix, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["neg"], positive: bool = True,
-               dtype=np.float32, block_nnz: int = 1 << 22, keep: np.ndarray | None = None) -> sp.csr_matrix:
+def pmi_matrix(counts: sp.spmatrix, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["neg"],
+               positive: bool = True, dtype=np.float32, block_nnz: int = 1 << 22,
+               keep: np.ndarray | None = None) -> sp.csr_matrix:
     """(Shifted, positive) PMI of a co-occurrence count matrix (see module docstring).
 
     Parameters
@@ -143,8 +144,8 @@ def pmi_matrix(counts: sp.spmatrix, *, cds: float = DEFAULTS["cds"], neg: float 
     return result
 
 
-def pmi_from_rows(rows, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["neg"], positive: bool = True, dtype=np.float32,
-                  block_nnz: int = 1 << 22, keep: np.ndarray | None = None) -> sp.csr_matrix:
+def pmi_from_rows(rows, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["neg"], positive: bool = True,
+                  dtype=np.float32, block_nnz: int = 1 << 22, keep: np.ndarray | None = None) -> sp.csr_matrix:
     """:func:`pmi_matrix` of symmetric counts that arrive as finished row blocks
     (:class:`pmiembed.cooccur.RowBlocks`, whose row sums were kept while counting; for
     symmetric counts the column sums are the same numbers), without ever holding the

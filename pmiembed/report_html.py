@@ -203,7 +203,8 @@ def _header(report: Mapping) -> str:
     items = []
     if corpus:
         name = corpus.get("name") or ", ".join(Path(p).name for p in corpus.get("paths", []))
-        items.append(f"<b>Corpus</b>: {_esc(name)}" + (f", {corpus['tokens']:,} tokens" if corpus.get("tokens") else ""))
+        tokens = f", {corpus['tokens']:,} tokens" if corpus.get("tokens") else ""
+        items.append(f"<b>Corpus</b>: {_esc(name)}{tokens}")
     if report.get("command"):
         items.append(f"<b>Command</b>: <code>{_esc(report['command'])}</code>")
     items.append(f"<b>Machine</b>: {machine['cores']} cores, Python {_esc(machine['python'])}, gensim "
@@ -223,12 +224,14 @@ def render_html(report: Mapping, data: dict, plots: Mapping[str, bytes]) -> str:
     pmi = data.get("pmi")
     pmi_note = ""
     if pmi:
-        pmi_note = (f" The contexts of {_esc(pmi['model'])} come from its PPMI matrix: each word's {pmi['k']} strongest "
+        pmi_note = (f" The contexts of {_esc(pmi['model'])} come from its PPMI matrix: each word's {pmi['k']} "
+                    "strongest "
                     f"contexts among words seen at least {pmi['minCount']:,} times, PPMI rounded to 8 bits; an "
                     "analogy's supporting contexts are computed from those truncated rows (the full ones: "
                     "<code>pmiembed analogy --explain</code>).")
     precision = (f"<p class=note id=precision>The explorer holds the {n:,} most frequent words present in every model, "
-                 f"vectors at reduced precision ({data['bits']} bits a coordinate): neighbours and answers are searched "
+                 f"vectors at reduced precision ({data['bits']} bits a coordinate): neighbours and answers are "
+                 "searched "
                  f"among these {n:,} words only. Kept of the 10 nearest neighbours of 200 sampled words at this "
                  f"precision: {fidelity}.{pmi_note}</p>")
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")

@@ -470,7 +470,8 @@ def _chebyshev_range(a_op: "_BlockedCSR", y: np.ndarray, z: np.ndarray, dim: int
         if d > 1:
             s = np.sqrt(np.maximum(np.linalg.eigvalsh(rows.gram(w, precise=False))[::-1], 0.0))
             c = float(s[dim - 1])
-        if not (np.isfinite(c) and c > noise_level(s, w.dtype)):  # a single step left, or rank-deficient: plain power steps
+        # a single step left, or rank-deficient: plain power steps
+        if not (np.isfinite(c) and c > noise_level(s, w.dtype)):
             for _ in range(remaining):
                 y0 = _orthonormalize(w, rows)
                 w = a_op.matmul(y0, out=q)

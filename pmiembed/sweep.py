@@ -248,7 +248,8 @@ def _check_identity(out: Path, identity: dict) -> None:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
-        raise ParameterError(f"{path}: damaged (not JSON); choose a new `out:output folder` or delete the folder") from None
+        raise ParameterError(f"{path}: damaged (not JSON); choose a new `out:output folder` or delete the "
+                             "folder") from None
     recorded = meta.get("corpus") if isinstance(meta, dict) and meta.get("format") == IDENTITY_FORMAT else None
     if recorded != identity:
         what = "another corpus" if recorded is None or recorded.keys() != identity.keys() else None
@@ -261,7 +262,8 @@ def _check_identity(out: Path, identity: dict) -> None:
             else:
                 what = f"another corpus ({sorted(p for p in new if old[p] != new[p])[0]} changed)"
         raise ParameterError(f"{out}: this sweep folder was computed from {what or 'another corpus'}; its cached "
-                             "counts would be reused: choose a new `out:output folder` (or delete the folder to start over)")
+                             "counts would be reused: choose a new `out:output folder` (or delete the folder to "
+                             "start over)")
 
 
 def _write_identity(out: Path, identity: dict) -> None:

@@ -288,7 +288,8 @@ def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | Non
 
 
 def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = DEFAULT_UPDATE_N_ITER,
-             n_oversamples: int = DEFAULTS["oversamples"], seed: int = 0, workers: int | None = None, progress: bool = False,
+             n_oversamples: int = DEFAULTS["oversamples"], seed: int = 0, workers: int | None = None,
+             progress: bool = False,
              copy: bool = True, core: int | None = None, symmetric: bool | None = None):
     """:func:`pmiembed.svd.randomized_svd` of the leading ``core x core`` block of
     ``matrix`` with the start block's first columns taken from ``start`` (rows: the

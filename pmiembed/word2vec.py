@@ -40,6 +40,10 @@ MAX_TOKEN_BYTES = 1 << 20
 
 _WHITESPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
 
+#: what :class:`ChunkedSentences` accepts (see :mod:`pmiembed._validation`)
+SENTENCE_CONSTRAINTS = {"max_sentence_length": [Interval(Integral, 1, None)],
+                        "chunk_size": [Interval(Integral, 1, None)]}
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -64,8 +68,7 @@ class ChunkedSentences:
     ):
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        validate_params({"max_sentence_length": [Interval(Integral, 1, None)], "chunk_size": [Interval(Integral, 1, None)]},
-                        {"max_sentence_length": max_sentence_length, "chunk_size": chunk_size})
+        validate_params(SENTENCE_CONSTRAINTS, {"max_sentence_length": max_sentence_length, "chunk_size": chunk_size})
         files: list[Path] = []
         for p in paths:
             path = Path(p).expanduser()

@@ -132,7 +132,8 @@ def test_slice_writes_the_first_tokens(tmp_path, text8_head):
     with gzip.open(out) as f:
         assert f.read().split() == want
     r = _run([ROOT / "benchmarks" / "slice.py", text8_head, "--tokens", "10", "--out", out])
-    assert r.returncode == 2 and r.stderr.strip() == f"slice.py: error: {out}: exists; choose another --out or pass --force"
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"slice.py: error: {out}: exists; choose another --out or pass --force"
     r = _run([ROOT / "benchmarks" / "slice.py", tmp_path / "nope.gz", "--tokens", "10", "--out", tmp_path / "t.gz"])
     assert r.returncode == 2 and "nope.gz: no such file" in r.stderr and not (tmp_path / "t.gz").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.txt.gz"]  # no temporary file left
@@ -153,7 +154,8 @@ def test_ablation_table_in_the_docs_is_the_scripts_output():
     assert table in (ROOT / "docs" / "ablation.md").read_text(encoding="utf-8")
     lines = table.splitlines()
     # best mean similarity first; labelled against the stored defaults (not window=5, weighting=harmonic, ...)
-    assert lines[2].startswith("| weighting=dynamic, subsample_mode=dirty, cds=0.75, eig=0, wc=True, abtt=None | 0.714 |")
+    assert lines[2].startswith("| weighting=dynamic, subsample_mode=dirty, cds=0.75, eig=0, wc=True, abtt=None | "
+                               "0.714 |")
     assert sum("**default recipe**" in line for line in lines) == 1
 
 

@@ -90,8 +90,8 @@ def test_user_errors_one_line_no_traceback(trained, tmp_path, lee_path, capsys, 
 
 
 def test_debug_shows_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "pmiembed", "--debug", "train", str(tmp_path / "x"), "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "pmiembed", "--debug", "train", str(tmp_path / "x"),
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode != 0 and "Traceback" in proc.stderr
 
 
@@ -104,7 +104,8 @@ def test_entry_point_subprocess(trained):
     for cmd in ("train", "similar", "analogy"):
         assert cmd in proc.stdout
     proc = subprocess.run([sys.executable, "-m", "pmiembed", "train", "--help"], capture_output=True, text=True)
-    for flag in ("--dim", "--window", "--min-count", "--weighting", "--sub", "--cds", "--neg", "--eig", "--wc", "--seed",
+    for flag in ("--dim", "--window", "--min-count", "--weighting", "--sub", "--cds", "--neg", "--eig", "--wc",
+                 "--seed",
                  "--workers", "--memory", "--quiet", "--force", "--core-min-count", "--oversamples"):
         assert flag in proc.stdout
 

@@ -137,11 +137,12 @@ def test_counts_are_additive(lee_docs):
     whole = read_corpus(lee_docs)
     v = vocab_for(whole, min_count=3)
     total = count_cooccurrences(whole, v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty")
-    parts = count_cooccurrences(read_corpus(a_docs), v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty") + count_cooccurrences(read_corpus(b_docs), v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty")
+    old = dict(window=5, weighting="dynamic", subsample=None, subsample_mode="dirty")  # the stages' former defaults
+    parts = count_cooccurrences(read_corpus(a_docs), v, **old) + count_cooccurrences(read_corpus(b_docs), v, **old)
     assert (parts.counts != total.counts).nnz == 0
     assert parts.params["n_tokens"] == total.params["n_tokens"]
     with pytest.raises(ParameterError, match="different parameters"):
-        count_cooccurrences(whole, v, window=5, weighting="dynamic", subsample=None, subsample_mode="dirty") + count_cooccurrences(whole, v, window=2, weighting="dynamic", subsample=None, subsample_mode="dirty")
+        count_cooccurrences(whole, v, **old) + count_cooccurrences(whole, v, **dict(old, window=2))
 
 
 def test_spill_to_disk_gives_identical_counts(lee_path, tmp_path):

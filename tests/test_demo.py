@@ -117,7 +117,8 @@ def test_online_path_downloads_text8_with_gensims_downloader(monkeypatch, tmp_pa
     assert code == 0, err
     assert calls == [("text8", True, datasets.DOWNLOAD_TIMEOUT)]  # with a timeout against stalls
     assert socket.getdefaulttimeout() == before
-    assert stdout.splitlines()[0] == f"corpus: text8 (17M tokens), downloaded by gensim's downloader to {tmp_path / 'text8'}"
+    first = stdout.splitlines()[0]
+    assert first == f"corpus: text8 (17M tokens), downloaded by gensim's downloader to {tmp_path / 'text8'}"
     report = json.loads((out / "report.json").read_text())
     assert report["corpus"]["paths"] == [str(tmp_path / "text8")]
 

@@ -120,7 +120,8 @@ def test_read_analogy_malformed_line_names_file_and_line(tmp_path, bad_line):
 
 def test_missing_file_unknown_name_and_undetectable_kind(tmp_path):
     missing = tmp_path / "nope.txt"
-    for call in (lambda: ev.read_similarity(missing), lambda: ev.load_benchmark(missing), lambda: ev.evaluate(None, [missing])):
+    for call in (lambda: ev.read_similarity(missing), lambda: ev.load_benchmark(missing),
+                 lambda: ev.evaluate(None, [missing])):
         with pytest.raises(BenchmarkError, match="nope.txt"):
             call()
     with pytest.raises(BenchmarkError) as info:
@@ -311,7 +312,8 @@ def test_cosmul_epsilon_is_levy_goldberg_0_001(tmp_path):
 def test_question_known_only_if_all_four_words_in_restricted_vocab(lee_kv, tmp_path):
     top = lee_kv.index_to_key
     rare = top[1500]
-    text = f"{top[1]} {top[2]} {top[3]} {top[4]}\n{top[1]} {top[2]} {top[3]} {rare}\n{rare} {top[2]} {top[3]} {top[4]}\nqqqx {top[2]} {top[3]} {top[4]}\n"
+    text = (f"{top[1]} {top[2]} {top[3]} {top[4]}\n{top[1]} {top[2]} {top[3]} {rare}\n"
+            f"{rare} {top[2]} {top[3]} {top[4]}\nqqqx {top[2]} {top[3]} {top[4]}\n")
     data = ev.read_analogy(_write(tmp_path / "k.txt", text))
     assert ev.evaluate_analogy(lee_kv, data, restrict_vocab=1000).n_known == 1
     assert ev.evaluate_analogy(lee_kv, data, restrict_vocab=2000).n_known == 3

@@ -69,7 +69,8 @@ def test_fit_and_save_do_not_import_gensim(tmp_path):
     from gensim.test.utils import datapath
 
     code = ("import sys; from pmiembed.model import PMIEmbedding; "
-            f"m = PMIEmbedding(dim=8, min_count=2).fit({datapath('lee_background.cor')!r}); m.save({str(tmp_path / 'o')!r}); "
+            f"m = PMIEmbedding(dim=8, min_count=2).fit({datapath('lee_background.cor')!r}); "
+            f"m.save({str(tmp_path / 'o')!r}); "
             "print('gensim' in sys.modules, len(m.wv), 'gensim' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", str(len(PMIEmbedding.load(tmp_path / "o").wv)), "True"]

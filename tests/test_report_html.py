@@ -45,7 +45,8 @@ def _browser():
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1200,1500", "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"):
+                "--window-size=1200,1500", "--proxy-server=http://127.0.0.1:9",
+                "--host-resolver-rules=MAP * ~NOTFOUND"):
         opts.add_argument(arg)
     return webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver))
 
@@ -160,7 +161,8 @@ def drive(report_dir: Path, screenshot: Path) -> dict:
     try:
         browser.get(page.as_uri())
         WebDriverWait(browser, 60).until(lambda b: b.execute_script("return document.body.dataset.ready") == "1")
-        assert browser.execute_script("return document.getElementById('status').textContent").startswith("ready: 10,000")
+        status = browser.execute_script("return document.getElementById('status').textContent")
+        assert status.startswith("ready: 10,000")
 
         def ask(text):
             box = browser.find_element(By.ID, "query")

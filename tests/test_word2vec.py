@@ -134,7 +134,8 @@ def test_info_fields(lee):
     assert info["corpus_tokens"] == 59_890 and info["corpus_sentences"] == 300
     assert info["corpus"] == _lee_path()
     params = info["params"]
-    assert {k: params[k] for k in ("dim", "window", "negative", "sample", "epochs", "min_count", "workers", "seed")} == {
+    names = ("dim", "window", "negative", "sample", "epochs", "min_count", "workers", "seed")
+    assert {k: params[k] for k in names} == {
         "dim": 50, "window": 5, "negative": 5, "sample": 1e-4, "epochs": 2, "min_count": 5, "workers": 1, "seed": 1
     }
     assert params["sg"] == 1 and params["hs"] == 0

@@ -19,7 +19,8 @@ def register(sub) -> None:
     p.add_argument("--restrict-vocab", type=_positive_int, default=None, metavar="N",
                    help="only the N most frequent words are candidates [every word]")
     p.add_argument("--explain", action="store_true",
-                   help="also show the contexts (from the model folder's PPMI matrix) that most support the first answer")
+                   help="also show the contexts (from the model folder's PPMI matrix) that most support the first "
+                        "answer")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_analogy)
 

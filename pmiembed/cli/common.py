@@ -63,7 +63,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-vocab", type=_int, default=d["max_vocab"],
                    help="keep at most this many most frequent words [all]")
     g.add_argument("--sub", type=_optional_float, default=d["subsample"], metavar="T",
-                   help=f"word2vec subsampling of frequent words with threshold T; 'none' to switch off [{d['subsample']}]")
+                   help="word2vec subsampling of frequent words with threshold T; 'none' to switch off "
+                        f"[{d['subsample']}]")
     g.add_argument("--sub-mode", choices=("dirty", "clean", "expected"), default=d["subsample_mode"],
                    help="dirty: drop subsampled tokens before windowing (word2vec); clean: keep their positions; "
                         "expected: drop nothing, weight each pair by both words' keep probabilities (clean's "

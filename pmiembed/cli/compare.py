@@ -94,13 +94,14 @@ def register(sub) -> None:
         description="Train pmiembed's PPMI+SVD vectors and gensim's skip-gram (word2vec's defaults, same dimensions "
                     "and min_count) on the same CORPUS, each in its own process (honest time and peak memory), "
                     "add any existing --vectors, evaluate all on every available benchmark and write DIR/: "
-                    "report.html (one self-contained page with an explorer), report.md, report.json, scores.png, training.png and the trained vectors (pmi/, word2vec/).")
+                    "report.html (one self-contained page with an explorer), report.md, report.json, scores.png, "
+                    "training.png and the trained vectors (pmi/, word2vec/).")
     p.add_argument("corpus", nargs="*", metavar="CORPUS", help="text file(s) or folder(s) to train both models on")
     p.add_argument("--out", required=True, metavar="DIR", help="report folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     p.add_argument("--vectors", action="extend", nargs="+", default=[], metavar="PATH[=LABEL]",
-                   help="existing vectors to compare too (a 'pmiembed train' folder, a word2vec file or a gensim .model/.kv file), "
-                        "labelled LABEL [folder or file name]")
+                   help="existing vectors to compare too (a 'pmiembed train' folder, a word2vec file or a gensim "
+                        ".model/.kv file), labelled LABEL [folder or file name]")
     p.add_argument("--no-pmi", action="store_true", help="do not train the PPMI+SVD model")
     p.add_argument("--no-word2vec", action="store_true", help="do not train the word2vec baseline")
     p.add_argument("--words", nargs="+", default=None, metavar="WORD",

@@ -50,7 +50,8 @@ def _fresh_out(name: str) -> tuple[Path, str]:
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "demo", help="train PPMI+SVD and word2vec on text8 and compare them (neighbours, king - man + woman, benchmarks)",
+        "demo",
+        help="train PPMI+SVD and word2vec on text8 and compare them (neighbours, king - man + woman, benchmarks)",
         description="The mission in one command: train pmiembed's PPMI+SVD vectors and gensim's word2vec skip-gram "
                     "on the same real corpus (text8, 17M tokens, fetched and cached with gensim's downloader; "
                     "offline, the bundled 1.17M-token sample), show nearest neighbours and king - man + woman for "
@@ -139,12 +140,14 @@ def cmd_demo(args) -> int:
             if rank == 1:
                 reached.append(m["label"])
         if expected and tokens < TEXT8_TOKENS * 0.9:
+            offline_hint = "; run pmiembed demo with network access" if chosen.sample else ""
             honest = (f"Note: {tokens:,} tokens is too small for {query['query']} to reach {expected} (that needs "
-                      f"about 17M tokens, the full text8{'; run pmiembed demo with network access' if chosen.sample else ''}); "
+                      f"about 17M tokens, the full text8{offline_hint}); "
                       "the comparison is still fair because both models see the same text.")
         elif expected:
             honest = (f"{expected} is the top answer for {', '.join(reached)}." if reached else
-                      f"Neither model puts {expected} first here; the comparison is fair: both models see the same text.")
+                      f"Neither model puts {expected} first here; the comparison is fair: both models see the "
+                      "same text.")
         print(honest)
     print()
     print(format_table(report))

@@ -11,7 +11,8 @@ def register(sub) -> None:
         "sweep", help="evaluate a grid of hyperparameters, counting once per counting setting",
         description="Train and evaluate every combination of a grid. Counts are made once per counting setting "
                     "(window, weighting, sub, sub-mode, min-count, max-vocab) and cached in DIR/counts; the "
-                    "PMI and SVD once per (cds, neg, dim, svd, n_iter, oversamples, seed); eig, wc and abtt reuse the SVD. "
+                    "PMI and SVD once per (cds, neg, dim, svd, n_iter, oversamples, seed); eig, wc and abtt reuse "
+                    "the SVD. "
                     "Results are appended to DIR/results.jsonl as they finish, so a sweep resumes where it "
                     "stopped; DIR/results.md, .json and .png summarise.")
     p.add_argument("corpus", nargs="+", metavar="CORPUS")

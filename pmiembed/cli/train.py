@@ -90,8 +90,8 @@ def cmd_train(args) -> int:
     t = time.perf_counter()
     model.save(out, force=args.force, save_counts=args.save_counts, save_pmi=args.save_pmi, format=args.format)
     if not args.quiet:
-        print(f"{'write':>8}: {time.perf_counter() - t:6.1f} s  (vectors {model.vectors_.shape[0]:,} x {model.vectors_.shape[1]})",
-              file=sys.stderr)
+        n_words, dim = model.vectors_.shape
+        print(f"{'write':>8}: {time.perf_counter() - t:6.1f} s  (vectors {n_words:,} x {dim})", file=sys.stderr)
         total = sum(v for k, v in model.timings_.items() if k != "total") + (time.perf_counter() - t)
         print(f"wrote {out}/ ({model.vectors_.shape[0]:,} words x {model.vectors_.shape[1]} dims) in {total:.1f} s, "
               f"peak memory {model.peak_rss_bytes_ / 2**30:.2f} GB"
