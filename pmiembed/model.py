@@ -38,7 +38,7 @@ from .pmi import check_not_empty, empty_rows, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
 from .svd import CONSTRAINTS as SVD_CONSTRAINTS
-from .svd import SVD_BACKENDS, abtt_constraint, check_svd_params, core_size, folded_svd, word_vectors
+from .svd import SVD_BACKENDS, abtt_constraint, check_svd_params, core_size, fold_in, folded_svd, word_vectors
 from .vectors import (
     FORMAT_CONSTRAINT,
     MODEL_FORMAT,
@@ -497,8 +497,10 @@ class PMIEmbedding(_Params):
         # row blocks are freed: a few vocabulary-sized arrays
         self.pmi_marginals_ = PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg)
 
-    def _svd(self, timer: StageTimer) -> Factors:
-        """SVD of ``pmi_`` (its core, the rest folded in): the factors of every word."""
+    def _svd(self, timer: StageTimer, warm: tuple[np.ndarray, int] | None = None) -> Factors:
+        """SVD of ``pmi_`` (its core, the rest folded in): the factors of every word.
+        ``warm``: ``(previous vectors in the rows of the vocabulary, power iterations)``,
+        the warm-started SVD of an update (:func:`pmiembed.update.warm_svd`)."""
         self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim,
                                  self.core_max_words)
         # a word whose PPMI row is empty (over the core's columns, which place it) has no
@@ -522,11 +524,24 @@ class PMIEmbedding(_Params):
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
-                u, s, vt = folded_svd(self.pmi_, self.dim, core=self.n_core_, backend=self.svd, n_iter=self.n_iter,
-                                      n_oversamples=self.oversamples, seed=self.seed, workers=self.n_workers_,
-                                      progress=self.progress, copy=self.memory is None, symmetric=symmetric)
+                if warm is None:
+                    u, s, vt = folded_svd(self.pmi_, self.dim, core=self.n_core_, backend=self.svd,
+                                          n_iter=self.n_iter, n_oversamples=self.oversamples, seed=self.seed,
+                                          workers=self.n_workers_, progress=self.progress, copy=self.memory is None,
+                                          symmetric=symmetric)
+                    info["backend"] = self.svd
+                else:
+                    from .update import warm_svd
+
+                    start, n_iter = warm
+                    u, s, vt = warm_svd(self.pmi_, self.dim, start if self.n_core_ is None else start[:self.n_core_],
+                                        n_iter=n_iter, n_oversamples=self.oversamples, seed=self.seed,
+                                        workers=self.n_workers_, progress=self.progress, copy=self.memory is None,
+                                        core=self.n_core_, symmetric=symmetric)
+                    if self.n_core_ is not None:
+                        u, s, vt = fold_in(self.pmi_, u, s, vt, symmetric=bool(symmetric))
+                    info["warm start"] = f"{n_iter} iterations"
                 info["dim"] = str(self.dim)
-                info["backend"] = self.svd
                 info["core"] = "all words" if self.n_core_ is None else f"{self.n_core_:,} words"
                 if self.n_empty_rows_:
                     info["words without a vector (empty PPMI row)"] = (

@@ -60,10 +60,9 @@ from .cooccur import Cooccurrence, counting
 from .corpus import TokenizedCorpus
 from .defaults import DEFAULTS
 from .errors import ParameterError, VectorsError
-from .pmi import empty_rows
 from .progress import StageTimer
 from .resources import limit_threads, peak_rss_bytes
-from .svd import check_svd_params, core_size, fold_in
+from .svd import check_svd_params
 from .vocab import Vocabulary
 
 #: power iterations of the warm-started SVD when not given (from scratch: 6); on wiki17m + 17M
@@ -372,28 +371,11 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
         model.rare_pairs_ = None
         del added
         info["nonzeros"] = f"{summed.nnz:,}"
-    # the previous vectors of the new vocabulary's words (zero for new words)
-    previous = np.zeros((len(vocab), model.vectors_.shape[1]), dtype=np.float32)
-    rows_old = old_vocab.id_map(vocab.words)
-    known = rows_old >= 0
-    previous[known] = np.asarray(model.vectors_)[rows_old[known]]
-    model._pmi_from_counts(summed, timer)  # the model's own PMI stage
-    with limit_threads(model.n_workers_):
-        symmetric = True if model.cds == 1.0 else None
-        model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim, model.core_max_words)
-        with timer.stage("svd") as info:
-            u, s, vt = warm_svd(model.pmi_, model.dim, previous if model.n_core_ is None else previous[:model.n_core_],
-                                n_iter=n_iter, n_oversamples=model.oversamples, seed=model.seed,
-                                workers=model.n_workers_, progress=model.progress, copy=model.memory is None,
-                                core=model.n_core_, symmetric=symmetric)
-            if model.n_core_ is not None:
-                u, s, vt = fold_in(model.pmi_, u, s, vt, symmetric=bool(symmetric))
-            info["dim"] = str(model.dim)
-            info["warm start"] = f"{n_iter} iterations"
-            info["core"] = "all words" if model.n_core_ is None else f"{model.n_core_:,} words"
+    previous = _previous_vectors(model, vocab, old_vocab)
+    # the model's own PMI and SVD stages, the SVD started from the previous vectors
+    model._pmi_from_counts(summed, timer)
+    model._set_vectors(*model._svd(timer, warm=(previous, n_iter)))
     del previous
-    model._set_vectors(u, s, vt)
-    del u, vt
     return _finish(model, start, new_tokens, int(summed.params["n_tokens"]), sources, new_words, dropped, vocab,
                    n_iter, timer)
 
@@ -456,23 +438,8 @@ def _update_from_tokens(model, parts: list, n_iter: int, timer):
         else:
             model._pmi_from_rows(counted, vocab, timer)
     previous = _previous_vectors(model, vocab, old_vocab)
-    # as PMIEmbedding._factorise, with the warm-started SVD
-    model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim, model.core_max_words)
-    empty = empty_rows(model.pmi_, model.n_core_)
-    model.n_empty_rows_ = int(np.count_nonzero(empty))
-    symmetric = True if model.cds == 1.0 else None
-    with limit_threads(model.n_workers_), timer.stage("svd") as info:
-        u, s, vt = warm_svd(model.pmi_, model.dim, previous if model.n_core_ is None else previous[:model.n_core_],
-                            n_iter=n_iter, n_oversamples=model.oversamples, seed=model.seed,
-                            workers=model.n_workers_, progress=model.progress, copy=model.memory is None,
-                            core=model.n_core_, symmetric=symmetric)
-        del previous
-        if model.n_core_ is not None and model.n_core_ < min(model.pmi_.shape):
-            u, s, vt = fold_in(model.pmi_, u, s, vt, symmetric=bool(symmetric))
-        info["dim"] = str(model.dim)
-        info["warm start"] = f"{n_iter} iterations"
-        info["core"] = "all words" if model.n_core_ is None else f"{model.n_core_:,} words"
-    model._set_vectors(u, s, vt, empty if model.n_empty_rows_ else None)
+    # the model's own SVD stage, started from the previous vectors
+    model._set_vectors(*model._svd(timer, warm=(previous, n_iter)))
     return new_words, dropped, vocab
 
 
