@@ -33,7 +33,7 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["Interval", "StrOptions", "Boolean", "Param", "validate_params", "check_param", "Integral", "Real"]
+__all__ = ["Interval", "StrOptions", "Param", "validate_params", "check_param", "Integral", "Real"]
 
 
 def _is_int(value) -> bool:
@@ -99,16 +99,6 @@ class StrOptions:
 
     def __str__(self) -> str:
         return f"one of {', '.join(self.options)}"
-
-
-class Boolean:
-    """True or False (numpy's booleans too)."""
-
-    def __contains__(self, value) -> bool:
-        return isinstance(value, (bool, np.bool_))
-
-    def __str__(self) -> str:
-        return "True or False"
 
 
 @dataclass(frozen=True)
