@@ -80,3 +80,25 @@ def test_errors_cross_processes_with_their_settings():
 
     exc = pickle.loads(pickle.dumps(ParameterError("lower `dim`", param="dim")))
     assert isinstance(exc, PMIEmbedError) and exc.template == "lower `dim`" and exc.param == "dim"
+
+
+def test_constraint_tables():
+    """The table checks: integers are never booleans, numbers are finite, None only where
+    listed, and the message says what is accepted."""
+    from pmiembed._validation import Integral, Interval, Param, Real, StrOptions, validate_params
+
+    table = {"n": [Interval(Integral, 1, None)], "x": [Interval(Real, 0, 1, "right"), None],
+             "mode": [StrOptions(("a", "b"))], "k": Param((Interval(Integral, 0, 9),), "a digit")}
+    validate_params(table, {"n": 3, "x": None, "mode": "b", "k": 0, "unlisted": object()})
+    for values, message in [({"n": True}, "n=True must be an integer >= 1"),
+                            ({"n": 2.0}, "n=2.0 must be an integer >= 1"),
+                            ({"x": 0}, "x=0 must be a number in (0, 1] or None"),
+                            ({"x": float("nan")}, "x=nan must be a number in (0, 1] or None"),
+                            ({"mode": "c"}, "mode='c' must be one of a, b"),
+                            ({"k": 10}, "k=10 must be a digit")]:
+        with pytest.raises(ParameterError) as info:
+            validate_params(table, values)
+        assert str(info.value) == message and info.value.param == next(iter(values))
+    with pytest.raises(ParameterError, match="^word2vec n=0 must be an integer >= 1$") as info:
+        validate_params(table, {"n": 0}, owner="word2vec ", cli_prefix="w2v_")
+    assert info.value.param == "w2v_n"
