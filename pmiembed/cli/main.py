@@ -1,8 +1,10 @@
 """The ``pmiembed`` command.
 
 User errors print one line ``pmiembed: error: ...`` on stderr and exit 2 (no
-traceback; ``--debug`` shows it).  Ctrl-C exits 130 with one line.  Outputs are written
-to a temporary folder and renamed at the end, so a failed run leaves nothing behind.
+traceback; ``--debug`` shows it); the library's messages name Python parameters, which
+:func:`error_message` shows as this command line's flags.  Ctrl-C exits 130 with one
+line.  Outputs are written to a temporary folder and renamed at the end, so a failed run
+leaves nothing behind.  Each command is a module of this package (:data:`COMMANDS`).
 """
 
 from __future__ import annotations
