@@ -170,7 +170,7 @@ class PMIEmbedding(_Params):
         PMI is computed from the counted row blocks as they are read back, which saves
         the count matrix's memory (the command line does so unless asked to save the
         counts).
-    keep_rare_pairs : bool, keep the corpus as token ids after ``fit`` (``tokens_``,
+    keep_tokens : bool, keep the corpus as token ids after ``fit`` (``tokens_``,
         4 bytes a token, saved by ``save`` as ``tokens.npz``), which :meth:`update` needs
         to count the old text again over a grown vocabulary, words the old text left out
         included: its counts then equal training on both texts.  The command line sets
@@ -218,7 +218,7 @@ class PMIEmbedding(_Params):
                  svd=DEFAULTS["svd"],
                  n_iter=DEFAULTS["n_iter"], oversamples=DEFAULTS["oversamples"], lowercase=False, tokenizer=None,
                  seed=0, workers=None, memory=None,
-                 keep_counts=True, keep_rare_pairs=False, progress=False, verbose=False):
+                 keep_counts=True, keep_tokens=False, progress=False, verbose=False):
         self.dim = dim
         self.window = window
         self.weighting = weighting
@@ -242,7 +242,7 @@ class PMIEmbedding(_Params):
         self.workers = workers
         self.memory = memory
         self.keep_counts = keep_counts
-        self.keep_rare_pairs = keep_rare_pairs
+        self.keep_tokens = keep_tokens
         self.progress = progress
         self.verbose = verbose
 
@@ -303,7 +303,7 @@ class PMIEmbedding(_Params):
         vocab = self._vocabulary(tokens, timer)
         # update() counts the old text again over its grown vocabulary: it needs the ids
         # (then not freed by counting)
-        self.tokens_ = tokens if self.keep_rare_pairs else None
+        self.tokens_ = tokens if self.keep_tokens else None
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
         n_core = core_size(vocab.counts, self.core_min_count, self.dim, self.core_max_words)
@@ -357,7 +357,7 @@ class PMIEmbedding(_Params):
 
     def update(self, corpus, n_iter: int | None = None) -> "PMIEmbedding":
         """Add ``corpus`` to the fitted model without starting over (see
-        :mod:`pmiembed.update`): with the token ids kept (``keep_rare_pairs=True``, or
+        :mod:`pmiembed.update`): with the token ids kept (``keep_tokens=True``, or
         loaded from a folder with ``tokens.npz``) the vocabulary, counts and PMI become
         those of training on both texts; otherwise the new counts are added to
         ``cooccurrence_`` (fitted with ``keep_counts=True`` or loaded from a folder saved

@@ -1,6 +1,6 @@
 """Adding text to a trained model without starting over.
 
-A model trained with ``pmiembed train --save-counts`` (Python: ``keep_rare_pairs=True``)
+A model trained with ``pmiembed train --save-counts`` (Python: ``keep_tokens=True``)
 keeps its corpus as token ids (``tokens.npz``, 4 bytes a token: what is left of the text
 after reading and tokenizing it).  The update then
 
@@ -70,7 +70,7 @@ from .vocab import Vocabulary
 DEFAULT_UPDATE_N_ITER = 4
 
 NO_COUNTS_HINT = ("the model was saved without its token ids and co-occurrence counts, which an update needs; "
-                  "retrain it with `save_counts:PMIEmbedding(keep_rare_pairs=True).fit(...) and save(path)`, then "
+                  "retrain it with `save_counts:PMIEmbedding(keep_tokens=True).fit(...) and save(path)`, then "
                   "update that")
 
 #: the corpus as token ids, kept for updates (see :func:`save_tokens`)

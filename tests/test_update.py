@@ -32,7 +32,7 @@ def halves(lee_docs):
 
 
 def _model(**kw):
-    args = dict(dim=20, min_count=3, keep_counts=True, keep_rare_pairs=True, **COUNTING)
+    args = dict(dim=20, min_count=3, keep_counts=True, keep_tokens=True, **COUNTING)
     args.update(kw)
     return PMIEmbedding(**args)
 
@@ -45,7 +45,7 @@ def _type_counts(docs):
 def _legacy_model(old, **kw):
     """A model as ``fit`` left it before the token ids were kept: its counts and the
     left-out words' pairs (``rare_pairs_``), what folders with ``rare_pairs.npz`` hold."""
-    model = _model(keep_rare_pairs=False, **kw).fit(old)
+    model = _model(keep_tokens=False, **kw).fit(old)
     model.rare_pairs_ = count_rare_pairs(read_corpus(old), model.vocabulary_, window=3, weighting="harmonic",
                                          subsample=None, subsample_mode="dirty")
     return model
@@ -177,7 +177,7 @@ def test_update_vectors_close_to_training_on_both(halves):
 
 def test_model_without_counts_says_how_to_retrain(halves, tmp_path, lee_path, capsys):
     old, new = halves
-    with pytest.raises(ParameterError, match=r"keep_rare_pairs=True\)\.fit"):
+    with pytest.raises(ParameterError, match=r"keep_tokens=True\)\.fit"):
         PMIEmbedding(dim=10, min_count=3, keep_counts=False).fit(old).update(new)
     assert main(["train", str(lee_path), "--out", str(tmp_path / "plain"), "--dim", "10", "--quiet"]) == 0
     code, out, err = run(capsys, "update", lee_path, "--vectors", tmp_path / "plain", "--out", tmp_path / "up")
@@ -220,7 +220,7 @@ def test_update_command_and_python_agree_and_chain(halves, tmp_path, capsys):
     code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "b", "--out", tmp_path / "d",
                          "--save-counts", "--quiet")
     assert code == 0
-    scratch = _model(keep_rare_pairs=False).fit(old + new + new)
+    scratch = _model(keep_tokens=False).fit(old + new + new)
     saved = PMIEmbedding.load(tmp_path / "d").cooccurrence_.counts
     assert saved.nnz == scratch.cooccurrence_.nnz and (saved != scratch.cooccurrence_.counts).nnz == 0
 
@@ -237,7 +237,7 @@ def test_token_ids_are_kept_only_when_asked(halves):
     old text left out can only join on the new text's counts (a smaller vocabulary than
     with the ids kept, which is the from-scratch one)."""
     old, new = halves
-    plain = _model(keep_rare_pairs=False).fit(old)
+    plain = _model(keep_tokens=False).fit(old)
     assert plain.tokens_ is None and getattr(plain, "rare_pairs_", None) is None
     asked = _model().fit(old)
     assert asked.tokens_ is not None and (asked.tokens_.ids.size == sum(map(len, old)))

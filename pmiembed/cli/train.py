@@ -54,7 +54,7 @@ def _add_phrase_arguments(p) -> None:
 
 def cmd_train(args) -> int:
     model = model_from_args(args, progress=not args.quiet, verbose=not args.quiet, keep_counts=args.save_counts,
-                            keep_rare_pairs=args.save_counts)
+                            keep_tokens=args.save_counts)
     # refuse an existing output folder before spending minutes on training
     from ..io import check_output_dir
 
