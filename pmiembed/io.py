@@ -17,6 +17,7 @@ import errno
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -175,7 +176,13 @@ def check_output_dir(path: Path, force: bool = False, inputs=()) -> Path:
     if path.exists() and not force:
         raise PMIEmbedError(f"{path}: output folder exists; choose another `out:output folder` or pass `force=True` "
                             "to replace it")
-    if path.exists() and not path.is_dir():
+    # one stat, not exists() then is_dir(): another run replacing the same folder may
+    # move it away between two calls, and a folder that is briefly absent is no error
+    try:
+        is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        is_dir = True
+    if not is_dir:
         raise PMIEmbedError(f"{path}: exists and is not a folder; choose another `out:output folder`")
     parent = path.parent if str(path.parent) else Path(".")
     if parent.exists() and not parent.is_dir():
@@ -459,8 +466,6 @@ def check_input_file(path: str | os.PathLike, what: str = "file", option: str | 
         raise PMIEmbedError(f"{path}: no such {what}{where}") from None
     except OSError as exc:
         raise PMIEmbedError(f"{path}: cannot read ({exc.strerror or exc}){where}") from None
-    import stat
-
     if stat.S_ISDIR(st.st_mode):
         raise PMIEmbedError(f"{path}: is a folder, not a {what}{where}")
     if not stat.S_ISREG(st.st_mode):
