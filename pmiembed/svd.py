@@ -376,7 +376,7 @@ def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: in
 def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULTS["n_iter"],
                    n_oversamples: int = DEFAULTS["oversamples"],
                    seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True,
-                   core: int | None = None, symmetric: bool | None = None):
+                   core: int | None = None, symmetric: bool | None = None, start: np.ndarray | None = None):
     """Randomized SVD by subspace iteration with parallel sparse products.
 
     With ``l = dim + n_oversamples`` and a seeded Gaussian ``Omega`` (n x l), the range
@@ -396,7 +396,9 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULTS["n_i
     Then ``B^T = A^T Q`` (n x l) and the eigendecomposition of ``B B^T = V_B S^2 V_B^T``
     give ``U = Q V_B``, ``V = B^T V_B / S``.  Memory: the matrix is not copied; besides
     it, two dense ``n x l`` blocks in ``A``'s dtype and one chunk of rows per thread.
-    ``core``: the SVD of the leading ``core x core`` block.
+    ``core``: the SVD of the leading ``core x core`` block.  ``start`` (rows: the
+    block's columns; e.g. the previous word vectors of an update) replaces the first
+    columns of ``Omega``, scaled to the Gaussian columns' norm: a warm start.
     """
     m, n = _block_shape(matrix.shape, core)
     width = min(dim + n_oversamples, min(m, n))
@@ -404,6 +406,13 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULTS["n_i
                                                                                                  tick):
         z = np.empty((n, width), dtype=a_op.dtype)
         np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
+        if start is not None:
+            k = min(start.shape[1], width)
+            block = np.asarray(start[:n, :k], dtype=np.float64)
+            norms = np.linalg.norm(block, axis=0)
+            norms[norms == 0] = 1.0
+            # the given directions at the Gaussian columns' scale (norm about sqrt(n))
+            z[:, :k] = block * (np.sqrt(n) / norms)
         y = a_op.matmul(z)
         tick()
         return _iterate_and_ritz(a_op, at_op, y, z, dim, n_iter, rows, tick, symmetric=at_op is a_op)

@@ -294,23 +294,10 @@ def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = 
     ``matrix`` with the start block's first columns taken from ``start`` (rows: the
     block's columns; typically the previous word vectors) instead of Gaussian ones.
     Returns ``(U, S, Vt)`` of the block."""
-    from .svd import _block_shape, _iterate_and_ritz, _svd_workspace
+    from .svd import randomized_svd
 
-    m, n = _block_shape(matrix.shape, core)
-    width = min(dim + n_oversamples, min(m, n))
-    with _svd_workspace(matrix, width, 2 * n_iter + 2, workers, progress, copy, core, symmetric) as (a_op, at_op, rows,
-                                                                                                 tick):
-        z = np.empty((n, width), dtype=a_op.dtype)
-        np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
-        k = min(start.shape[1], width)
-        block = np.asarray(start[:n, :k], dtype=np.float64)
-        norms = np.linalg.norm(block, axis=0)
-        norms[norms == 0] = 1.0
-        # the previous directions at the Gaussian columns' scale (norm about sqrt(n))
-        z[:, :k] = block * (np.sqrt(n) / norms)
-        y = a_op.matmul(z)
-        tick()
-        return _iterate_and_ritz(a_op, at_op, y, z, dim, n_iter, rows, tick, symmetric=at_op is a_op)
+    return randomized_svd(matrix, dim, n_iter=n_iter, n_oversamples=n_oversamples, seed=seed, workers=workers,
+                          progress=progress, copy=copy, core=core, symmetric=symmetric, start=start)
 
 
 def update_model(model, corpus, n_iter: int | None = None) -> dict:
