@@ -192,29 +192,21 @@ def main():
         tvals = (g + args.k * nw[rowi] * q[cnt.indices]) * mm.data
         tmat = sp.csr_matrix((tvals.astype(np.float32), cnt.indices, cnt.indptr), shape=cnt.shape)
         gop = Op(gmat, args.dim)
-        tb = S._BlockedCSR(tmat, args.dim)
+        # T's transpose for the context side: its weights k n_w P_n(c) are not symmetric
+        tb, tbt = S._BlockedCSR(tmat, args.dim), S._BlockedCSR(tmat.T.tocsr(), args.dim)
         print(f"prep {time.perf_counter() - t1:.1f}s nnz {gmat.nnz:,}", flush=True)
-
-        tbt = S._BlockedCSR(tmat.T.tocsr(), args.dim)
-
-        class T:
-            def __init__(self, op):
-                self.op = op
-
-            def __matmul__(self, x):
-                return self.op.matmul(np.ascontiguousarray(x))
-        T, TT = T(tb), T(tbt)
         w = (u * np.sqrt(s)).astype(np.float32)
         c = (vt.T * np.sqrt(s)).astype(np.float32)
+
         def L():
             return f"{loss(w, c, cnt, g, mm, nw, q, args.k):.5g}"
 
         print("loss", L(), flush=True)
         for sw in range(args.sweeps):
             t2 = time.perf_counter()
-            w = solve_side(w, c, gop, T, nw, q, args.k, args.lam, args.steps)
+            w = solve_side(w, c, gop, tb, nw, q, args.k, args.lam, args.steps)
             print("loss W", L(), flush=True)
-            c = solve_side(c, w, gop, TT, q, nw, args.k, args.lam, args.steps)
+            c = solve_side(c, w, gop, tbt, q, nw, args.k, args.lam, args.steps)
             print("loss C", L(), flush=True)
             print(f"sweep {sw + 1}: {time.perf_counter() - t2:.1f}s", flush=True)
         t3 = time.perf_counter()
