@@ -690,11 +690,9 @@ class PMIEmbedding(_Params):
         return stable_read(path, lambda: cls._load(Path(path)))
 
     @classmethod
-    def _load(cls, path: Path) -> "PMIEmbedding":
-        meta = read_manifest(path)
-        if meta.get("format") != MODEL_FORMAT:
-            raise VectorsError(f"{path}: holds vectors only ({meta.get('format')}), not a PMIEmbedding model; "
-                               "load them with pmiembed.vectors.load_vectors")
+    def _from_manifest(cls, meta: dict, path: Path, **overrides) -> "PMIEmbedding":
+        """An unfitted model with the parameters a model folder's manifest records (the
+        workers as given, not as resolved; no tokenizer), ``overrides`` set on top."""
         params = meta.get("params")
         if not isinstance(params, dict):
             raise VectorsError(f"{path / PARAMS_FILE}: no 'params' object; re-train or restore the folder")
@@ -702,7 +700,17 @@ class PMIEmbedding(_Params):
         if "workers_requested" in meta:
             params["workers"] = meta["workers_requested"]
         params["tokenizer"] = None
-        model = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
+        params = {k: v for k, v in params.items() if k in cls._get_param_names()}
+        params.update(overrides)
+        return cls(**params)
+
+    @classmethod
+    def _load(cls, path: Path) -> "PMIEmbedding":
+        meta = read_manifest(path)
+        if meta.get("format") != MODEL_FORMAT:
+            raise VectorsError(f"{path}: holds vectors only ({meta.get('format')}), not a PMIEmbedding model; "
+                               "load them with pmiembed.vectors.load_vectors")
+        model = cls._from_manifest(meta, path)
         model.wv = _load_vectors_dir(path)
         model.vocabulary_ = Vocabulary.load(path / VOCAB_FILE)
         model.singular_values_ = np.load(path / "singular_values.npy")

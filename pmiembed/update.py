@@ -453,19 +453,13 @@ def load_for_update(path, **overrides):
     has_tokens = (path / TOKENS_FILE).is_file()
     if not has_tokens and not (path / "counts.npz").is_file():
         raise ParameterError(f"{path}: {NO_COUNTS_HINT}")
-    vectors_file = VECTORS_FILE if (path / VECTORS_FILE).is_file() or not (path / VECTORS_TEXT_FILE).is_file() \
-        else VECTORS_TEXT_FILE
-    needed = (vectors_file, VOCAB_FILE, "singular_values.npy")
+    # saved with format="text": vectors.vec stands for vectors.bin
+    text_only = not (path / VECTORS_FILE).is_file() and (path / VECTORS_TEXT_FILE).is_file()
+    needed = (VECTORS_TEXT_FILE if text_only else VECTORS_FILE, VOCAB_FILE, "singular_values.npy")
     needed += (TOKENS_FILE,) if has_tokens else ("counts.npz", RARE_PAIRS_FILE)
     meta = read_manifest(path, files=needed)
-    params = {k: v for k, v in dict(meta["params"]).items() if k in PMIEmbedding._get_param_names()}
-    if "workers_requested" in meta:
-        params["workers"] = meta["workers_requested"]
-    params["tokenizer"] = None
-    params.update(overrides)
-    model = PMIEmbedding(**params)
-    text_only = not (path / VECTORS_FILE).is_file() and (path / VECTORS_TEXT_FILE).is_file()
-    if text_only:  # saved with format="text"
+    model = PMIEmbedding._from_manifest(meta, path, **overrides)
+    if text_only:
         words, vectors = read_word2vec_text(path / VECTORS_TEXT_FILE)
     else:
         words, vectors = read_word2vec_binary(path / VECTORS_FILE)
