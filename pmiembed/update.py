@@ -444,6 +444,7 @@ def load_for_update(path, **overrides):
         VECTORS_FILE,
         VECTORS_TEXT_FILE,
         VOCAB_FILE,
+        folder_format,
         read_manifest,
         read_word2vec_binary,
         read_word2vec_text,
@@ -454,7 +455,7 @@ def load_for_update(path, **overrides):
     if not has_tokens and not (path / "counts.npz").is_file():
         raise ParameterError(f"{path}: {NO_COUNTS_HINT}")
     # saved with format="text": vectors.vec stands for vectors.bin
-    text_only = not (path / VECTORS_FILE).is_file() and (path / VECTORS_TEXT_FILE).is_file()
+    text_only = folder_format(path) == "text"
     needed = (VECTORS_TEXT_FILE if text_only else VECTORS_FILE, VOCAB_FILE, "singular_values.npy")
     needed += (TOKENS_FILE,) if has_tokens else ("counts.npz", RARE_PAIRS_FILE)
     meta = read_manifest(path, files=needed)

@@ -247,14 +247,20 @@ def _guard_zero_vectors(kv: "KeyedVectors") -> "KeyedVectors":
     return kv
 
 
+def folder_format(path: Path) -> str:
+    """Which vector files a model folder holds, as ``save(format=...)`` names it:
+    ``"both"``, ``"text"`` (``vectors.vec`` only) or ``"binary"`` (otherwise)."""
+    path = Path(path)
+    text, binary = (path / VECTORS_TEXT_FILE).is_file(), (path / VECTORS_FILE).is_file()
+    return "both" if text and binary else "text" if text else "binary"
+
+
 def _load_vectors_dir(path: Path) -> "KeyedVectors":
     """A pmiembed output folder (checked against its manifest) or a folder with a vectors.bin."""
     meta_ok = (path / PARAMS_FILE).exists()
     if meta_ok:
         read_manifest(path)
-    vec = path / VECTORS_FILE
-    if not vec.is_file() and (path / VECTORS_TEXT_FILE).is_file():
-        vec = path / VECTORS_TEXT_FILE
+    vec = path / (VECTORS_TEXT_FILE if folder_format(path) == "text" else VECTORS_FILE)
     if not vec.is_file():
         raise VectorsError(f"{path}: no {VECTORS_FILE} in this folder; give the folder written by 'pmiembed train'")
     kv = _load_word2vec(vec)

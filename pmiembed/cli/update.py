@@ -36,6 +36,7 @@ def register(sub) -> None:
 def cmd_update(args) -> int:
     from ..io import check_output_dir
     from ..update import load_for_update
+    from ..vectors import folder_format
 
     out = Path(args.out)
     if out.resolve() == Path(args.vectors).resolve():
@@ -53,11 +54,10 @@ def cmd_update(args) -> int:
         print(f"{'load':>8}: {t_load:6.1f} s  (words {len(model.vocabulary_):,}, {held})", file=sys.stderr)
     model.update(args.corpus if len(args.corpus) > 1 else args.corpus[0], n_iter=args.n_iter)
     t = time.perf_counter()
-    vectors = Path(args.vectors)  # the update writes its vectors as the model it updates had them
-    text, binary = (vectors / "vectors.vec").is_file(), (vectors / "vectors.bin").is_file()
-    # a model saved before token ids were kept is updated on its counts, and needs them again
+    # a model saved before token ids were kept is updated on its counts, and needs them again;
+    # the vectors are written in the files the updated model had
     model.save(out, force=args.force, save_counts=args.save_counts or model.tokens_ is None,
-               format="both" if text and binary else "text" if text else "binary")
+               format=folder_format(args.vectors))
     t_write = time.perf_counter() - t
     s = model.update_summary_
     if not args.quiet:
