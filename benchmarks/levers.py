@@ -28,7 +28,14 @@ Levers (see docs/ablation.md for what each measured):
     Contexts at offsets -P..-1 and +1..+P as separate columns (Salle et al. 2016), the
     farther offsets of the window pooled: a words x (2P+1) words matrix, factorised by
     the general (non-symmetric) randomized SVD.
+``--window``, ``--weighting``, ``--sub-mode``
+    Count differently (as ``pmiembed train``'s flags; give the run its own ``--cache``).
+``--concat FILE [--concat-weight L]``
+    Append the vectors of ``FILE`` (another run's ``--save``) to the lever's, both
+    row-normalised, the appended block scaled by ``L``: cosines become
+    ``(cos_a + L^2 cos_b) / (1 + L^2)``.
 ``--dim``, ``--eig``, ``--abtt``, ``--core-max-words``: as in ``pmiembed train``.
+``--save FILE`` writes the vectors (word2vec binary) for ``pmiembed evaluate --vectors FILE``.
 
 Prints the eight benchmarks (3CosAdd / 3CosMul for analogies), the rank of ``queen`` in
 ``king - man + woman`` (3CosAdd, whole vocabulary), seconds of the PMI and SVD steps,
@@ -212,6 +219,24 @@ def positional_pmi(corpus, P: int):
     return sp.csr_matrix((val[ok].astype(np.float32), (coo.row[ok], coo.col[ok])), shape=m.shape), vocab, len(blocks)
 
 
+def concatenated(words, w: np.ndarray, path: Path, weight: float) -> np.ndarray:
+    """``[w / |w| ; weight * b / |b|]`` row by row, ``b`` the vectors of ``path`` for the same
+    words (zero where ``path`` lacks a word): cosines are then a weighted mix of both."""
+    from pmiembed.vectors import read_word2vec_binary
+
+    b_words, b = read_word2vec_binary(path)
+    at = {x: i for i, x in enumerate(b_words)}
+    rows = np.array([at.get(x, -1) for x in words])
+    other = np.zeros((len(words), b.shape[1]), np.float32)
+    other[rows >= 0] = b[rows[rows >= 0]]
+
+    def unit(x):
+        n = np.linalg.norm(x, axis=1, keepdims=True)
+        return x / np.where(n > 0, n, 1)
+
+    return np.hstack([unit(w), weight * unit(other)]).astype(np.float32)
+
+
 def scores(words, vectors) -> dict:
     from pmiembed.evaluate import evaluate, results_to_dict
     from pmiembed.vectors import make_keyed_vectors
@@ -246,6 +271,9 @@ def main() -> int:
     ap.add_argument("--freq-weight", type=float, default=0.0, metavar="B")
     ap.add_argument("--no-unscale", action="store_true")
     ap.add_argument("--negative-weight", type=float, default=1.0, metavar="F")
+    ap.add_argument("--window", type=int, default=DEFAULTS["window"], help="counting (needs its own --cache)")
+    ap.add_argument("--weighting", default=DEFAULTS["weighting"], help="counting (needs its own --cache)")
+    ap.add_argument("--sub-mode", default=DEFAULTS["subsample_mode"], help="counting (needs its own --cache)")
     ap.add_argument("--dim", type=int, default=DEFAULTS["dim"])
     ap.add_argument("--eig", type=float, default=DEFAULTS["eig"])
     ap.add_argument("--abtt", type=int, default=DEFAULTS["abtt"])
@@ -253,6 +281,13 @@ def main() -> int:
                     default=DEFAULTS["core_max_words"], help="cap on the SVD's core ('none': every word seen >= "
                     f"{DEFAULTS['core_min_count']} times) [{DEFAULTS['core_max_words']}]")
     ap.add_argument("--json", default=None, help="append the result as one JSON line to this file")
+    ap.add_argument("--concat", default=None, metavar="FILE",
+                    help="append the vectors of FILE (word2vec binary, e.g. another run's --save) to the lever's, "
+                         "both row-normalised")
+    ap.add_argument("--concat-weight", type=float, default=1.0, metavar="L",
+                    help="scale of the appended block (its rows have norm L, the lever's 1) [1]")
+    ap.add_argument("--save", default=None, metavar="FILE",
+                    help="also write the vectors to FILE (word2vec binary; `pmiembed evaluate --vectors FILE`)")
     args = ap.parse_args()
     corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
     t0 = time.perf_counter()
@@ -275,7 +310,8 @@ def main() -> int:
         else:
             from pmiembed.model import PMIEmbedding
 
-            cooc = PMIEmbedding(n_iter=0, oversamples=0, dim=2).fit(corpus).cooccurrence_
+            cooc = PMIEmbedding(n_iter=0, oversamples=0, dim=2, window=args.window, weighting=args.weighting,
+                                subsample_mode=args.sub_mode).fit(corpus).cooccurrence_
             if cache is not None:
                 cooc.save(cache)
         vocab = cooc.vocab
@@ -318,8 +354,14 @@ def main() -> int:
         u = u * np.where(sign < 0, args.negative_weight, 1.0).astype(u.dtype)[None, :]
     t2 = time.perf_counter()
     w = S.word_vectors(u, s, vt, eig=args.eig, abtt=None if args.abtt < 0 else args.abtt)
+    if args.concat:
+        w = concatenated(vocab.words, w, Path(args.concat), args.concat_weight)
+    if args.save:
+        from pmiembed.vectors import write_word2vec_binary
+
+        write_word2vec_binary(vocab.words, w, Path(args.save))
     result = {"corpus": [str(c) for c in args.corpus], "lever": {k: v for k, v in vars(args).items()
-                                                                 if k not in ("corpus", "cache", "json")},
+                                                                 if k not in ("corpus", "cache", "json", "save")},
               "negative_directions": int(np.sum(sign < 0)), "pmi_seconds": round(t1 - t0, 1),
               "svd_seconds": round(t2 - t1, 1), "scores": scores(vocab.words, w)}
     sc = result["scores"]

@@ -221,3 +221,36 @@ def test_svd_accuracy_runs_the_recipe_its_flags_name(tmp_path, lee_path):
     assert ref["simlex999"] == pytest.approx(want["simlex999"]["score"], abs=2e-3)
     default = PMIEmbedding(dim=30, min_count=3, svd="arpack").fit(lee_path)
     assert abs(results_to_dict(evaluate(default.wv))["ws353"]["score"] - ref["ws353"]) > 0.01  # the flags matter
+
+
+# ----------------------------------------------------------------------------- levers.py
+
+
+def test_levers_without_a_lever_are_the_defaults_and_concat_mixes_cosines(tmp_path, text8_head):
+    """levers.py's rows in docs/ablation.md compare with its no-lever row, which must be
+    the defaults' vectors themselves; ``--concat`` appends a row-normalised block."""
+    import numpy as np
+
+    from pmiembed import PMIEmbedding
+    from pmiembed.vectors import read_word2vec_binary
+
+    base, cat = tmp_path / "base.bin", tmp_path / "cat.bin"
+    r = _run([ROOT / "benchmarks" / "levers.py", text8_head, "--cache", tmp_path / "c.npz", "--save", base])
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "c.npz").exists()
+    words, w = read_word2vec_binary(base)
+    kv = PMIEmbedding().fit(text8_head).wv
+    assert words == list(kv.index_to_key)
+    np.testing.assert_array_equal(w, kv.vectors)
+    printed = json.loads(r.stdout.strip().splitlines()[-1])
+    assert printed["scores"]["ws353"] > 0.4  # the sample's vectors, scored like the docs' rows
+
+    r = _run([ROOT / "benchmarks" / "levers.py", text8_head, "--cache", tmp_path / "c.npz", "--matrix", "nneg",
+              "--concat", base, "--concat-weight", "0.5", "--save", cat])
+    assert r.returncode == 0, r.stderr
+    words2, c = read_word2vec_binary(cat)
+    assert words2 == words and c.shape == (len(words), 2 * w.shape[1])
+    unit = w / np.linalg.norm(w, axis=1, keepdims=True)
+    np.testing.assert_allclose(c[:, w.shape[1]:], 0.5 * unit, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(c, axis=1), np.sqrt(1.25), rtol=1e-5)
+    assert not np.allclose(c[:, :w.shape[1]], unit, atol=1e-3)  # the nneg block is not the defaults'
