@@ -34,6 +34,9 @@ Levers (see docs/ablation.md for what each measured):
     Append the vectors of ``FILE`` (another run's ``--save``) to the lever's, both
     row-normalised, the appended block scaled by ``L``: cosines become
     ``(cos_a + L^2 cos_b) / (1 + L^2)``.
+``--context-words N``
+    The core's rows against the ``N`` most frequent words as contexts (``all``: every
+    word) instead of the symmetric core x core block, by the general randomized SVD.
 ``--dim``, ``--eig``, ``--abtt``, ``--core-max-words``: as in ``pmiembed train``.
 ``--save FILE`` writes the vectors (word2vec binary) for ``pmiembed evaluate --vectors FILE``.
 
@@ -106,6 +109,20 @@ def symmetric_svd(a: sp.csr_matrix, dim: int, core: int | None, c: float = 0.0, 
     if c:
         rest += (c * r[core:, None] * (vt @ r[:core])[None, :]).astype(np.float32)
     return np.vstack([u, rest * inv]), s, vt
+
+
+def context_columns_svd(a: sp.csr_matrix, dim: int, core: int | None, n: int):
+    """The general randomized SVD of the core's rows against the ``n`` most frequent
+    words as contexts (``n < 0``: every word), rare rows folded in over the same columns."""
+    m = core or a.shape[0]
+    n = a.shape[1] if n < 0 else n
+    with limit_threads(cpu_count()):
+        u, s, vt = S.randomized_svd(a[:m, :n].tocsr(), dim, n_iter=DEFAULTS["n_iter"],
+                                    n_oversamples=DEFAULTS["oversamples"], symmetric=False)
+        if m < a.shape[0]:
+            rest = S._sparse_times_dense(a[m:, :n].tocsr(), np.ascontiguousarray(vt.T))
+            u = np.vstack([u, rest * (1.0 / np.where(s > 0, s, 1.0)).astype(np.float32)])
+    return u, s, vt
 
 
 def nneg_matrix(cooc: Cooccurrence, unobserved: float = 1.0, negative: bool = True) -> sp.csr_matrix:
@@ -274,6 +291,11 @@ def main() -> int:
     ap.add_argument("--window", type=int, default=DEFAULTS["window"], help="counting (needs its own --cache)")
     ap.add_argument("--weighting", default=DEFAULTS["weighting"], help="counting (needs its own --cache)")
     ap.add_argument("--sub-mode", default=DEFAULTS["subsample_mode"], help="counting (needs its own --cache)")
+    ap.add_argument("--context-words", default=None, metavar="N",
+                    type=lambda t: None if t.lower() == "core" else (-1 if t.lower() == "all" else int(t)),
+                    help="the core's rows against the N most frequent words as contexts ('all': every word) by the "
+                         "general randomized SVD, rare rows folded in over the same columns [core: the symmetric "
+                         "core x core block]")
     ap.add_argument("--dim", type=int, default=DEFAULTS["dim"])
     ap.add_argument("--eig", type=float, default=DEFAULTS["eig"])
     ap.add_argument("--abtt", type=int, default=DEFAULTS["abtt"])
@@ -339,6 +361,8 @@ def main() -> int:
             core = S.core_size(vocab.counts, DEFAULTS["core_min_count"], args.dim, args.core_max_words)
             if args.row_weight:
                 u, s, vt = row_weighted_svd(pmi, vocab.counts, args.row_weight, args.dim, core)
+            elif args.context_words is not None:
+                u, s, vt = context_columns_svd(pmi, args.dim, core, args.context_words)
             else:
                 u, s, vt = symmetric_svd(pmi, args.dim, core, c=c, r=d)
             if args.fold_ppmi and core is not None and core < pmi.shape[0]:
@@ -348,7 +372,7 @@ def main() -> int:
                 del ppmi
         if args.freq_weight and not args.no_unscale:
             u = (u / d[:, None]).astype(np.float32)
-        k = core or vt.shape[1]
+        k = min(core or vt.shape[1], vt.shape[1])
         sign = np.sign(np.einsum("ij,ji->j", u[:k].astype(np.float64), vt[:, :k].astype(np.float64)))
     if args.negative_weight != 1.0:
         u = u * np.where(sign < 0, args.negative_weight, 1.0).astype(u.dtype)[None, :]

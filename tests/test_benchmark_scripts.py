@@ -254,3 +254,9 @@ def test_levers_without_a_lever_are_the_defaults_and_concat_mixes_cosines(tmp_pa
     np.testing.assert_allclose(c[:, w.shape[1]:], 0.5 * unit, atol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(c, axis=1), np.sqrt(1.25), rtol=1e-5)
     assert not np.allclose(c[:, :w.shape[1]], unit, atol=1e-3)  # the nneg block is not the defaults'
+
+    r = _run([ROOT / "benchmarks" / "levers.py", text8_head, "--cache", tmp_path / "c.npz", "--context-words", "all",
+              "--save", cat])
+    assert r.returncode == 0, r.stderr
+    words3, v = read_word2vec_binary(cat)
+    assert words3 == words and v.shape == w.shape and np.isfinite(v).all()
