@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from .common import VECTORS_HELP, _check_words, _load, _positive_int
 
 
@@ -21,7 +19,6 @@ def register(sub) -> None:
     p.add_argument("--explain", action="store_true",
                    help="also show the contexts (from the model folder's PPMI matrix) that most support the first "
                         "answer")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_analogy)
 
 

@@ -108,7 +108,6 @@ def register(sub) -> None:
                    help="also list the nearest neighbours of these words in the report")
     add_evaluation_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr (the table still prints)")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_model_arguments(p)
     add_word2vec_arguments(p)
     p.set_defaults(func=cmd_compare, _parser=p)

@@ -15,7 +15,6 @@ name beside it if that exists, unless ``--out``/``--force`` say otherwise).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -65,7 +64,6 @@ def register(sub) -> None:
                    help="show the neighbours of these words [four of: " + ", ".join(DEMO_WORDS) + "]")
     add_evaluation_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_model_arguments(p)
     add_word2vec_arguments(p)
     p.set_defaults(func=cmd_demo, _parser=p)

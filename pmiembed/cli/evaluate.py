@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -28,7 +27,6 @@ def register(sub) -> None:
     p.add_argument("--json", metavar="FILE", default=None, help="also write the results as JSON to FILE")
     p.add_argument("--force", action="store_true", help="replace an existing --json file")
     p.add_argument("--quiet", action="store_true", help="no summary on stderr (the table still prints)")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_evaluate)
 
 

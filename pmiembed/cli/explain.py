@@ -3,8 +3,6 @@ behind the similarity of two words (see :mod:`pmiembed.explain`)."""
 
 from __future__ import annotations
 
-import argparse
-
 from .common import _check_words, _load, _positive_int
 
 
@@ -18,7 +16,6 @@ def register(sub) -> None:
     p.add_argument("--min-count", type=_positive_int, default=None, metavar="N",
                    help="list only contexts seen at least N times in the corpus; 1 lists every context "
                         "[one per 200,000 corpus tokens: rarer contexts have the largest PPMI and say little]")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_contexts)
 
     p = sub.add_parser("explain", help="why two words are similar: their shared contexts",
@@ -33,7 +30,6 @@ def register(sub) -> None:
     p.add_argument("--min-count", type=_positive_int, default=None, metavar="N",
                    help="list only contexts seen at least N times in the corpus (the cosines and shares count "
                         "every context); 1 lists every context [one per 200,000 corpus tokens]")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_explain)
 
 

@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name in COMMANDS:
         importlib.import_module(f".{name}", __package__).register(sub)
+    # every command also takes --debug after its name; hidden there, and left unset unless given,
+    # so that `pmiembed --debug COMMAND` is not overwritten by the command's default
+    for command in sub.choices.values():
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 

@@ -4,7 +4,6 @@ or log-likelihood, and the corpus rewritten with its phrases joined (see
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,6 @@ def register(sub) -> None:
                    help="ignore pairs seen fewer times (rare pairs of rare words reach NPMI 1) [20]")
     p.add_argument("--measure", choices=("npmi", "pmi", "llr"), default="npmi", help="rank by this measure [npmi]")
     p.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_collocations)
 
     p = sub.add_parser(
@@ -45,7 +43,6 @@ def register(sub) -> None:
     add_phrase_arguments(p, prefix="", threshold=PHRASE_DEFAULTS["threshold"])
     p.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_phrases)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from .common import VECTORS_HELP, _check_words, _load, _positive_int
 
 
@@ -18,7 +16,6 @@ def register(sub) -> None:
     p.add_argument("-n", type=_positive_int, default=10, help="how many neighbours [10]")
     p.add_argument("--restrict-vocab", type=_positive_int, default=None, metavar="N",
                    help="only the N most frequent words are candidates [every word]")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_similar)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 
@@ -22,7 +21,6 @@ def register(sub) -> None:
                         "and their values; 'none' for None")
     p.add_argument("--out", required=True, metavar="DIR", help="results folder (reused to resume)")
     p.add_argument("--workers", type=int, default=None, help="threads [all cores]")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sweep)
 
 

@@ -29,7 +29,6 @@ def register(sub) -> None:
                    help="how to write the vectors: binary (vectors.bin), text (vectors.vec, the word2vec text "
                         "format: gensim's load_word2vec_format(binary=False)) or both [binary]")
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_model_arguments(p)
     _add_phrase_arguments(p)
     g = p.add_argument_group("cluster (Dask: pip install \"pmiembed[dask]\"; see docs/cluster.md)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,6 @@ def register(sub) -> None:
     p.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")
     p.add_argument("--memory", type=_float, default=None, metavar="GB", help="memory budget in GB (see 'train --help')")
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_update)
 
 
