@@ -119,10 +119,7 @@ def context_columns_svd(a: sp.csr_matrix, dim: int, core: int | None, n: int):
     with limit_threads(cpu_count()):
         u, s, vt = S.randomized_svd(a[:m, :n].tocsr(), dim, n_iter=DEFAULTS["n_iter"],
                                     n_oversamples=DEFAULTS["oversamples"], symmetric=False)
-        if m < a.shape[0]:
-            rest = S._sparse_times_dense(a[m:, :n].tocsr(), np.ascontiguousarray(vt.T))
-            u = np.vstack([u, rest * (1.0 / np.where(s > 0, s, 1.0)).astype(np.float32)])
-    return u, s, vt
+        return S.fold_in(a[:, :n], u, s, vt)
 
 
 def nneg_matrix(cooc: Cooccurrence, unobserved: float = 1.0, negative: bool = True) -> sp.csr_matrix:
@@ -246,12 +243,7 @@ def concatenated(words, w: np.ndarray, path: Path, weight: float) -> np.ndarray:
     rows = np.array([at.get(x, -1) for x in words])
     other = np.zeros((len(words), b.shape[1]), np.float32)
     other[rows >= 0] = b[rows[rows >= 0]]
-
-    def unit(x):
-        n = np.linalg.norm(x, axis=1, keepdims=True)
-        return x / np.where(n > 0, n, 1)
-
-    return np.hstack([unit(w), weight * unit(other)]).astype(np.float32)
+    return np.hstack([S._unit_rows(w), weight * S._unit_rows(other)]).astype(np.float32)
 
 
 def scores(words, vectors) -> dict:

@@ -630,9 +630,9 @@ def core_size(counts: np.ndarray, core_min_count: int | None, dim: int,
 
 
 def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, symmetric: bool = False):
-    """Extend an SVD of the leading ``k x k`` block of ``matrix`` (``k = len(u)``) to all
-    its rows and columns ("folding in", Deerwester et al. 1990; Berry, Dumais &
-    O'Brien 1995).
+    """Extend an SVD of the leading ``k x kc`` block of ``matrix`` (``k = len(u)``, ``kc``
+    the columns of ``vt``; the core is usually square) to all its rows and columns
+    ("folding in", Deerwester et al. 1990; Berry, Dumais & O'Brien 1995).
 
     With the core ``A_cc ~ U S V^T``, a further row ``a`` (its entries in the core's
     columns) gets the coordinates that reproduce it best in the core's right singular
@@ -647,7 +647,7 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, s
     products run on numba's threads, each row summed in a fixed order: the same bits
     for any number of threads."""
     a = sp.csr_matrix(matrix)
-    k = u.shape[0]
+    k, kc = u.shape[0], vt.shape[1]  # the core's rows and columns
     m, n = a.shape
     # never divide by a singular value at rounding noise: that direction gets 0
     inv = np.zeros(len(s), dtype=np.float64)
@@ -656,17 +656,17 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, s
     inv = inv.astype(u.dtype)
     out_u = np.empty((m, u.shape[1]), dtype=u.dtype)
     out_u[:k] = u
-    rows = a[k:, :k] if m > k else None
+    rows = a[k:, :kc] if m > k else None
     if m > k:
         _sparse_times_dense(rows, vt.T, out_u[k:])
         out_u[k:] *= inv
     out_vt = np.empty((vt.shape[0], n), dtype=vt.dtype)
-    out_vt[:, :k] = vt
-    if n > k:
-        cols = rows if symmetric and rows is not None else a[:k, k:].T.tocsr()
+    out_vt[:, :kc] = vt
+    if n > kc:
+        cols = rows if symmetric and k == kc and rows is not None else a[:k, kc:].T.tocsr()
         v = _sparse_times_dense(cols, u)
         v *= inv
-        out_vt[:, k:] = v.T
+        out_vt[:, kc:] = v.T
     return out_u, s, out_vt
 
 

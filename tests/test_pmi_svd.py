@@ -279,6 +279,11 @@ def test_fold_in_recovers_a_low_rank_matrix_exactly(lee_docs):
         two = fold_in(p, u, s, vt, symmetric=True)
     assert all(np.array_equal(x, y) for x, y in zip((U, S, Vt), one))
     assert all(np.array_equal(x, y) for x, y in zip((U, S, Vt), two))
+    # a core of k rows and 2k columns folds in the same way: exact for the rank-20 matrix
+    u, s, vt = truncated_svd(sp.csr_matrix(low[:k, :2 * k]), 20, backend="arpack")
+    U, S, Vt = fold_in(sp.csr_matrix(low), u, s, vt)
+    assert U.shape == (p.shape[0], 20) and Vt.shape == (20, p.shape[1])
+    assert np.abs((U * S) @ Vt - low).max() < 1e-8 * np.abs(low).max() * p.shape[0]
 
 
 def test_core_size_rules():
