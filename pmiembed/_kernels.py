@@ -6,16 +6,16 @@ token live here (measurements: docs/implementation-notes.md).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange
+
+from ._jit import kernel, numba, prange
 
 # FNV-1a 64-bit
 _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def tokenize_bytes(buf, keys, vals, pool, pool_used, type_off, type_len, n_types,
                    out_ids, out_breaks, newline):
     """Split ``buf`` at ASCII whitespace and control bytes (``<= 0x20``) and map every token to a type id.
@@ -89,7 +89,7 @@ def tokenize_bytes(buf, keys, vals, pool, pool_used, type_off, type_len, n_types
     return nt, n_types, pool_used, n, newline
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def rehash(keys, vals, new_keys, new_vals):
     """Insert every entry of one hash table into a larger, empty one."""
     mask = np.uint64(new_keys.shape[0] - 1)
@@ -103,7 +103,7 @@ def rehash(keys, vals, new_keys, new_vals):
             new_keys[slot] = keys[j]
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def position_uniform(seed_add, position):
     """The subsampling draw of corpus ``position``: splitmix64 of ``seed_add + position``
     (``seed_add = seed * golden mod 2**64``) as a uniform number in [0, 1)."""
@@ -114,14 +114,14 @@ def position_uniform(seed_add, position):
     return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)  # 2**-53
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def position_uniforms(seed_add, start, out):
     """``out[i] = position_uniform(seed_add, start + i)``."""
     for i in range(out.shape[0]):
         out[i] = position_uniform(seed_add, start + i)
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def filter_chunk(ids, remap, keep_p, use_p, seed_add, start, dirty, doc_rel, gap, out, at):
     """One pass of :func:`pmiembed.cooccur.filter_tokens` over ``ids`` (corpus positions
     ``start ..``): map to vocabulary rows, drop out-of-vocabulary tokens, subsample
@@ -152,7 +152,7 @@ def filter_chunk(ids, remap, keep_p, use_p, seed_add, start, dirty, doc_rel, gap
     return j
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def fill_positions(x, indptr, positions):
     """Counting sort of corpus positions by word id (``x[p] < 0`` skipped): writes the
     positions of word ``w`` to ``positions[indptr[w]:indptr[w+1]]``, ascending."""
@@ -164,7 +164,7 @@ def fill_positions(x, indptr, positions):
             fill[w] += 1
 
 
-@njit(inline="always")
+@kernel(inline="always")
 def _add_context(c, wt, acc, touched, nt):
     """Add weight ``wt`` (> 0) for context ``c`` (skipped if -1: gap or separator) to the
     row's accumulator, recording ``c`` the first time the row sees it (its
@@ -181,7 +181,7 @@ def _add_context(c, wt, acc, touched, nt):
     return nt
 
 
-@njit(inline="always")
+@kernel(inline="always")
 def _write_row(acc, touched, nt, o, out_indices, out_data):
     """Write a row's ``nt`` touched columns of the accumulator ``acc``, ascending, with
     their values to ``out_*[o:]`` and put their accumulators back to 0 (Gustavson
@@ -205,7 +205,7 @@ def _write_row(acc, touched, nt, o, out_indices, out_data):
             acc[c] = 0
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def window_count_rows(x, lo, hi, weights, indptr_w, positions, words, offsets, scratch_acc,
                       scratch_touched, out_indices, out_data, out_nnz):
     """Symmetric windowed counts of the centres ``lo <= p < hi`` for the rows ``words``,
@@ -244,7 +244,7 @@ def window_count_rows(x, lo, hi, weights, indptr_w, positions, words, offsets, s
             out_nnz[i] = nt
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def compact_rows(offsets, nnz, src_indices, src_data, dst_indptr, dst_indices, dst_data):
     """Copy row ``i``'s ``nnz[i]`` entries at ``src_*[offsets[i]:]`` to
     ``dst_*[dst_indptr[i]:]`` (rows dealt to interleaved groups, see
@@ -259,7 +259,7 @@ def compact_rows(offsets, nnz, src_indices, src_data, dst_indptr, dst_indices, d
                 dst_data[d + j] = src_data[o + j]
 
 
-@njit(parallel=True, cache=True, fastmath={"contract"})
+@kernel(parallel=True, fastmath={"contract"})
 def csr_matmul_blocked(starts, ends, indices, data, x, out, alpha, beta, n_chunks):
     """``out = alpha * (A @ x) + beta * out`` with A's columns cut into blocks: the
     entries of row ``i`` in column block ``b`` are ``starts[b, i]:ends[b, i]`` of
@@ -316,7 +316,7 @@ def csr_matmul_blocked(starts, ends, indices, data, x, out, alpha, beta, n_chunk
                     out[i, j] = acc[j]
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def segment_pointers(indptr, indices, bounds, seg):
     """``seg[b, i]``: where row ``i`` of a CSR matrix with sorted indices reaches column
     ``bounds[b]`` (``seg[0] = indptr[:-1]``), so the entries of row ``i`` in column block
@@ -336,7 +336,7 @@ def segment_pointers(indptr, indices, bounds, seg):
             seg[b, i] = p
 
 
-@njit(cache=True)
+@kernel()
 def split_columns(indptr, indices, data, bounds, indptr2d, out_indices, out_data):
     """Reorder a CSR matrix (sorted indices) into column blocks ``bounds`` for
     :func:`csr_matmul_blocked`: block by block, row by row, column order kept.  Entries
@@ -375,7 +375,7 @@ def split_columns(indptr, indices, data, bounds, indptr2d, out_indices, out_data
             fill[b, i] = q + 1
 
 
-@njit(inline="always")
+@kernel(inline="always")
 def _pmi_value(count, log_row_r, log_col_c, constant):
     """``log #(w,c) - (log #(w) + alpha log #(c)) + constant`` in float64; the two
     marginal logs are added first, so with alpha = 1 the values of (w, c) and (c, w)
@@ -383,7 +383,7 @@ def _pmi_value(count, log_row_r, log_col_c, constant):
     return np.log(np.float64(count)) - (log_row_r + log_col_c) + constant
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def pmi_rows(indptr, r0, cols, counts, log_row, log_col, constant, positive, out_count):
     """First pass of :func:`pmi_fill`: how many entries of each row ``r0 + i`` are kept
     (``out_count[i]``): all nonzero counts, or with ``positive`` those whose PMI is
@@ -405,7 +405,7 @@ def pmi_rows(indptr, r0, cols, counts, log_row, log_col, constant, positive, out
             out_count[i] = k
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def pmi_fill(indptr, r0, cols, counts, log_row, log_col, constant, positive, out_start, out_indices, out_data):
     """Second pass: write row ``r0 + i``'s kept entries (column and PMI, in the order
     they come) to ``out_*[out_start[i]:]``.  Each row is computed by one thread in a
@@ -424,7 +424,7 @@ def pmi_fill(indptr, r0, cols, counts, log_row, log_col, constant, positive, out
                     o += 1
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def weighted_row_sums(indptr, rows, cols, counts, keep, out):
     """``out[i] = sum_j counts[j] * (keep[rows[i]] * keep[cols[j]])`` over row ``rows[i]``'s
     entries ``indptr[i]:indptr[i+1]``, summed in order in float64: the row sums of

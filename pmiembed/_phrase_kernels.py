@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from ._jit import kernel
 
-@numba.njit(cache=True, nogil=True)
+
+@kernel(nogil=True)
 def pair_keys(ids, rows, doc_start, n_rows):
     """``rows[a] * n_rows + rows[b]`` for every adjacent ``a b`` inside one document
     whose words both have a row (``rows`` is -1 for the others), in corpus order."""
@@ -27,7 +28,7 @@ def pair_keys(ids, rows, doc_start, n_rows):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def run_lengths(sorted_keys):
     """Distinct values of a sorted array and how often each occurs."""
     n = sorted_keys.shape[0]
@@ -46,7 +47,7 @@ def run_lengths(sorted_keys):
     return uniq, cnt
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _find(sorted_keys, key):
     lo, hi = 0, sorted_keys.shape[0]
     while lo < hi:
@@ -60,7 +61,7 @@ def _find(sorted_keys, key):
     return -1
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def join_pairs(ids, doc_start, sorted_keys, new_ids, n_types):
     """Greedy left-to-right joining: where ``ids[i], ids[i+1]`` (same document) is a
     phrase (``ids[i] * n_types + ids[i+1]`` in ``sorted_keys``) emit its new id

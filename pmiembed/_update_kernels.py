@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numba
-from numba import njit, prange
-
+from ._jit import kernel, numba, prange
 from ._kernels import _add_context, _write_row
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def merge_rows(row_old, col_map, o_ptr, o_idx, o_dat, row_x, xcol_map, x_ptr, x_idx, x_dat, n_ptr, n_idx, n_dat,
                offsets, scratch_acc, scratch_touched, out_idx, out_dat, out_nnz):
     """Row ``j`` of the result is old row ``row_old[j]`` (none when -1) with its columns

@@ -203,9 +203,8 @@ def row_batches(x: np.ndarray, index, lo: int, hi: int, weights: np.ndarray, n_w
     of row ``words[i]``, concatenated, columns ascending).  A batch's room (at most
     ``min(V, 2L * occurrences)`` entries a row) stays under ``batch_entries``.
     ``index`` is ``positions_by_word(x)``."""
-    import numba
-
     from . import _kernels
+    from ._jit import numba
 
     indptr_w, positions = index
     window = len(weights)

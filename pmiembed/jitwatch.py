@@ -37,7 +37,9 @@ class CompileWatch:
 
     @contextlib.contextmanager
     def watching(self):
-        from numba.core import event
+        from ._jit import numba
+
+        event = numba.core.event
 
         class _Listener(event.Listener):  # numba is imported only when watched
             def on_start(_, ev):

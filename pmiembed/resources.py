@@ -23,8 +23,9 @@ def limit_threads(n: int, blas: int | None = None):
     """Run numba's parallel kernels with ``n`` threads and BLAS/OpenMP libraries
     (threadpoolctl) with ``blas`` threads (default ``n``).  Results do not depend on
     ``n``: every parallel kernel computes each output row in a fixed order."""
-    import numba
     from threadpoolctl import threadpool_limits
+
+    from ._jit import numba
 
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))

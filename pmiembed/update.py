@@ -258,7 +258,7 @@ def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | Non
     out_i = np.empty(total, dtype=np.int32)
     out_d = np.empty(total, dtype=np.int64)
     nnz = np.zeros(len(room), dtype=np.int64)
-    import numba
+    from ._jit import numba
 
     threads = numba.get_num_threads()
     acc = np.zeros((threads, n_new), dtype=np.int64)  # counts are positive: 0 means untouched
