@@ -9,10 +9,11 @@ Python runs a signal's handler (for SIGINT: raise ``KeyboardInterrupt``) at the 
 Python bytecode after the signal arrives.  While a kernel runs there is none; the next
 one runs as numba *boxes the kernel's result*: to return a new array it unpickles the
 array's Python type with a small Python function.  A ``KeyboardInterrupt`` raised there
-makes that step return NULL, which numba does not check: the result tuple holds a NULL
-(Python then crashes with a segmentation fault reading it) or the call ends in a
-``SystemError``.  Any kernel that returns an array can do this, so every kernel's call
-from Python defers SIGINT: a handler that only records the signal is installed for the
+makes that step return NULL, which numba does not check when it builds a tuple: a
+kernel returning a tuple of arrays (``join_pairs``, ``run_lengths``) hands back a tuple
+holding a NULL (Python crashes with a segmentation fault reading it) or the call ends in
+a ``SystemError``.  So that no kernel's result is at risk, every kernel's call from
+Python defers SIGINT: a handler that only records the signal is installed for the
 duration of the call, and the handler that was there before gets the signal once the
 kernel has returned and its result is a complete Python object.
 
