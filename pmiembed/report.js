@@ -58,25 +58,60 @@ function support(a, b, c, d) {  // (q_d - q_c)(q_a - q_b) over the stored contex
   out.sort((x, y) => y.s - x.s || (x.word < y.word ? -1 : 1));
   return out.slice(0, 10).map(x => Object.assign(x, {share: x.s / positive}));
 }
-const esc = s => String(s).replace(/[&<>"']/g, ch => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
+// Everything the page shows of its data (words, labels, descriptions) goes into the DOM as
+// text nodes or attribute values, never through HTML markup: a word is shown as it is.
+function h(tag, attrs, ...children) {  // an element with attributes and children (nodes or text)
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+function pyRepr(s) {  // how Python's repr quotes a word (the command line's messages)
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
+  return q + s.replace(/\\/g, "\\\\").split(q).join("\\" + q) + q;
+}
+function hint(w) {  // the command line's hint for a word typed with capitals (pmiembed.cli.common)
+  const lower = w.toLowerCase();
+  return lower !== w && INDEX.has(lower) ? ` (did you mean ${pyRepr(lower)}?)` : "";
+}
 function unknown(words) {
   const missing = words.filter(w => !INDEX.has(w));
-  return missing.length ? `not among the ${N.toLocaleString("en")} words of this page: ${missing.map(esc).join(", ")}` : "";
+  return missing.length ? `not among the ${N.toLocaleString("en")} words of this page: ${missing.map(w => w + hint(w)).join(", ")}` : "";
+}
+// words are separated as the corpus reader separates tokens: by ASCII whitespace and control
+// characters only, so a word holding U+00A0 or U+2028 stays one word
+const SEP = /[\u0000-\u0020]+/, TRIM = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g;
+const COMPACT = /^([^\u0000-\u0020]+)[\u0000-\u0020]*-[\u0000-\u0020]*([^\u0000-\u0020]+)[\u0000-\u0020]*\+[\u0000-\u0020]*([^\u0000-\u0020]+)$/;
+function parse(text) {  // {word} | {analogy: [a, b, c]} | {several: true}; a word of the page is a word even if it holds - or +
+  if (INDEX.has(text)) return {word: text};
+  const parts = text.split(SEP);
+  if (parts.length === 5 && parts[1] === "-" && parts[3] === "+") return {analogy: [parts[0], parts[2], parts[4]]};
+  const m = text.match(COMPACT);
+  if (m) return {analogy: m.slice(1)};
+  return parts.length > 1 ? {several: true} : {word: text};
+}
+function table(id, head, rows) {
+  return h("table", id ? {id: id} : null, head ? h("thead", null, h("tr", null, head.map(x => h("th", null, x)))) : null,
+           h("tbody", null, rows));
 }
 function panel(m, title, items) {
-  const rows = items.map((x, r) => `<tr class="neighbour${r === 0 ? " answer" : ""}" data-word="${esc(x.word)}"><td>${esc(x.word)}</td><td class="s">${x.score.toFixed(3)}</td></tr>`).join("");
-  return `<div class="model" data-label="${esc(m.label)}"><h3>${esc(m.label)} <small>${esc(m.description)}</small></h3><div class="title">${title}</div><table>${rows}</table></div>`;
+  const rows = items.map((x, r) => h("tr", {class: r === 0 ? "neighbour answer" : "neighbour", "data-word": x.word},
+                                     h("td", null, x.word), h("td", {class: "s"}, x.score.toFixed(3))));
+  return h("div", {class: "model", "data-label": m.label}, h("h3", null, m.label, " ", h("small", null, m.description)),
+           h("div", {class: "title"}, title), table(null, null, rows));
 }
+const q = w => ["q", h("sub", null, w)];
 function ask(text) {
   const results = document.getElementById("results"), ctx = document.getElementById("contexts"), status = document.getElementById("status");
-  results.innerHTML = ""; ctx.innerHTML = ""; status.className = "note";
-  text = text.trim();
+  results.replaceChildren(); ctx.replaceChildren(); status.className = "note";
+  text = text.replace(TRIM, "");
   if (!text) { status.textContent = "type a word, or a - b + c"; return; }
-  const m3 = text.match(/^(\S+)\s*-\s*(\S+)\s*\+\s*(\S+)$/);
-  if (m3) {
-    const [a, b, c] = m3.slice(1);
-    const bad = unknown([a, b, c]);
-    if (bad) { status.className = "error"; status.textContent = bad; return; }
+  const query = parse(text);
+  if (query.several) { status.className = "error"; status.textContent = "type one word, or an analogy written a - b + c"; return; }
+  const bad = unknown(query.analogy || [query.word]);
+  if (bad) { status.className = "error"; status.textContent = bad; return; }
+  if (query.analogy) {
+    const [a, b, c] = query.analogy;
     const ids = [a, b, c].map(w => INDEX.get(w));
     status.textContent = `${a} - ${b} + ${c}: the words closest to the sum of the unit vectors (3CosAdd; ${a}, ${b}, ${c} excluded)`;
     let pmiAnswer = null;
@@ -85,29 +120,32 @@ function ask(text) {
       for (let j = 0; j < m.dim; j++) t[j] = ra[j] - rb[j] + rc[j];
       const items = nearest(m, t, new Set(ids), 8);
       if (CTX && m.label === CTX.model) pmiAnswer = items[0].word;
-      results.insertAdjacentHTML("beforeend", panel(m, `${esc(a)} − ${esc(b)} + ${esc(c)} =`, items));
+      results.append(panel(m, `${a} − ${b} + ${c} =`, items));
     }
     if (CTX && pmiAnswer) {
       const d = pmiAnswer, rows = support(ids[0], ids[1], ids[2], INDEX.get(d));
-      const body = rows.map(x => `<tr data-word="${esc(x.word)}"><td>${esc(x.word)}</td><td class="${x.p[0] > x.p[1] ? "plus" : "minus"}">${x.p[0] > x.p[1] ? "+" : "−"}</td>${x.p.map(v => `<td>${v.toFixed(2)}</td>`).join("")}<td>${(100 * x.share).toFixed(1)}%</td></tr>`).join("");
-      ctx.innerHTML = `<h3>Why ${esc(CTX.model)} answers <span id="explained">${esc(d)}</span>: the contexts that most support it</h3>
-<p class="note">Contexts x with the largest (q<sub>${esc(d)}</sub>[x] − q<sub>${esc(c)}</sub>[x]) (q<sub>${esc(a)}</sub>[x] − q<sub>${esc(b)}</sub>[x]), q a word's PPMI row over its length:
-<span class="plus">+</span> ${esc(d)} has the context more than ${esc(c)}, as ${esc(a)} more than ${esc(b)}; <span class="minus">−</span> less, as ${esc(a)} less than ${esc(b)}.</p>
-<table id="support"><thead><tr><th>context</th><th></th><th>PPMI ${esc(a)}</th><th>PPMI ${esc(b)}</th><th>PPMI ${esc(c)}</th><th>PPMI ${esc(d)}</th><th>share</th></tr></thead><tbody>${body}</tbody></table>`;
+      const body = rows.map(x => h("tr", {"data-word": x.word}, h("td", null, x.word),
+        h("td", {class: x.p[0] > x.p[1] ? "plus" : "minus"}, x.p[0] > x.p[1] ? "+" : "−"),
+        x.p.map(v => h("td", null, v.toFixed(2))), h("td", null, `${(100 * x.share).toFixed(1)}%`)));
+      ctx.append(
+        h("h3", null, `Why ${CTX.model} answers `, h("span", {id: "explained"}, d), ": the contexts that most support it"),
+        h("p", {class: "note"}, "Contexts x with the largest (", q(d), "[x] − ", q(c), "[x]) (", q(a), "[x] − ", q(b),
+          "[x]), q a word's PPMI row over its length: ", h("span", {class: "plus"}, "+"),
+          ` ${d} has the context more than ${c}, as ${a} more than ${b}; `, h("span", {class: "minus"}, "−"),
+          ` less, as ${a} less than ${b}.`),
+        table("support", ["context", "", `PPMI ${a}`, `PPMI ${b}`, `PPMI ${c}`, `PPMI ${d}`, "share"], body));
     }
     return;
   }
-  if (/\s/.test(text)) { status.className = "error"; status.textContent = "type one word, or an analogy written a - b + c"; return; }
-  const bad = unknown([text]);
-  if (bad) { status.className = "error"; status.textContent = bad; return; }
-  const i = INDEX.get(text);
-  status.textContent = `nearest neighbours of ${text} (cosine)`;
-  for (const m of MODELS) results.insertAdjacentHTML("beforeend", panel(m, `closest to ${esc(text)}`, nearest(m, row(m, i), new Set([i]), 10)));
+  const i = INDEX.get(query.word);
+  status.textContent = `nearest neighbours of ${query.word} (cosine)`;
+  for (const m of MODELS) results.append(panel(m, `closest to ${query.word}`, nearest(m, row(m, i), new Set([i]), 10)));
   if (CTX) {
-    const rows = contextsOf(i).slice(0, 12).map(x => `<tr data-word="${esc(x.word)}"><td>${esc(x.word)}</td><td>${x.ppmi.toFixed(2)}</td></tr>`).join("");
-    ctx.innerHTML = `<h3>Contexts of <span id="explained">${esc(text)}</span> in ${esc(CTX.model)}'s PPMI matrix</h3>
-<p class="note">Its strongest of ${CTX.nContexts[i].toLocaleString("en")} contexts by PPMI, among words seen at least ${CTX.minCount.toLocaleString("en")} times: what its vector was factorised from.</p>
-<table id="ctxtable"><thead><tr><th>context</th><th>PPMI</th></tr></thead><tbody>${rows}</tbody></table>`;
+    const rows = contextsOf(i).slice(0, 12).map(x => h("tr", {"data-word": x.word}, h("td", null, x.word), h("td", null, x.ppmi.toFixed(2))));
+    ctx.append(
+      h("h3", null, "Contexts of ", h("span", {id: "explained"}, query.word), ` in ${CTX.model}'s PPMI matrix`),
+      h("p", {class: "note"}, `Its strongest of ${CTX.nContexts[i].toLocaleString("en")} contexts by PPMI, among words seen at least ${CTX.minCount.toLocaleString("en")} times: what its vector was factorised from.`),
+      table("ctxtable", ["context", "PPMI"], rows));
   }
 }
 document.getElementById("ask").addEventListener("submit", e => { e.preventDefault(); ask(document.getElementById("query").value); });

@@ -2,7 +2,8 @@
 
 The page opens from disk with no server and loads nothing from the network: its CSS and
 JavaScript are inline, the plots are inline PNG (``data:`` URLs) and the explorer's data
-sit in a ``<script type="application/json">`` block:
+sit in a ``<script type="application/json">`` block (:func:`script_json`: no word can end
+it or change how the page parses):
 
 * the ``n_words`` most frequent words present in every model (the first model's order),
   and each model's vectors of those words at reduced precision: each vector is scaled
@@ -160,7 +161,22 @@ def _context_data(label: str, ppmi, words: Sequence[str], k: int) -> dict:
 
 
 def _esc(x) -> str:
-    return html.escape(str(x), quote=True)
+    from ._report import display_text
+
+    return html.escape(display_text(x), quote=True)
+
+
+def script_json(data) -> str:
+    """``data`` as JSON to place inside a ``<script>`` element, meaning the same whatever
+    its strings hold.  Inside a script the HTML parser looks for ``</script``, and after
+    ``<!--`` and ``<script`` it stops taking even that as the end (so a vocabulary holding
+    them swallows the rest of the page); it never decodes ``&...;``.  Here the text holds
+    no ``<``, ``>`` or ``&`` at all (written as the JSON escapes ``\\u003c``, ``\\u003e``,
+    ``\\u0026``), and every character outside printable ASCII is a JSON escape too
+    (control characters, NUL, U+2028/U+2029, lone surrogates), so the parser sees one
+    run of plain text and ``JSON.parse`` gets back the exact strings."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _tables(report: Mapping) -> str:
@@ -234,7 +250,7 @@ def render_html(report: Mapping, data: dict, plots: Mapping[str, bytes]) -> str:
                  "searched "
                  f"among these {n:,} words only. Kept of the 10 nearest neighbours of 200 sampled words at this "
                  f"precision: {fidelity}.{pmi_note}</p>")
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    payload = script_json(data)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
