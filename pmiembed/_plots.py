@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Mapping
 
-from ._report import score_rows
+from ._report import display_text, score_rows
 
 SCORES_PNG = "scores.png"
 TRAINING_PNG = "training.png"
@@ -19,13 +19,19 @@ def _colors(n: int) -> list:
     return [cmap(i % 10) for i in range(n)]
 
 
+def _plain(text) -> str:
+    """A label, name or word as matplotlib draws it literally: ``$`` would start its
+    mathtext (and an unknown symbol there fails the whole plot)."""
+    return display_text(text).replace("$", r"\$")
+
+
 def _corpus_title(report: Mapping) -> str:
     corpus = report.get("corpus") or {}
     if not corpus:
         return ""
     name = corpus.get("name") or ", ".join(Path(p).name for p in corpus.get("paths", []))
     tokens = corpus.get("tokens")
-    return f"{name}" + (f", {tokens / 1e6:.2f}M tokens" if tokens else "")
+    return _plain(name) + (f", {tokens / 1e6:.2f}M tokens" if tokens else "")
 
 
 def draw_scores(ax, report: Mapping) -> None:
@@ -43,7 +49,7 @@ def draw_scores(ax, report: Mapping) -> None:
         vals = [row["values"][j] for row in rows]
         heights = [0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in vals]
         pos = x - 0.4 + width * (j + 0.5)
-        bars = ax.bar(pos, heights, width, label=f"{m['label']} ({m['description']})", color=colors[j],
+        bars = ax.bar(pos, heights, width, label=_plain(f"{m['label']} ({m['description']})"), color=colors[j],
                       edgecolor="black", linewidth=0.4)
         for bar, v, row in zip(bars, vals, rows):
             text = "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{3 if n <= 3 else 2}f}"
@@ -56,7 +62,7 @@ def draw_scores(ax, report: Mapping) -> None:
     bottom = min([0.0] + [v for row in rows for v in row["values"] if v is not None and not math.isnan(v)])
     ax.set_ylim(min(bottom * 1.15, 0), max(0.1, top * 1.18 + 0.02))
     ax.set_xticks(x)
-    ax.set_xticklabels([row["short"] for row in rows], fontsize=9)
+    ax.set_xticklabels([_plain(row["short"]) for row in rows], fontsize=9)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel("score (similarity: Spearman ρ; analogy: accuracy)")
     ax.set_xlabel("benchmark")
@@ -85,8 +91,8 @@ def draw_training(axes, report: Mapping) -> bool:
              (axes[1], [v / scale for v in memory], unit, "Peak memory (resident)",
               lambda v: f"{v:.2f} {unit}" if unit == "GB" else f"{v:.0f} {unit}"))
     for ax, values, ylabel, title, fmt in specs:
-        bars = ax.bar(labels, values, color=[color_of[label] for label in labels], edgecolor="black", linewidth=0.4,
-                      width=0.6)
+        bars = ax.bar(range(len(labels)), values, color=[color_of[label] for label in labels], edgecolor="black",
+                      linewidth=0.4, width=0.6, tick_label=[_plain(label) for label in labels])
         for bar, v in zip(bars, values):
             ax.annotate(fmt(v), (bar.get_x() + bar.get_width() / 2, v), xytext=(0, 2), textcoords="offset points",
                         ha="center", va="bottom", fontsize=9)

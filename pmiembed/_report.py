@@ -7,6 +7,7 @@ import datetime
 import math
 import os
 import platform
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,13 +297,13 @@ def _fmt_coverage(c: float | None) -> str:
 
 def format_table(report: Mapping) -> str:
     """Plain-text side-by-side table for the terminal; ``*`` marks the best per row."""
-    labels = [m["label"] for m in report["models"]]
+    labels = [display_text(m["label"]) for m in report["models"]]
     body: list[list[str]] = []
     for row in score_rows(report):
         cells = []
         for i, (v, c) in enumerate(zip(row["values"], row["coverage"])):
             cells.append(_fmt_score(v) + ("*" if i in row["best"] else "") + _fmt_coverage(c))
-        body.append([row["label"]] + cells)
+        body.append([display_text(row["label"])] + cells)
     body.append(["vocabulary"] + [f"{m['vocabulary_size']:,}" if m.get("vocabulary_size") is not None else "n/a"
                                   for m in report["models"]])
     for row in cost_rows(report):
@@ -333,35 +334,81 @@ def _compile_row(report: Mapping) -> list[str] | None:
         else ("0 s" if "compile_seconds" in m else "n/a") for m in models]
 
 
-def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|")
+def display_text(text) -> str:
+    """``text`` with every lone surrogate (how Python keeps the undecodable bytes of a
+    file name or an argument) shown as U+FFFD, so that it can be written as UTF-8 and
+    drawn: a name in a report, never a path to open."""
+    return re.sub("[\ud800-\udfff]", "\ufffd", str(text))
+
+
+#: characters that can start markdown or HTML inside a line (emphasis, code, links, HTML,
+#: entities, table cells, strikethrough, math, a heading's closing #s): escaped with a
+#: backslash, which CommonMark allows before any ASCII punctuation
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&$#!])")
+
+
+def _one_line(text) -> str:
+    """``text`` on one line: line breaks and tabs become spaces, NUL the replacement
+    character (as CommonMark reads it)."""
+    return re.sub(r"[\r\n\t\v\f\u2028\u2029\x85]", " ", display_text(text)).replace("\0", "\ufffd")
+
+
+def md_text(text) -> str:
+    """``text`` (a model label, a benchmark's name, a note) as markdown that shows it as
+    it is: no character of it starts emphasis, code, a link, HTML or an entity, or ends
+    a table cell."""
+    return _MD_SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def md_code(text, table: bool = False) -> str:
+    """``text`` (a word, a file name, a command) as a markdown code span, whatever
+    backticks it holds: the fence is one backtick longer than its longest run of them,
+    with a space inside where it starts or ends with a backtick or a space (CommonMark
+    strips one space from each side).  ``table``: inside a table cell, where GFM reads
+    ``|`` as the cell's end even in a code span and ``\\|`` as a ``|``."""
+    s = _one_line(text)
+    if not s.strip(" "):
+        return md_text(s)  # an empty or all-space code span does not show as one
+    if table:
+        s = s.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", s)), default=0) + 1)
+    pad = " " if s[0] in "` " or s[-1] in "` " else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def _md_words(words, table: bool = False) -> str:
+    return ", ".join(md_code(w, table) for w in words)
 
 
 def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
     """``report.md``: a header (corpus, tokens, command, machine) and one table with the
-    models side by side, the best per row in bold, coverage in parentheses."""
+    models side by side, the best per row in bold, coverage in parentheses.  Labels,
+    names and notes are escaped (:func:`md_text`); words, file names and the command are
+    code spans (:func:`md_code`)."""
     models = report["models"]
     corpus = report.get("corpus") or {}
     machine = report["machine"]
     labels = [m["label"] for m in models]
-    out = [f"# Word vectors side by side: {' vs '.join(labels)}", ""]
+    out = [f"# Word vectors side by side: {' vs '.join(md_text(label) for label in labels)}", ""]
     if corpus:
         name = corpus.get("name") or ", ".join(Path(p).name for p in corpus.get("paths", []))
         tokens = corpus.get("tokens")
-        out.append(f"- **Corpus**: {_md_escape(name)}" + (f", {tokens:,} tokens" if tokens else "")
+        out.append(f"- **Corpus**: {md_text(name)}" + (f", {tokens:,} tokens" if tokens else "")
                    + (f", {corpus['types']:,} distinct words" if corpus.get("types") else "")
                    + (" (lowercased)" if corpus.get("lowercase") else ""))
         if corpus.get("paths"):
-            out.append("- **Files**: " + ", ".join(f"`{p}`" for p in corpus["paths"]))
+            out.append("- **Files**: " + ", ".join(md_code(p) for p in corpus["paths"]))
     if report.get("command"):
-        out.append(f"- **Command**: `{report['command']}`")
-    out.append(f"- **Machine**: {machine['cores']} cores" + (f" ({machine['cpu']})" if machine.get("cpu") else "")
-               + f", Python {machine['python']}, gensim {machine['gensim']}, pmiembed {machine['pmiembed']}")
-    out.append(f"- **Date**: {report['created']}")
+        out.append(f"- **Command**: {md_code(report['command'])}")
+    cpu = f" ({md_text(machine['cpu'])})" if machine.get("cpu") else ""
+    out.append(f"- **Machine**: {machine['cores']} cores{cpu}"
+               + f", Python {md_text(machine['python'])}, gensim {md_text(machine['gensim'])}, "
+               f"pmiembed {md_text(machine['pmiembed'])}")
+    out.append(f"- **Date**: {md_text(report['created'])}")
     for note in report.get("notes", []):
-        out.append(f"- {note}")
+        out.append(f"- {md_text(note)}")
     out.append("")
-    out.append("| | " + " | ".join(f"{_md_escape(m['label'])} ({_md_escape(m['description'])})" for m in models) + " |")
+    out.append("| | " + " | ".join(f"{md_text(m['label'])} ({md_text(m['description'])})" for m in models) + " |")
     out.append("|---|" + "---:|" * len(models))
     for row in score_rows(report):
         cells = []
@@ -369,10 +416,10 @@ def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
             s = _fmt_score(v)
             cells.append((f"**{s}**" if i in row["best"] else s) + _fmt_coverage(c))
         label = row["label"].replace("Spearman rho", "Spearman ρ")
-        out.append(f"| {_md_escape(label)} | " + " | ".join(cells) + " |")
+        out.append(f"| {md_text(label)} | " + " | ".join(cells) + " |")
     out.append("| vocabulary | " + " | ".join(f"{m['vocabulary_size']:,}" if m.get("vocabulary_size") is not None
                                              else "n/a" for m in models) + " |")
-    out.append("| dimensions | " + " | ".join(str(m.get("dim", "n/a")) for m in models) + " |")
+    out.append("| dimensions | " + " | ".join(md_text(m.get("dim", "n/a")) for m in models) + " |")
     for row in cost_rows(report):
         cells = []
         for i, v in enumerate(row["values"]):
@@ -406,9 +453,9 @@ def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
             groups.append((b["name"], names, sections))
     for name, names, sections in groups:
         out.append("")
-        out.append(f"### {_md_escape(name)}: sections (3CosAdd / 3CosMul, coverage)")
+        out.append(f"### {md_text(name)}: sections (3CosAdd / 3CosMul, coverage)")
         out.append("")
-        out.append("| section | " + " | ".join(_md_escape(label) for label in labels) + " |")
+        out.append("| section | " + " | ".join(md_text(label) for label in labels) + " |")
         out.append("|---|" + "---:|" * len(models))
         for sec in names:
             cells = []
@@ -416,15 +463,15 @@ def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
                 r = s.get(sec)
                 cells.append("n/a" if r is None else f"{_fmt_score(r['3cosadd'])} / {_fmt_score(r['3cosmul'])}"
                              + _fmt_coverage(r["coverage"]))
-            out.append(f"| {_md_escape(sec)} | " + " | ".join(cells) + " |")
+            out.append(f"| {md_text(sec)} | " + " | ".join(cells) + " |")
     out.append("")
     out.append("## Models")
     out.append("")
     for m in models:
         params = ", ".join(f"{k}={v}" for k, v in sorted((m.get("parameters") or {}).items()))
-        where = f" Vectors: `{m['vectors']}`." if m.get("vectors") else ""
-        out.append(f"- **{_md_escape(m['label'])}** ({_md_escape(m['description'])}): "
-                   f"{params or 'parameters unknown'}.{where}")
+        where = f" Vectors: {md_code(m['vectors'])}." if m.get("vectors") else ""
+        out.append(f"- **{md_text(m['label'])}** ({md_text(m['description'])}): "
+                   f"{md_code(params) if params else 'parameters unknown'}.{where}")
     with_examples = [m for m in models if m.get("examples")]
     if with_examples:
         out.append("")
@@ -432,29 +479,30 @@ def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
         words = list(dict.fromkeys(w for m in with_examples for w in m["examples"]["neighbours"]))
         if words:
             out.append("")
-            out.append("| word | " + " | ".join(_md_escape(m["label"]) for m in with_examples) + " |")
+            out.append("| word | " + " | ".join(md_text(m["label"]) for m in with_examples) + " |")
             out.append("|---|" + "---|" * len(with_examples))
             for w in words:
                 cells = []
                 for m in with_examples:
                     nn = m["examples"]["neighbours"].get(w)
-                    cells.append("not in vocabulary" if nn is None else ", ".join(x for x, _ in nn))
-                out.append(f"| {_md_escape(w)} | " + " | ".join(_md_escape(c) for c in cells) + " |")
+                    cells.append("not in vocabulary" if nn is None else _md_words((x for x, _ in nn), table=True))
+                out.append(f"| {md_code(w, table=True)} | " + " | ".join(cells) + " |")
         queries = list(dict.fromkeys(a["query"] for m in with_examples for a in m["examples"]["analogies"]))
         for q in queries:
+            shown = next(a["words"] for m in with_examples for a in m["examples"]["analogies"] if a["query"] == q)
             out.append("")
-            out.append(f"**{_md_escape(q)}**")
+            out.append(f"**{md_code(shown[0])} - {md_code(shown[1])} + {md_code(shown[2])}**")
             out.append("")
             for m in with_examples:
                 a = next((x for x in m["examples"]["analogies"] if x["query"] == q), None)
                 if a is None:
                     continue
                 if "3cosadd" not in a:
-                    out.append(f"- {_md_escape(m['label'])}: not in the vocabulary: {', '.join(a.get('missing', []))}")
+                    out.append(f"- {md_text(m['label'])}: not in the vocabulary: {_md_words(a.get('missing', []))}")
                     continue
-                rank = f"; {a['expected']} ranks #{a['expected_rank']}" if a.get("expected_rank") else ""
-                out.append(f"- {_md_escape(m['label'])}: 3CosAdd {', '.join(x for x, _ in a['3cosadd'])}; "
-                           f"3CosMul {', '.join(x for x, _ in a['3cosmul'])}{rank}")
+                rank = f"; {md_code(a['expected'])} ranks #{a['expected_rank']}" if a.get("expected_rank") else ""
+                out.append(f"- {md_text(m['label'])}: 3CosAdd {_md_words(x for x, _ in a['3cosadd'])}; "
+                           f"3CosMul {_md_words(x for x, _ in a['3cosmul'])}{rank}")
     if plots:
         out.append("")
         out.append("## Plots")
