@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -62,7 +63,7 @@ def compared(tmp_path_factory):
 
 def page_data(html: str) -> dict:
     m = re.search(r'<script type="application/json" id="data">(.*?)</script>', html, re.S)
-    return json.loads(m.group(1).replace("<\\/", "</"))
+    return json.loads(m.group(1))
 
 
 def decoded(data: dict) -> dict:
@@ -224,3 +225,183 @@ def test_explorer_in_headless_chromium(chromium, compared, tmp_path):
         page = set(page_data((compared / "report.html").read_text(encoding="utf-8"))["words"])
         full = [w for w, _ in kv.most_similar("king", topn=60) if w in page][:10]
         assert len(set(full) & set(rendered["king"][label])) >= 7, (label, full, rendered["king"][label])
+
+
+# ------------------------------------------------------------ a hostile vocabulary
+
+#: tokens that web text holds and that must not change how the page parses or renders
+#: (the corpus reader splits at ASCII whitespace and control characters only); without a
+#: "-->" after them, "<!--" and "<script" made the HTML parser read past the data's end
+HOSTILE = ["<!--", "--!>", "<script>", "</script>", "<script", "</script", "<!--<script>", "]]>", "<![CDATA[",
+           "</style>", "<b>bold</b>", "<img/src=x/onerror=alert(1)>", "&amp;", "&lt;b&gt;", "&", '"dq"', "'sq'",
+           "it's", "`tick`", "a|b", "\\u003c", "\\", "${x}", "{{x}}", "line\u2028sep", "para\u2029sep",
+           "nb\u00a0sp", "*star*", "_under_", "#hash", "[link](x)", "x-y+z"]
+#: a model label and a corpus file name that are markup in HTML and markdown (and the
+#: label matplotlib's mathtext, the name an undecodable byte)
+LABEL = "</script><!--<script>*x*|y`z&amp;'\"$\\foo{$"
+CORPUS_NAME = "<i>lee|`x`&amp;'s" + os.fsdecode(b"\xe9") + ".txt"
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, lee_path):
+    """The Lee corpus (gensim's test data) with every HOSTILE token inserted about 35
+    times among its words, a model trained on it and ``pmiembed compare`` of a new PMI
+    model on it (corpus file named CORPUS_NAME) with that model labelled LABEL."""
+    import random
+
+    root = tmp_path_factory.mktemp("hostile")
+    rng = random.Random(0)
+    lines = []
+    for line in Path(lee_path).read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        for h in HOSTILE:
+            if rng.random() < 0.12:
+                words.insert(rng.randrange(len(words) + 1), h)
+        lines.append(" ".join(words))
+    corpus = root / CORPUS_NAME
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    model = root / "model"
+    assert main(["train", str(corpus), "--out", str(model), "--dim", "30", "--quiet"]) == 0
+    out = root / "report"
+    assert main(["compare", str(corpus), "--no-word2vec", "--vectors", f"{model}={LABEL}", "--out", str(out),
+                 "--dim", "30", "--seed", "1", "--quiet", "--words", "<script>", "a|b", "`tick`", "</script"]) == 0
+    return out
+
+
+def test_hostile_words_and_labels_keep_the_page_intact(hostile):
+    text = (hostile / "report.html").read_text(encoding="utf-8")
+    data = page_data(text)
+    assert set(HOSTILE) <= set(data["words"]) and [m["label"] for m in data["models"]] == ["pmi", LABEL]
+    # the data block holds no character the HTML parser reacts to inside a script
+    block = re.search(r'<script type="application/json" id="data">(.*?)</script>', text, re.S).group(1)
+    assert not re.search(r"[<>&\u2028\u2029\x00]", block) and not re.search(r"[^\x20-\x7e]", block)
+    # exactly the page's own two scripts and its plots, whatever the words and labels
+    assert re.findall(r"<script\b[^>]*>", text) == ['<script type="application/json" id="data">', "<script>"]
+    assert len(re.findall(r"<img\b", text)) == 2 and "<!--" not in text.replace(block, "")
+    assert "<li><b>Corpus</b>: &lt;i&gt;lee|`x`&amp;amp;&#x27;s\ufffd.txt, " in text
+
+
+def test_hostile_vocabulary_in_headless_chromium(chromium, hostile):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = (hostile / "report.html").resolve()
+    data = page_data(page.read_text(encoding="utf-8"))
+    words = data["words"]
+    vectors = decoded(data)
+    browser = _browser()
+    try:
+        browser.get(page.as_uri())
+        WebDriverWait(browser, 60).until(lambda b: b.execute_script("return document.body.dataset.ready") == "1")
+        js = browser.execute_script
+        assert js("return document.getElementById('status').textContent") == f"ready: {len(words):,} words, 2 models"
+        assert js("return document.title") == f"pmiembed report: pmi vs {LABEL}"
+        assert js("return document.querySelector('h1').textContent") == f"Word vectors side by side: pmi vs {LABEL}"
+        assert js("return document.scripts.length") == 2 and js("return document.images.length") == 2
+        assert js("return document.querySelectorAll('b b, i, [onerror]').length") == 0
+        assert js("return D.words") == words  # the page's own JSON.parse gives back every word exactly
+
+        def ask(text):
+            box = browser.find_element(By.ID, "query")
+            box.clear()
+            js("arguments[0].value = arguments[1]", box, text)  # typed as is (send_keys would drop U+2028)
+            browser.find_element(By.ID, "go").click()
+            return js("return document.getElementById('status').textContent")
+
+        def shown():
+            return js("""return [...document.querySelectorAll('#results .model')].map(e => ({
+                label: e.dataset.label, title: e.querySelector('h3').firstChild.textContent,
+                rows: [...e.querySelectorAll('tr.neighbour')].map(r => [r.dataset.word, r.cells[0].textContent])}))""")
+
+        for w in HOSTILE:
+            assert ask(w) == f"nearest neighbours of {w} (cosine)"
+            got = shown()
+            assert [p["label"] for p in got] == ["pmi", LABEL] and [p["title"] for p in got] == ["pmi", LABEL]
+            i = words.index(w)
+            for p in got:
+                v = vectors[p["label"]]
+                assert [a for a, b in p["rows"]] == [b for a, b in p["rows"]] == expected_neighbours(v, words, v[i],
+                                                                                                   {i}, 10), w
+            assert browser.find_element(By.ID, "explained").get_attribute("textContent") == w
+            assert js("return document.querySelectorAll('#ctxtable tbody tr').length") > 0, w
+
+        ask("<script> - </script> + <!--")
+        got = shown()
+        ids = [words.index(w) for w in ("<script>", "</script>", "<!--")]
+        v = vectors["pmi"]
+        answer = expected_neighbours(v, words, v[ids[0]] - v[ids[1]] + v[ids[2]], set(ids), 8)
+        assert [a for a, _ in got[0]["rows"]] == answer
+        assert browser.find_element(By.ID, "explained").get_attribute("textContent") == answer[0]
+        assert js("return [...document.querySelectorAll('#support thead th')].map(e => e.textContent)") == [
+            "context", "", "PPMI <script>", "PPMI </script>", "PPMI <!--", f"PPMI {answer[0]}", "share"]
+
+        # a word of the page holding - and + is a word, not an analogy
+        assert ask("x-y+z") == "nearest neighbours of x-y+z (cosine)"
+        # unknown words are shown as typed: no &lt; or &#39;
+        n = f"{len(words):,}"
+        assert ask("<b>nope'&amp;") == f"not among the {n} words of this page: <b>nope'&amp;"
+        assert ask("it's - <nope> + &") == f"not among the {n} words of this page: <nope>"
+        # the command line's hint for a word typed with capitals
+        lower = next(w for w in words if w.isalpha() and w.islower() and len(w) > 4
+                     and w.upper() not in words and w.capitalize() not in words)
+        assert ask(lower.upper()) == (f"not among the {n} words of this page: {lower.upper()} "
+                                      f"(did you mean '{lower}'?)")
+        assert ask(f"{lower.capitalize()} - <script> + IT'S") == (
+            f"not among the {n} words of this page: {lower.capitalize()} (did you mean '{lower}'?), "
+            "IT'S (did you mean \"it's\"?)")
+        assert js("return document.getElementById('status').className") == "error"
+        errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+        assert not errors, errors
+    finally:
+        browser.quit()
+
+
+def _outside_code_spans(line: str) -> str:
+    """``line`` without its code spans (CommonMark: a run of n backticks up to the next
+    run of exactly n)."""
+    out, i = [], 0
+    while i < len(line):
+        if line[i] == "`" and (i == 0 or line[i - 1] != "\\"):
+            n = len(re.match(r"`+", line[i:]).group(0))
+            m = re.compile(r"(?<!`)`{%d}(?!`)" % n).search(line, i + n)
+            if m:
+                i = m.end()
+                continue
+        out.append(line[i])
+        i += 1
+    return "".join(out)
+
+
+def test_report_md_shows_hostile_labels_file_names_and_words_as_text(hostile):
+    from pmiembed._report import md_code, md_text
+
+    md = (hostile / "report.md").read_text(encoding="utf-8")
+    assert md.splitlines()[0] == f"# Word vectors side by side: pmi vs {md_text(LABEL)}"
+    assert f"- **Files**: {md_code(str(Path(hostile).parent / CORPUS_NAME))}" in md
+    assert f"- **{md_text(LABEL)}** (existing vectors): " in md
+    assert "| `<script>` | " in md and "| `a\\|b` | " in md and "| `` `tick` `` | " in md
+    for line in md.splitlines():
+        plain = _outside_code_spans(line)
+        # outside code spans nothing starts HTML, an entity or a code span
+        assert not re.search(r"(?<!\\)(<(?=[A-Za-z/!?])|&(?=[#A-Za-z])|`)", plain), line
+        if line.startswith("|"):  # every table row has its three cells (a row label and two models)
+            assert len(re.findall(r"(?<!\\)\|", plain)) == 4, line
+
+
+@pytest.mark.parametrize("text", ["a|b", "`", "``x``", "x`", "`x", " x", "x ", " ", "<b>&amp;</b>", "a\nb", "\\|"])
+def test_md_code_spans_give_back_the_text(text):
+    from pmiembed._report import md_code
+
+    for table in (False, True):
+        span = md_code(text, table=table)
+        n = len(re.match(r"`*", span).group(0))
+        if n == 0:  # an all-space text is shown escaped, not as a code span
+            assert not text.strip()
+            continue
+        inner = span[n:-n]
+        assert span.endswith("`" * n) and "`" * n not in re.sub(r"`{%d,}" % (n + 1), "", inner)
+        if inner.startswith(" ") and inner.endswith(" ") and inner.strip(" "):
+            inner = inner[1:-1]  # CommonMark strips one space from each side
+        if table:
+            inner = inner.replace("\\|", "|")  # GFM reads \| in a cell as |
+        assert inner == text.replace("\n", " ")
