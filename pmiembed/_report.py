@@ -343,8 +343,9 @@ def display_text(text) -> str:
 
 #: characters that can start markdown or HTML inside a line (emphasis, code, links, HTML,
 #: entities, table cells, strikethrough, math, a heading's closing #s): escaped with a
-#: backslash, which CommonMark allows before any ASCII punctuation
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&$#!])")
+#: backslash, which CommonMark allows before any ASCII punctuation; ``_`` only where it
+#: is not between two letters or digits (there it cannot start or end emphasis)
+_MD_SPECIAL = re.compile(r"([\\`*{}\[\]<>|~&$#!])|(?<![^\W_])_|_(?![^\W_])")
 
 
 def _one_line(text) -> str:
@@ -357,7 +358,7 @@ def md_text(text) -> str:
     """``text`` (a model label, a benchmark's name, a note) as markdown that shows it as
     it is: no character of it starts emphasis, code, a link, HTML or an entity, or ends
     a table cell."""
-    return _MD_SPECIAL.sub(r"\\\1", _one_line(text))
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), _one_line(text))
 
 
 def md_code(text, table: bool = False) -> str:
