@@ -95,7 +95,7 @@ def test_offline_demo_on_the_bundled_sample(tmp_path, capsys):
     assert ana["query"] == "king - man + woman" and len(ana["3cosadd"]) == 5 and len(ana["3cosmul"]) == 5
     assert ana["expected_rank"] >= 1
     md = (out / "report.md").read_text()
-    assert "too small for king - man + woman to reach queen" in md and "| king |" in md
+    assert "too small for king - man + woman to reach queen" in md and "| `king` |" in md
     for png in ("scores.png", "training.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "pmi" / "vectors.bin").is_file() and (out / "word2vec" / "vectors.bin").is_file()
