@@ -273,6 +273,10 @@ def compare(
     for path, label in vectors:
         if not Path(path).exists():
             raise VectorsError(f"{path}: no such vectors file or folder; check the `vectors` path")
+        if Path(path).is_dir():  # a model folder's manifest, before anything is printed (its files: when loaded)
+            from .vectors import read_manifest
+
+            read_manifest(Path(path), files=())
         if not str(label).strip():
             raise ParameterError(f"`vectors:vectors entry` {path}: empty label; give one with {path}=LABEL")
         if label in seen:

@@ -154,17 +154,23 @@ class PPMI:
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "PPMI":
-        """Read ``ppmi.npz`` and ``vocab.tsv`` of a model folder (its checksums are those
-        of the manifest, checked by :func:`pmiembed.vectors.read_manifest`)."""
+        """Read ``ppmi.npz`` and ``vocab.tsv`` of a model folder, checked against its
+        manifest first (:func:`pmiembed.vectors.read_manifest`: a folder without one, or
+        with an edited or damaged file, is refused)."""
+        from .vectors import MODEL_FORMAT, VOCAB_FILE, read_manifest
         from .vocab import Vocabulary
 
         folder = Path(folder)
-        if not folder.exists():
+        if not os.path.lexists(folder):
             raise VectorsError(f"{folder}: no such model folder; check the `vectors` path")
         if not folder.is_dir():
             raise VectorsError(f"{folder}: explanations need a model folder written by 'pmiembed train' "
                                "(a vectors file has no PPMI matrix); give that folder as `vectors`")
         path = folder / PPMI_FILE
+        meta = read_manifest(folder, files=(PPMI_FILE, VOCAB_FILE))
+        if meta.get("format") != MODEL_FORMAT:
+            raise VectorsError(f"{folder}: holds word vectors only (no PPMI matrix); contexts and explanations need "
+                               "a model folder written by 'pmiembed train'")
         if not path.is_file():
             raise VectorsError(f"{folder}: no {PPMI_FILE} (the PPMI matrix explanations read); re-train and "
                                "save with `save_pmi=True`")

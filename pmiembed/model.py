@@ -711,7 +711,7 @@ class PMIEmbedding(_Params):
             raise VectorsError(f"{path}: holds vectors only ({meta.get('format')}), not a PMIEmbedding model; "
                                "load them with pmiembed.vectors.load_vectors")
         model = cls._from_manifest(meta, path)
-        model.wv = _load_vectors_dir(path)
+        model.wv = _load_vectors_dir(path, checked=True)  # read_manifest above checked every file
         model.vocabulary_ = Vocabulary.load(path / VOCAB_FILE)
         model.singular_values_ = np.load(path / "singular_values.npy")
         model.cooccurrence_ = None

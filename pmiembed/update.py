@@ -451,6 +451,9 @@ def load_for_update(path, **overrides):
     )
 
     path = Path(path)
+    # the folder and its manifest first: a missing path or a folder without params.json is
+    # said to be that, not a model "saved without its token ids"
+    read_manifest(path, files=())
     has_tokens = (path / TOKENS_FILE).is_file()
     if not has_tokens and not (path / "counts.npz").is_file():
         raise ParameterError(f"{path}: {NO_COUNTS_HINT}")
