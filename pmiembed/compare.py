@@ -247,7 +247,8 @@ def compare(
     if train_pmi:
         from .model import PMIEmbedding
 
-        model = PMIEmbedding(**dict(pmi))
+        # the compared model is not updated afterwards: it keeps no token ids unless asked
+        model = PMIEmbedding(**{"keep_tokens": False, **dict(pmi)})
         model._validate()
         pmi_params = {k: v for k, v in model.get_params().items() if k not in _PMI_NOT_PARAMS}
         if model.tokenizer is not None:

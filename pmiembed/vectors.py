@@ -256,9 +256,9 @@ def _load_gensim(path: Path) -> "KeyedVectors":
 
 
 def _guard_zero_vectors(kv: "KeyedVectors") -> "KeyedVectors":
-    """Words without a vector (all zeros: their PPMI row was empty) get an infinite norm
-    in gensim's norm cache, so their cosine with anything is 0 instead of nan (gensim
-    divides by the norm) and they never top a neighbour list."""
+    """Words without a vector (all zeros: no PPMI entry among the factorised words) get
+    an infinite norm in gensim's norm cache, so their cosine with anything is 0 instead
+    of nan (gensim divides by the norm) and they never top a neighbour list."""
     kv.fill_norms()
     zero = kv.norms == 0
     if zero.any():

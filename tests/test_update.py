@@ -178,7 +178,7 @@ def test_update_vectors_close_to_training_on_both(halves):
 def test_model_without_counts_says_how_to_retrain(halves, tmp_path, lee_path, capsys):
     old, new = halves
     with pytest.raises(ParameterError, match=r"keep_tokens=True\)\.fit"):
-        PMIEmbedding(dim=10, min_count=3, keep_counts=False).fit(old).update(new)
+        PMIEmbedding(dim=10, min_count=3, keep_counts=False, keep_tokens=False).fit(old).update(new)
     assert main(["train", str(lee_path), "--out", str(tmp_path / "plain"), "--dim", "10", "--quiet"]) == 0
     code, out, err = run(capsys, "update", lee_path, "--vectors", tmp_path / "plain", "--out", tmp_path / "up")
     assert code == 2 and "--save-counts" in err and len(err.strip().splitlines()) == 1

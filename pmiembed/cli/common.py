@@ -105,7 +105,11 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def model_from_args(args, **extra):
+    """The model the flags describe; the command line keeps the token ids (for updates)
+    only when a command asks (``train --save-counts``)."""
     from ..model import PMIEmbedding
+
+    extra.setdefault("keep_tokens", False)
 
     return PMIEmbedding(
         dim=args.dim, window=args.window, weighting=args.weighting, min_count=args.min_count,
@@ -122,8 +126,11 @@ def _load(path):
     return load_vectors(path)
 
 
-def _check_words(kv, words) -> None:
+def _check_words(kv, words, need_vectors: bool = True) -> None:
+    """Refuse repeated and unknown words and, with ``need_vectors``, words without a
+    vector (explanations read the PPMI rows, which such a word may still have)."""
     from ..errors import WordError
+    from ..explain import NO_VECTOR
 
     seen = set()
     for w in words:
@@ -136,6 +143,6 @@ def _check_words(kv, words) -> None:
             if lower != w and lower in kv.key_to_index:
                 hint = f" (did you mean {lower!r}?)"
             raise WordError(f"word {w!r} is not in the vocabulary of {len(kv):,} words{hint}; try another word")
-        if not kv.vectors[kv.key_to_index[w]].any():
-            raise WordError(f"word {w!r} has no vector (its PPMI row was empty: no context above the shift); "
-                            "try another word or train with a lower --neg")
+        if need_vectors and not kv.vectors[kv.key_to_index[w]].any():
+            raise WordError(f"word {w!r} {NO_VECTOR} ('pmiembed contexts' lists them); try another word, or train "
+                            "with a lower --neg")

@@ -56,6 +56,6 @@ def cmd_explain(args) -> int:
         raise WordError(f"word {w1!r} is given twice; give two distinct words")
     ppmi = _ppmi(args.vectors)
     kv = _load(args.vectors)
-    _check_words(kv, [w1, w2])
+    _check_words(kv, [w1, w2], need_vectors=False)  # a word without a vector still has its PPMI row
     print(explain(ppmi, w1, w2, args.n, vectors=kv, min_count=args.min_count))
     return 0

@@ -57,12 +57,14 @@ def add_phrase_arguments(p, prefix: str = "phrase-", threshold: float = TRAIN_PH
                    help=f"a phrase must be seen at least M times [{d['min_count']}]")
 
 
-def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, workers=1, progress=False):
-    """Read ``corpus`` and join its phrases; returns ``(joined corpus, Phrases, seconds)``."""
+def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, workers=1, progress=False,
+                  cli_prefix=""):
+    """Read ``corpus`` and join its phrases; returns ``(joined corpus, Phrases, seconds)``.
+    ``cli_prefix``: the prefix of the flags that gave the settings (``phrase_`` for train)."""
     from ..corpus import read_corpus
     from ..phrases import Phrases, check_phrase_params
 
-    check_phrase_params(min_count, threshold, passes)
+    check_phrase_params(min_count, threshold, passes, cli_prefix=cli_prefix)
     t = time.perf_counter()
     tokens = read_corpus(corpus, lowercase=lowercase, progress=progress, workers=workers)
     phrases = Phrases(min_count=min_count, threshold=threshold, passes=passes)
@@ -72,12 +74,14 @@ def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, work
 
 def cmd_collocations(args) -> int:
     from ..corpus import read_corpus
+    from ..errors import PMIEmbedError
     from ..phrases import count_bigrams
 
     tokens = read_corpus(args.corpus if len(args.corpus) > 1 else args.corpus[0], lowercase=args.lowercase)
     top = count_bigrams(tokens, args.min_count).top(args.n, args.measure)
-    if not top:
-        print(f"pmiembed: no pair is seen {args.min_count} times or more; lower --min-count", file=sys.stderr)
+    if not top:  # an empty table would look like an answer: say why there is none, and fail
+        raise PMIEmbedError(f"no adjacent pair of words is seen {args.min_count:,} times or more in the "
+                            f"{tokens.n_tokens:,} tokens of CORPUS (pairs never span a line); lower --min-count")
     print("pair\tcount\tpmi\tnpmi\tllr")
     for a, b, count, pmi, npmi, llr in top:
         print(f"{a} {b}\t{count}\t{pmi:.3f}\t{npmi:.4f}\t{llr:.1f}")
@@ -96,7 +100,8 @@ def check_corpus_suffix(path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix in UNWRITABLE_SUFFIXES:
         raise ParameterError(f"{path}: pmiembed writes plain text, or text compressed as .gz, .bz2 or .xz, not "
-                             f"{path.suffix}; give `out:an output file` ending in one of those (or no such suffix)")
+                             f"{path.suffix}; end `out:the output file's name` with one of those, or with no "
+                             "compression suffix")
 
 
 def _open_for_writing(path: Path, tmp: Path):
