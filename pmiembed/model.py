@@ -300,7 +300,7 @@ class PMIEmbedding(_Params):
         :mod:`pmiembed.corpus`), count, weight and factorise.  Returns ``self``.
 
         ``client``: a ``dask.distributed.Client``; the same pipeline then runs on its
-        cluster (:mod:`pmiembed.distributed`, ``pip install "pmiembed[dask]"``), reading
+        cluster (:mod:`pmiembed.distributed`, ``pip install ".[dask]"`` in pmiembed's clone), reading
         ``corpus`` (paths or fsspec URLs every worker can read) in shards."""
         if client is not None:
             from .distributed import fit_distributed

@@ -58,7 +58,8 @@ def register(sub) -> None:
     p.add_argument("--offline", action="store_true", help="do not download text8; use the bundled sample")
     p.add_argument("--corpus", nargs="+", default=None, metavar="PATH", help="your own text instead of text8")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help=f"report folder [{DEFAULT_OUT}, or a fresh {DEFAULT_OUT}-N if it exists]")
+                   help=f"report folder [{DEFAULT_OUT}/ in the working directory (a clone's .gitignore lists it), "
+                        f"or a fresh {DEFAULT_OUT}-N/ if it exists]")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     p.add_argument("--words", nargs="+", default=None, metavar="WORD",
                    help="show the neighbours of these words [four of: " + ", ".join(DEMO_WORDS) + "]")

@@ -32,7 +32,7 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
     add_model_arguments(p)
     _add_phrase_arguments(p)
-    g = p.add_argument_group("cluster (Dask: pip install \"pmiembed[dask]\"; see docs/cluster.md)")
+    g = p.add_argument_group("cluster (needs Dask: pip install \".[dask]\" in pmiembed's clone; see docs/cluster.md)")
     g = g.add_mutually_exclusive_group()
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786), or on a local "
