@@ -287,33 +287,31 @@ def check_output_dir(path: Path, force: bool = False, inputs=()) -> Path:
     ``inputs``: paths the run reads (corpus files or folders, vectors): an ``--out``
     that is one of them, contains one or lies inside one is refused, and so is the
     working directory or a folder that contains it (``--force`` would delete them)."""
-    path = Path(path)
-    check_not_input(path, inputs)
-    check_output_path(path, folder=True, force=force)
-    parent = path.parent if str(path.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an `out:output folder` inside a folder")
-    if not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: parent folder of `out:the output folder` does not exist; create it first")
-    _check_writable(parent, path)
-    return parent
+    return _check_output(Path(path), True, force, inputs, "out")
 
 
 def check_output_file(path: str | os.PathLike, force: bool = False, inputs=(), option: str = "out") -> Path:
     """:func:`check_output_dir` for an output file (``phrases --out``, ``evaluate
     --json``): refused unless it is new or a regular file replaced with ``force``, its
-    folder exists and is writable, and it is none of ``inputs``; returns the path."""
+    folder exists and is writable, and it overlaps none of ``inputs``; returns the path."""
     path = Path(path)
-    if inputs:
-        check_not_input(path, inputs)
-    check_output_path(path, folder=False, force=force, option=option)
+    _check_output(path, False, force, inputs, option)
+    return path
+
+
+def _check_output(path: Path, folder: bool, force: bool, inputs, option: str) -> Path:
+    """The checks of :func:`check_output_dir` and :func:`check_output_file`; returns the
+    parent folder."""
+    what = "output folder" if folder else "output file"
+    check_not_input(path, inputs, option, what)
+    check_output_path(path, folder=folder, force=force, option=option)
     parent = path.parent if str(path.parent) else Path(".")
     if parent.exists() and not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: is a file, not a folder; give `{option}:an output file` inside a folder")
+        raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an `{option}:{what}` inside a folder")
     if not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: folder of `{option}:the output file` does not exist; create it first")
+        raise PMIEmbedError(f"{parent}: parent folder of `{option}:the {what}` does not exist; create it first")
     _check_writable(parent, path)
-    return path
+    return parent
 
 
 def _check_writable(parent: Path, path: Path) -> None:
@@ -346,21 +344,23 @@ def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
 
-def check_not_input(out: str | os.PathLike, inputs=()) -> None:
+def check_not_input(out: str | os.PathLike, inputs=(), option: str = "out", what: str = "output folder") -> None:
     """Refuse an output location that is, contains or lies inside one of ``inputs``, or
     that is or contains the working directory: replacing it (``--force``) would delete
-    what the run reads, and writing inside a corpus folder changes the corpus."""
+    what the run reads, and writing inside a corpus folder changes the corpus.
+    ``option``: the parameter that gave ``out`` (messages name it)."""
     out_r = Path(os.path.abspath(out)).resolve()
     cwd = Path.cwd().resolve()
     if out_r == cwd or out_r in cwd.parents:
-        raise PMIEmbedError(f"{out}: is the working directory or contains it; choose a new folder for `out:the output`")
+        raise PMIEmbedError(f"{out}: is the working directory or contains it; choose a new folder for "
+                            f"`{option}:the output`")
     for item in inputs:
         if item is None or not isinstance(item, (str, os.PathLike)):
             continue
         in_r = Path(os.path.abspath(item)).resolve()
         if _overlaps(out_r, in_r):
             how = "is" if out_r == in_r else ("lies inside" if in_r in out_r.parents else "contains")
-            raise PMIEmbedError(f"{out}: {how} the input {item}; choose an `out:output folder` apart from the inputs")
+            raise PMIEmbedError(f"{out}: {how} the input {item}; choose an `{option}:{what}` apart from the inputs")
 
 
 # ------------------------------------------------------------ replacing a folder

@@ -14,24 +14,9 @@ import shutil
 
 import numpy as np
 import pytest
+from cli_run import one_error_line, run
 
 from pmiembed.cli.main import main
-
-
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert lines[0].startswith("pmiembed: error: "), err
-    return lines[0][len("pmiembed: error: "):]
 
 
 @pytest.fixture(scope="module")

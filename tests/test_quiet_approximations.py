@@ -26,28 +26,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import one_error_line, run
 
 import pmiembed
 from pmiembed import PMIEmbedding
 from pmiembed.cli.main import build_parser, flag_names, main
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert lines[0].startswith("pmiembed: error: "), err
-    return lines[0][len("pmiembed: error: "):]
 
 
 @pytest.fixture(scope="module")
@@ -248,6 +233,25 @@ def test_phrase_settings_without_phrases_are_refused(tmp_path, lee_path, capsys)
                        "--phrase-min-count", "3", "--quiet")
     assert code == 2 and one_error_line(err).startswith("--phrase-passes and --phrase-min-count only apply with "
                                                         "--phrases")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("argv,line", [
+    (["compare", "{lee}", "--out", "{tmp}/o", "--no-word2vec", "--w2v-epochs", "2"],
+     "--w2v-epochs only applies to the word2vec baseline, which --no-word2vec leaves out; drop --no-word2vec, or "
+     "leave it out"),
+    (["compare", "--vectors", "{model}", "--out", "{tmp}/o", "--dim", "50", "--w2v-window", "3"],
+     "--dim and --w2v-window only apply to the models trained on CORPUS (with --vectors alone nothing is trained); "
+     "give CORPUS, or leave them out"),
+    (["evaluate", "--vectors", "{model}", "--force"],
+     "--force only applies with --json (it replaces an existing --json file); give --json FILE, or leave --force "
+     "out"),
+])
+def test_other_settings_that_would_change_nothing_are_refused(tmp_path, lee_path, capsys, argv, line):
+    model = tmp_path / "m"
+    PMIEmbedding(dim=10, min_count=3).fit(lee_path).save(model)
+    code, out, err = run(capsys, *[a.format(lee=lee_path, tmp=tmp_path, model=model) for a in argv])
+    assert code == 2 and out == "" and one_error_line(err) == line
     assert not (tmp_path / "o").exists()
 
 

@@ -42,6 +42,9 @@ def cmd_evaluate(args) -> int:
 
     if args.restrict_vocab < 1:
         raise ParameterError(f"--restrict-vocab {args.restrict_vocab}: must be a positive integer")
+    if args.force and not args.json:
+        raise ParameterError("--force only applies with --json (it replaces an existing --json file); give --json "
+                             "FILE, or leave --force out")
     json_path = None
     if args.json:
         from ..io import check_output_file
