@@ -11,7 +11,6 @@ unless ``--force``, and writes through a temporary file so a failed cut leaves n
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -39,15 +38,16 @@ def main(argv=None) -> int:
     if not src.is_file():
         print(f"slice.py: error: {src}: no such file; check the path", file=sys.stderr)
         return 2
-    if out.exists() and not args.force:
-        print(f"slice.py: error: {out}: exists; choose another --out or pass --force", file=sys.stderr)
+    from pmiembed.errors import PMIEmbedError
+    from pmiembed.io import atomic_path, check_output_file
+
+    try:  # pmiembed's guard: --force replaces only a regular file, never a device, pipe or link
+        check_output_file(out, args.force, inputs=[src])
+        with atomic_path(out) as tmp:
+            written = write_prefix(src, n, tmp)
+    except PMIEmbedError as exc:
+        print(f"slice.py: error: {exc.render({'out': '--out', 'force=True': '--force'}.get)}", file=sys.stderr)
         return 2
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        written = write_prefix(src, n, tmp)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     print(f"{out}: the first {written:,} tokens of {src}" + ("" if written == n else " (the whole file: it has fewer "
                                                                                      f"than {n:,})"))
     return 0

@@ -43,7 +43,8 @@ def _pmi_child(spec: dict) -> dict:
     from pmiembed.resources import peak_rss_bytes
 
     start = time.perf_counter()
-    model = PMIEmbedding(**spec["params"], keep_counts=False).fit(spec["corpus"])  # as `pmiembed train`
+    # as `pmiembed train` does: neither the counts nor the token ids are kept
+    model = PMIEmbedding(**spec["params"], keep_counts=False, keep_tokens=False).fit(spec["corpus"])
     t = time.perf_counter()
     model.save(spec["out"], force=True)
     timings = {k: v for k, v in model.timings_.items() if k != "total"}

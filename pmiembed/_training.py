@@ -45,7 +45,9 @@ def _train_pmi(spec: dict) -> dict:
     seconds = time.perf_counter() - start
     peak = own_peak_rss_bytes()
     model.save(spec["out"])
-    params["workers"] = model.n_workers_
+    from .resources import thread_count
+
+    params["workers"] = thread_count(model.n_workers_)  # the threads that ran, as params.json records them
     # numba compiles its kernels on a machine's first run only (later runs load them from
     # the cache): that time is reported apart, not as training
     compile_seconds = float((model.timings_ or {}).get("compile", 0.0))

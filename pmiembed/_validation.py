@@ -25,6 +25,7 @@ line shows the flag of a parameter whose flag is spelt differently (``subsample`
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, Iterable, Mapping
@@ -138,7 +139,15 @@ def check_param(name: str, value: Any, entry, *, owner: str = "", param: str | N
     if any(_accepts(c, value) for c in constraints):
         return
     text = entry.text if isinstance(entry, Param) else _describe(constraints)
-    raise ParameterError(f"{owner}{name}={value!r} must be {text}", param=param or name)
+    # the setting and the None it accepts are marked (pmiembed.errors), so that the command
+    # line shows them as it spells them: "--abtt 500 must be ... or none", "--workers 0 ...
+    # or omitted"; Python reads "abtt=500 ... or None"
+    shown = param or name
+    given = f"{name}={value!r}"
+    if "`" not in given and ":" not in given:
+        given = f"`{shown}={value!r}:{given}`"
+    text = re.sub(r"\bNone\b", f"`{shown}|none:None`", text)
+    raise ParameterError(f"{owner}{given} must be {text}", param=shown)
 
 
 def validate_params(table: Mapping[str, Any], values: Mapping[str, Any], *, owner: str = "",

@@ -247,7 +247,8 @@ def compare(
     if train_pmi:
         from .model import PMIEmbedding
 
-        model = PMIEmbedding(**dict(pmi))
+        # the compared model is not updated afterwards: it keeps no token ids unless asked
+        model = PMIEmbedding(**{"keep_tokens": False, **dict(pmi)})
         model._validate()
         pmi_params = {k: v for k, v in model.get_params().items() if k not in _PMI_NOT_PARAMS}
         if model.tokenizer is not None:
@@ -273,6 +274,10 @@ def compare(
     for path, label in vectors:
         if not Path(path).exists():
             raise VectorsError(f"{path}: no such vectors file or folder; check the `vectors` path")
+        if Path(path).is_dir():  # a model folder's manifest, before anything is printed (its files: when loaded)
+            from .vectors import read_manifest
+
+            read_manifest(Path(path), files=())
         if not str(label).strip():
             raise ParameterError(f"`vectors:vectors entry` {path}: empty label; give one with {path}=LABEL")
         if label in seen:

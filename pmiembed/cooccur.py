@@ -106,7 +106,7 @@ def check_window(window, weighting) -> None:
     limit = {"harmonic": MAX_HARMONIC_WINDOW, "harmonic2": MAX_HARMONIC2_WINDOW}.get(weighting)
     if limit is not None and window > limit:
         raise ParameterError(
-            f"window={window} is too large for {weighting} weighting (at most {limit}); "
+            f"`window={window}` is too large for {weighting} weighting (at most {limit}); "
             "lower `window` or use `weighting=dynamic`", param="window"
         )
 

@@ -168,12 +168,24 @@ def open_text_bytes(path: Path, bar=None):
     raw = _CountingReader(open(path, "rb", buffering=0), bar)
     buffered = io.BufferedReader(raw, buffer_size=1 << 20)
     if kind == "gz":
-        return gzip.GzipFile(fileobj=buffered, mode="rb")
+        return _skip_bom(gzip.GzipFile(fileobj=buffered, mode="rb"))
     if kind == "bz2":
-        return bz2.BZ2File(buffered, mode="rb")
+        return _skip_bom(bz2.BZ2File(buffered, mode="rb"))
     if kind == "xz":
-        return lzma.LZMAFile(buffered, mode="rb")
-    return buffered
+        return _skip_bom(lzma.LZMAFile(buffered, mode="rb"))
+    return _skip_bom(buffered)
+
+
+def _skip_bom(f):
+    """``f`` past a UTF-8 byte order mark that opens the text (Windows editors write
+    one): it is no part of the first token."""
+    bom = b"\xef\xbb\xbf"
+    try:
+        if f.peek(len(bom))[:len(bom)] == bom:
+            f.read(len(bom))
+    except COMPRESSION_ERRORS:
+        pass  # a damaged file: the reader says so when it reads
+    return f
 
 
 def iter_file_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES, bar=None) -> Iterator[bytes]:

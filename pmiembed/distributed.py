@@ -1,4 +1,4 @@
-"""The pipeline on a Dask cluster (``pip install "pmiembed[dask]"``): for corpora that
+"""The pipeline on a Dask cluster (``pip install ".[dask]"`` in pmiembed's clone): for corpora that
 outgrow one machine.
 
 ``PMIEmbedding(...).fit(corpus, client=client)`` and ``pmiembed train CORPUS --scheduler
@@ -95,8 +95,8 @@ def _import_distributed():
     try:
         import distributed
     except ImportError:
-        raise ParameterError("running on a Dask cluster needs Dask: pip install \"pmiembed[dask]\" "
-                             "(dask and distributed)") from None
+        raise ParameterError("running on a Dask cluster needs Dask: pip install \".[dask]\" in pmiembed's clone "
+                             "(or pip install \"dask[array]\" distributed)") from None
     return distributed
 
 

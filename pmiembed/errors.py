@@ -5,15 +5,20 @@ word, a damaged vectors file) is raised as :class:`PMIEmbedError` with a one-lin
 message that names the file, word or parameter and says what to do.  The command
 line prints that line and exits non-zero without a traceback (``--debug`` shows it).
 
-Messages name Python parameters, never command-line flags.  Where a message tells the
-user which setting to change, the setting is written between backticks in the raw
-message (``"lower `dim` to at most 2"``): ``str()`` of the error shows it without them
-("lower dim to at most 2"), and the command line shows its flag instead ("lower --dim
-to at most 2", :meth:`PMIEmbedError.render`).  ```name=value``` is a setting with its
-value (``--force`` on the command line for ```force=True```); ```name:words``` reads
-as ``words`` outside the command line (```out:another output folder```).  ``param``, when given, is the parameter
-the error is about, so that the command line can name its flag when the flag is spelt
-differently (``subsample`` is ``--sub``).
+Messages name Python parameters, never command-line flags.  Where a message names a
+setting, the setting is written between backticks in the raw message (``"lower `dim`
+to at most 2"``): ``str()`` of the error shows it without them ("lower dim to at most
+2"), and the command line shows its flag instead ("lower --dim to at most 2",
+:meth:`PMIEmbedError.render`).  ```name=value``` is a setting with its value (``--dim
+0`` on the command line for ```dim=0```, ``--force`` for ```force=True```);
+```name:words``` reads as ``words`` outside the command line (```out:another output
+folder```), and ```name=value:words``` is a setting with its value that reads as
+``words`` outside it (```phrase_threshold=5.0:threshold=5.0```: the command line
+knows the parameter by another name).  ```name|none:None``` is the None a parameter
+accepts: "None" in Python, on the command line what its flag takes instead ("none",
+or "omitted" for a flag that has no such value).  ``param``, when given, is the
+parameter the error is about, so that the command line can name its flag when the
+flag is spelt differently (``subsample`` is ``--sub``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-#: a setting named in a message: `name`, `name=value` or `name:words`
-_SETTING = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(?:(=[^`]*)|:([^`]*))?`")
+#: a setting named in a message: `name`, `name=value`, `name:words`, `name=value:words`
+#: or `name|none:words` (see the module docstring)
+_SETTING = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(=[^`:]*|\|none)?(?::([^`]*))?`")
 
 
 class PMIEmbedError(Exception):
@@ -39,7 +45,8 @@ class PMIEmbedError(Exception):
 
     def render(self, setting: Callable[[str], str | None] | None = None) -> str:
         """The message with each setting shown as ``setting(text)``, ``text`` being
-        ``name`` or ``name=value`` (e.g. its flag; None keeps the Python spelling)."""
+        ``name``, ``name=value`` or ``name|none`` (e.g. its flag; None keeps the Python
+        spelling)."""
         def show(m: re.Match) -> str:
             name, value, words = m.group(1), m.group(2) or "", m.group(3)
             shown = setting(name + value) if setting is not None else None

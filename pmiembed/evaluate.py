@@ -309,9 +309,17 @@ def resolve_benchmark(spec: PathLike) -> tuple[str, Path]:
     if isinstance(spec, str) and spec in _KIND:
         path, tried = _named_path(spec)
         if path is None:
-            where = ", ".join(str(p) for p in tried) or "nowhere"
+            wanted = f"benchmarks/{_KIND[spec]}/{spec}.txt"
+            if not tried:  # no data directory, and gensim ships no copy of this one
+                value = os.environ.get("PMIEMBED_DATA")
+                data = (f"PMIEMBED_DATA={value} is not a directory" if value else "PMIEMBED_DATA is not set")
+                raise BenchmarkError(
+                    f"benchmark '{spec}' not found: {data} and gensim's test data has only "
+                    f"{', '.join(_GENSIM_FILES)}; set PMIEMBED_DATA to a directory holding {wanted}, or give the "
+                    "benchmark file's path instead of its name")
+            where = ", ".join(str(p) for p in tried)
             hint = (
-                "set PMIEMBED_DATA to a directory containing benchmarks/"
+                f"set PMIEMBED_DATA to a directory holding {wanted}"
                 if data_dir() is None
                 else "put the file there or pass its path instead of the name"
             )

@@ -54,6 +54,11 @@ CONSTRAINTS = {
     "min_count": Param((Interval(Integral, 1, None), None), "a positive integer (1 lists every context) or None"),
     "n": Param((Interval(Integral, 1, None), None), "a positive integer"),
 }
+#: why a word has the zero vector (it then has no neighbours): the SVD places a word by its
+#: PPMI entries in the columns of the words it factorises (the core), and this word has none
+#: there, though it may have contexts among the rarer words (which ``contexts`` lists)
+NO_VECTOR = ("has no vector: its PPMI row has no entry among the words the SVD factorised, though it may have "
+             "rarer contexts")
 #: Without ``min_count``, listed contexts are words seen at least once per this many
 #: tokens of the corpus (86 times in 17.3M tokens): the largest PPMI values belong to
 #: rare contexts met a few times (``log #(w, c) D / (#(w) #(c))`` is largest for small
@@ -154,17 +159,23 @@ class PPMI:
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "PPMI":
-        """Read ``ppmi.npz`` and ``vocab.tsv`` of a model folder (its checksums are those
-        of the manifest, checked by :func:`pmiembed.vectors.read_manifest`)."""
+        """Read ``ppmi.npz`` and ``vocab.tsv`` of a model folder, checked against its
+        manifest first (:func:`pmiembed.vectors.read_manifest`: a folder without one, or
+        with an edited or damaged file, is refused)."""
+        from .vectors import MODEL_FORMAT, VOCAB_FILE, read_manifest
         from .vocab import Vocabulary
 
         folder = Path(folder)
-        if not folder.exists():
+        if not os.path.lexists(folder):
             raise VectorsError(f"{folder}: no such model folder; check the `vectors` path")
         if not folder.is_dir():
             raise VectorsError(f"{folder}: explanations need a model folder written by 'pmiembed train' "
                                "(a vectors file has no PPMI matrix); give that folder as `vectors`")
         path = folder / PPMI_FILE
+        meta = read_manifest(folder, files=(PPMI_FILE, VOCAB_FILE))
+        if meta.get("format") != MODEL_FORMAT:
+            raise VectorsError(f"{folder}: holds word vectors only (no PPMI matrix); contexts and explanations need "
+                               "a model folder written by 'pmiembed train'")
         if not path.is_file():
             raise VectorsError(f"{folder}: no {PPMI_FILE} (the PPMI matrix explanations read); re-train and "
                                "save with `save_pmi=True`")
@@ -313,9 +324,13 @@ class Explanation:
     only1: list[Context]
     only2: list[Context]
     min_count: int = 1
+    #: the words without a vector (all zeros), for which the vectors' cosine is undefined
+    no_vector: tuple = ()
 
     def __str__(self) -> str:
         vec = "n/a" if self.vector_cosine is None else f"{self.vector_cosine:.4f}"
+        if self.no_vector:
+            vec += f" ({' and '.join(map(repr, self.no_vector))} {NO_VECTOR})"
         lines = [f"{self.word1!r} and {self.word2!r}: PPMI cosine {self.ppmi_cosine:.4f}, vector cosine {vec}, "
                  f"{self.n_shared:,} shared contexts"]
         shown = sum(s.share for s in self.shared)
@@ -398,11 +413,19 @@ def contexts(ppmi: PPMI, word: str, n: int | None = 10, min_count: int | None = 
 
 
 def _vector_cosine(vectors, w1: str, w2: str) -> float | None:
+    """The cosine of the two words' vectors; None without vectors, or when either word
+    has the zero vector (no direction: the cosine is undefined)."""
     if vectors is None or w1 not in vectors.key_to_index or w2 not in vectors.key_to_index:
         return None
     u, v = vectors[w1].astype(np.float64), vectors[w2].astype(np.float64)
     denom = np.linalg.norm(u) * np.linalg.norm(v)
-    return float(u @ v / denom) if denom > 0 else 0.0
+    return float(u @ v / denom) if denom > 0 else None
+
+
+def _without_vector(vectors, words) -> tuple:
+    if vectors is None:
+        return ()
+    return tuple(w for w in words if w in vectors.key_to_index and not vectors[w].any())
 
 
 def explain(ppmi: PPMI, word1: str, word2: str, n: int | None = 10, vectors=None,
@@ -434,7 +457,7 @@ def explain(ppmi: PPMI, word1: str, word2: str, n: int | None = 10, vectors=None
         return ppmi.context(row, cols[t], vals[t])
 
     return Explanation(word1, word2, cosine, _vector_cosine(vectors, word1, word2), len(shared), items,
-                       only(c1, v1, i, c2), only(c2, v2, j, c1), floor)
+                       only(c1, v1, i, c2), only(c2, v2, j, c1), floor, _without_vector(vectors, (word1, word2)))
 
 
 def explain_analogy(ppmi: PPMI, a: str, b: str, c: str, d: str, n: int | None = 10,

@@ -139,10 +139,13 @@ def _write_error(path: Path, exc: OSError) -> PMIEmbedError:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike):
+def atomic_path(path: str | os.PathLike, option: str = "out"):
     """Yield a temporary file name beside ``path``; rename it to ``path`` on success,
-    delete it on any failure (including KeyboardInterrupt)."""
+    delete it on any failure (including KeyboardInterrupt).  An existing ``path`` is
+    replaced only if it is a regular file (:func:`check_output_path`, checked before and
+    again at the rename): never a device, pipe, socket, link or folder."""
     path = Path(path)
+    check_output_path(path, folder=False, force=True, option=option)
     tmp = _new_name(path.parent if str(path.parent) else Path("."), f".{path.name}.", ".tmp")
     janitor.register(tmp)
     try:
@@ -152,6 +155,7 @@ def atomic_path(path: str | os.PathLike):
         raise _write_error(path, exc) from None
     try:
         yield Path(tmp)
+        check_output_path(path, folder=False, force=True, option=option)
         os.replace(tmp, path)
     except OSError as exc:
         _silent_unlink(tmp)
@@ -163,32 +167,149 @@ def atomic_path(path: str | os.PathLike):
         janitor.unregister(tmp)
 
 
+#: names pmiembed writes at the top of its output folders: a model or vectors folder
+#: (train, update, the baseline of compare), a report folder (compare, demo), a sweep
+#: folder.  A folder holding one of them (or nothing) is one pmiembed could have written.
+OWN_FOLDER_MARKERS = ("params.json", "report.json", "sweep.json", "results.jsonl")
+
+
+def _kind(mode: int) -> str:
+    """What a file of this ``st_mode`` is, for a message."""
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISREG, "a regular file"),
+                       (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def _link_kind(path: Path) -> str:
+    try:
+        return f"a symbolic link to {_kind(os.stat(path).st_mode)}"
+    except OSError:
+        return "a symbolic link that leads nowhere"
+
+
+def _foreign_content(path: Path) -> str | None:
+    """Why the folder ``path`` is not one pmiembed could have written (None if it could
+    be): a mount point, a folder with none of :data:`OWN_FOLDER_MARKERS` at its top
+    (empty folders excepted), or one holding anything but regular files and folders on
+    the same file system (pmiembed never writes links, devices, pipes or sockets, and
+    removing a mounted file system's files would reach beyond the folder)."""
+    if os.path.ismount(path):
+        return "is a mount point"
+    try:
+        top = os.listdir(path)
+    except OSError as exc:
+        return f"cannot be listed ({exc.strerror or exc})"
+    if top and not any(name in top for name in OWN_FOLDER_MARKERS):
+        return f"holds files pmiembed did not write (none of {', '.join(OWN_FOLDER_MARKERS)})"
+    device = os.lstat(path).st_dev
+    stack = [path]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            return f"holds {folder}, which cannot be listed ({exc.strerror or exc})"
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # gone meanwhile
+            if stat.S_ISDIR(st.st_mode) and st.st_dev == device:
+                stack.append(Path(entry.path))
+            elif not stat.S_ISREG(st.st_mode) or st.st_dev != device:
+                what = _kind(st.st_mode) if st.st_dev == device else "a mount point"
+                return f"holds {entry.path}, {what}, which pmiembed never writes"
+    return None
+
+
+def check_output_path(path: str | os.PathLike, *, folder: bool, force: bool, option: str = "out",
+                      resume: bool = False) -> bool:
+    """The one guard of every output path: refuse, in one line, what an output may not
+    replace; returns whether ``path`` exists (and may be replaced).
+
+    A file output (``folder=False``) may replace a regular file; an output folder
+    (``folder=True``) a folder that pmiembed could have written
+    (:func:`_foreign_content`).  Either only with ``force``.  Devices, named pipes,
+    sockets, symbolic links (to anything: the link is what would be replaced) and a
+    file where a folder is wanted, or a folder where a file is, are refused whatever
+    ``force`` says.  ``option``: the parameter that gave the path (messages name it).
+    ``resume``: an output folder that is written into, not replaced (a sweep's), may
+    exist if pmiembed could have written it."""
+    path = Path(path)
+    what = "output folder" if folder else "output file"
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except NotADirectoryError:
+        return False  # a parent is a file: the parent checks say so
+    except OSError as exc:
+        raise PMIEmbedError(f"{path}: cannot check it ({exc.strerror or exc}); choose another "
+                            f"`{option}:{what}`") from None
+    mode = st.st_mode
+    if stat.S_ISLNK(mode):
+        raise PMIEmbedError(f"{path}: is {_link_kind(path)}; pmiembed never replaces a link (nor what it leads "
+                            f"to): choose another `{option}:{what}`")
+    if folder and stat.S_ISREG(mode):
+        raise PMIEmbedError(f"{path}: is a file, not a folder; choose another `{option}:output folder` (a folder "
+                            "name)")
+    if not folder and stat.S_ISDIR(mode):
+        raise PMIEmbedError(f"{path}: is a folder, not a file; give a file name as `{option}:output file`")
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise PMIEmbedError(f"{path}: is {_kind(mode)}, not {'a folder' if folder else 'a regular file'}; pmiembed "
+                            f"never replaces one: choose another `{option}:{what}`")
+    if resume and folder:
+        why = _foreign_content(path)
+        if why is not None:
+            raise PMIEmbedError(f"{path}: {why}; pmiembed adds to a folder only if it wrote it: choose another "
+                                f"`{option}:output folder`")
+        return True
+    if not force:
+        raise PMIEmbedError(f"{path}: {what} exists; choose another `{option}:{what}` or pass `force=True` to "
+                            "replace it")
+    if folder:
+        why = _foreign_content(path)
+        if why is not None:
+            raise PMIEmbedError(f"{path}: {why}; `force=True` replaces only a folder pmiembed wrote: choose "
+                                f"another `{option}:output folder` (or empty this one yourself)")
+    return True
+
+
 def check_output_dir(path: Path, force: bool = False, inputs=()) -> Path:
-    """Refuse an output folder that exists (unless ``force``), is not a folder, has no
-    parent folder, cannot be written, or overlaps an input, before any work is done;
-    returns the parent folder.
+    """Refuse an output folder that exists (unless ``force``, and then unless pmiembed
+    could have written it: :func:`check_output_path`), has no parent folder, cannot be
+    written, or overlaps an input, before any work is done; returns the parent folder.
 
     ``inputs``: paths the run reads (corpus files or folders, vectors): an ``--out``
     that is one of them, contains one or lies inside one is refused, and so is the
     working directory or a folder that contains it (``--force`` would delete them)."""
+    return _check_output(Path(path), True, force, inputs, "out")
+
+
+def check_output_file(path: str | os.PathLike, force: bool = False, inputs=(), option: str = "out") -> Path:
+    """:func:`check_output_dir` for an output file (``phrases --out``, ``evaluate
+    --json``): refused unless it is new or a regular file replaced with ``force``, its
+    folder exists and is writable, and it overlaps none of ``inputs``; returns the path."""
     path = Path(path)
-    check_not_input(path, inputs)
-    if path.exists() and not force:
-        raise PMIEmbedError(f"{path}: output folder exists; choose another `out:output folder` or pass `force=True` "
-                            "to replace it")
-    # one stat, not exists() then is_dir(): another run replacing the same folder may
-    # move it away between two calls, and a folder that is briefly absent is no error
-    try:
-        is_dir = stat.S_ISDIR(os.stat(path).st_mode)
-    except (FileNotFoundError, NotADirectoryError):
-        is_dir = True
-    if not is_dir:
-        raise PMIEmbedError(f"{path}: exists and is not a folder; choose another `out:output folder`")
+    _check_output(path, False, force, inputs, option)
+    return path
+
+
+def _check_output(path: Path, folder: bool, force: bool, inputs, option: str) -> Path:
+    """The checks of :func:`check_output_dir` and :func:`check_output_file`; returns the
+    parent folder."""
+    what = "output folder" if folder else "output file"
+    check_not_input(path, inputs, option, what)
+    check_output_path(path, folder=folder, force=force, option=option)
     parent = path.parent if str(path.parent) else Path(".")
     if parent.exists() and not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an `out:output folder` inside a folder")
+        raise PMIEmbedError(f"{parent}: is a file, not a folder; choose an `{option}:{what}` inside a folder")
     if not parent.is_dir():
-        raise PMIEmbedError(f"{parent}: parent folder of `out:the output folder` does not exist; create it first")
+        raise PMIEmbedError(f"{parent}: parent folder of `{option}:the {what}` does not exist; create it first")
     _check_writable(parent, path)
     return parent
 
@@ -223,21 +344,23 @@ def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
 
-def check_not_input(out: str | os.PathLike, inputs=()) -> None:
+def check_not_input(out: str | os.PathLike, inputs=(), option: str = "out", what: str = "output folder") -> None:
     """Refuse an output location that is, contains or lies inside one of ``inputs``, or
     that is or contains the working directory: replacing it (``--force``) would delete
-    what the run reads, and writing inside a corpus folder changes the corpus."""
+    what the run reads, and writing inside a corpus folder changes the corpus.
+    ``option``: the parameter that gave ``out`` (messages name it)."""
     out_r = Path(os.path.abspath(out)).resolve()
     cwd = Path.cwd().resolve()
     if out_r == cwd or out_r in cwd.parents:
-        raise PMIEmbedError(f"{out}: is the working directory or contains it; choose a new folder for `out:the output`")
+        raise PMIEmbedError(f"{out}: is the working directory or contains it; choose a new folder for "
+                            f"`{option}:the output`")
     for item in inputs:
         if item is None or not isinstance(item, (str, os.PathLike)):
             continue
         in_r = Path(os.path.abspath(item)).resolve()
         if _overlaps(out_r, in_r):
             how = "is" if out_r == in_r else ("lies inside" if in_r in out_r.parents else "contains")
-            raise PMIEmbedError(f"{out}: {how} the input {item}; choose an `out:output folder` apart from the inputs")
+            raise PMIEmbedError(f"{out}: {how} the input {item}; choose an `{option}:{what}` apart from the inputs")
 
 
 # ------------------------------------------------------------ replacing a folder
@@ -350,11 +473,8 @@ def replace_dir(tmp: Path, path: Path, force: bool) -> None:
             os.rename(tmp, path)
             _fault_point("renamed")
             return
-        if not force:
-            raise PMIEmbedError(f"{path}: output folder exists; choose another `out:output folder` or pass "
-                                "`force=True` to replace it")
-        if not path.is_dir() or path.is_symlink():
-            raise PMIEmbedError(f"{path}: exists and is not a folder; choose another `out:output folder`")
+        # what is there now (it may have changed while the new folder was written)
+        check_output_path(path, folder=True, force=force)
         if _exchange(tmp, path):
             _fault_point("exchanged")
             shutil.rmtree(tmp, ignore_errors=True)  # now the old folder

@@ -36,7 +36,7 @@ from .io import atomic_dir, stable_read
 from .pmi import CONSTRAINTS as PMI_CONSTRAINTS
 from .pmi import check_not_empty, empty_rows, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
-from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes
+from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes, thread_count
 from .svd import CONSTRAINTS as SVD_CONSTRAINTS
 from .svd import SVD_BACKENDS, abtt_constraint, check_svd_params, core_size, fold_in, folded_svd, word_vectors
 from .vectors import (
@@ -110,6 +110,11 @@ class _Params:
         return f"{type(self).__name__}({', '.join(changed)})"
 
 
+#: what fit sets (the trailing-underscore attributes of the class docstring)
+_FITTED = ("vocabulary_", "cooccurrence_", "pmi_", "singular_values_", "context_vectors_", "vectors_", "timings_",
+           "compiled_kernels_", "corpus_stats_", "tokens_", "factorisation_", "peak_rss_bytes_")
+
+
 class PMIEmbedding(_Params):
     """Word vectors from a (shifted) positive PMI matrix factorised by truncated SVD.
 
@@ -173,9 +178,11 @@ class PMIEmbedding(_Params):
     keep_tokens : bool, keep the corpus as token ids after ``fit`` (``tokens_``,
         4 bytes a token, saved by ``save`` as ``tokens.npz``), which :meth:`update` needs
         to count the old text again over a grown vocabulary, words the old text left out
-        included: its counts then equal training on both texts.  The command line sets
-        it when it saves the counts.  (Folders saved before kept ``rare_pairs.npz``
-        instead.)
+        included: its counts then equal training on both texts, so ``fit(a).update(b)``
+        is exact by default.  False saves that memory and file, and an update is then
+        refused (or, on counts alone, close to but not equal to training on both, with a
+        warning).  The command line keeps them only when it saves the counts
+        (``--save-counts``).
     progress : bool, show progress bars on stderr.
     verbose : bool, print a one-line summary per stage on stderr.
 
@@ -184,7 +191,8 @@ class PMIEmbedding(_Params):
     vocabulary_ : Vocabulary
     cooccurrence_ : Cooccurrence, weighted counts (scipy.sparse inside); None after
         ``fit`` with ``keep_counts=False``
-    pmi_ : scipy.sparse.csr_matrix, the (S)PPMI matrix that was factorised
+    pmi_ : scipy.sparse.csr_matrix, the (S)PPMI matrix that was factorised (of a loaded
+        model: read from the folder's ppmi.npz on first use)
     singular_values_ : ndarray of shape (dim,)
     context_vectors_ : ndarray, V * S**eig
     wv : gensim KeyedVectors with the word vectors (index order = vocabulary order),
@@ -194,6 +202,8 @@ class PMIEmbedding(_Params):
         run or an empty cache), not included in the stages
     compiled_kernels_ : list of str, the kernels compiled during ``fit`` (empty on a warm cache)
     corpus_stats_ : dict, tokens, types, documents, bytes, replaced bytes
+    factorisation_ : dict, what the SVD that made the vectors ran: backend, power
+        iterations, extra columns, core words, and whether it was an update's warm start
 
     Examples
     --------
@@ -218,7 +228,7 @@ class PMIEmbedding(_Params):
                  svd=DEFAULTS["svd"],
                  n_iter=DEFAULTS["n_iter"], oversamples=DEFAULTS["oversamples"], lowercase=False, tokenizer=None,
                  seed=0, workers=None, memory=None,
-                 keep_counts=True, keep_tokens=False, progress=False, verbose=False):
+                 keep_counts=True, keep_tokens=True, progress=False, verbose=False):
         self.dim = dim
         self.window = window
         self.weighting = weighting
@@ -290,7 +300,7 @@ class PMIEmbedding(_Params):
         :mod:`pmiembed.corpus`), count, weight and factorise.  Returns ``self``.
 
         ``client``: a ``dask.distributed.Client``; the same pipeline then runs on its
-        cluster (:mod:`pmiembed.distributed`, ``pip install "pmiembed[dask]"``), reading
+        cluster (:mod:`pmiembed.distributed`, ``pip install ".[dask]"`` in pmiembed's clone), reading
         ``corpus`` (paths or fsspec URLs every worker can read) in shards."""
         if client is not None:
             from .distributed import fit_distributed
@@ -339,8 +349,8 @@ class PMIEmbedding(_Params):
         and SVD settings of ``self`` apply; the counting settings are those of the
         counts."""
         if cooccurrence is None:
-            raise ParameterError("fit_counts needs co-occurrence counts, got None: a model loaded from a folder "
-                                 "saved without counts has none; save with `save_counts=True`")
+            raise ParameterError("fit_counts needs co-occurrence counts, got `cooccurrence=None:None`: a model loaded "
+                                 "from a folder saved without counts has none; save with `save_counts=True`")
         if not isinstance(cooccurrence, Cooccurrence):
             raise ParameterError(f"fit_counts needs a Cooccurrence (e.g. Cooccurrence.load('counts.npz')), "
                                  f"not a {type(cooccurrence).__name__}")
@@ -357,14 +367,16 @@ class PMIEmbedding(_Params):
 
     def update(self, corpus, n_iter: int | None = None) -> "PMIEmbedding":
         """Add ``corpus`` to the fitted model without starting over (see
-        :mod:`pmiembed.update`): with the token ids kept (``keep_tokens=True``, or
-        loaded from a folder with ``tokens.npz``) the vocabulary, counts and PMI become
-        those of training on both texts; otherwise the new counts are added to
-        ``cooccurrence_`` (fitted with ``keep_counts=True`` or loaded from a folder saved
-        with ``save_counts=True``) and words that now reach ``min_count`` join the
-        vocabulary.  The SVD restarts from the previous vectors with ``n_iter`` power
-        iterations (default 4).  ``update_summary_`` says what
-        changed.  Returns ``self``."""
+        :mod:`pmiembed.update`): with the token ids kept (``keep_tokens=True``, the
+        default, or loaded from a folder with ``tokens.npz``) the vocabulary, counts and
+        PMI become those of training on both texts.  Without them, on counts alone
+        (``cooccurrence_`` of a model fitted with ``keep_tokens=False``, or of a folder
+        saved with counts but no token ids), the new counts are added to the old and
+        words that now reach ``min_count`` join the vocabulary, which is close to but not
+        equal to training on both: an :class:`~pmiembed.update.ApproximateUpdateWarning`
+        says so.  The SVD restarts from the previous vectors with ``n_iter`` power
+        iterations (default 4).  ``update_summary_`` says what changed (``"exact"``:
+        whether the counts equal training on both).  Returns ``self``."""
         from .update import update_model
 
         self.update_summary_ = update_model(self, corpus, n_iter=n_iter)
@@ -515,7 +527,7 @@ class PMIEmbedding(_Params):
             raise ParameterError(
                 f"only {n_left:,} of the {n_core:,} words the SVD factorises have a PPMI entry left"
                 + (f" above the shift log(neg) = {np.log(self.neg):.2f}" if self.neg > 1 else "")
-                + f", fewer than dim={self.dim}; "
+                + f", fewer than `dim={self.dim}`; "
                 + (f"lower `neg` (now {self.neg:g}) or `dim`" if self.neg > 1 else "lower `dim`"), param="dim")
         # windowed counts are symmetric, and without smoothing (cds = 1) so is their PMI
         # (pmi_matrix and pmi_from_rows compute (w, c) and (c, w) alike): the SVD need
@@ -530,6 +542,7 @@ class PMIEmbedding(_Params):
                                           workers=self.n_workers_, progress=self.progress, copy=self.memory is None,
                                           symmetric=symmetric)
                     info["backend"] = self.svd
+                    self.factorisation_ = self._factorisation()
                 else:
                     from .update import warm_svd
 
@@ -541,12 +554,28 @@ class PMIEmbedding(_Params):
                     if self.n_core_ is not None:
                         u, s, vt = fold_in(self.pmi_, u, s, vt, symmetric=bool(symmetric))
                     info["warm start"] = f"{n_iter} iterations"
+                    self.factorisation_ = self._factorisation(warm_n_iter=n_iter)
                 info["dim"] = str(self.dim)
                 info["core"] = "all words" if self.n_core_ is None else f"{self.n_core_:,} words"
                 if self.n_empty_rows_:
-                    info["words without a vector (empty PPMI row)"] = (
-                        f"{self.n_empty_rows_:,}" + (f"; lower neg={self.neg:g} to keep them" if self.neg > 1 else ""))
+                    shift = f"; a smaller shift than neg {self.neg:g} keeps them" if self.neg > 1 else ""
+                    info["words without a vector (no PPMI entry among the factorised words)"] = (
+                        f"{self.n_empty_rows_:,}{shift}")
         return Factors(u, s, vt, empty if self.n_empty_rows_ else None)
+
+    def _factorisation(self, warm_n_iter: int | None = None) -> dict:
+        """What the SVD that made the vectors ran (``factorisation_``, the manifest's
+        ``factorisation``): the backend and its power iterations as resolved (None where
+        the backend has none), the extra columns, the core, and whether it restarted from
+        the previous vectors (an update: always the randomized backend)."""
+        warm = warm_n_iter is not None
+        backend = "randomized" if warm else self.svd
+        iterative = backend != "arpack"
+        n_iter = warm_n_iter if warm else (DEFAULTS["n_iter"] if self.n_iter is None else self.n_iter)
+        return {"backend": backend, "n_iter": int(n_iter) if iterative else None,
+                "oversamples": int(self.oversamples) if iterative else None,
+                "core_words": None if self.__dict__.get("n_core_") is None else int(self.n_core_),
+                "warm_start": warm}
 
     def _set_vectors(self, u: np.ndarray, s: np.ndarray, vt: np.ndarray, empty: np.ndarray | None = None) -> None:
         """The SVD of every word -> ``singular_values_``, ``vectors_`` (eigenvalue
@@ -561,6 +590,33 @@ class PMIEmbedding(_Params):
         vt *= (s ** self.eig).astype(np.float32)[:, None]
         self.context_vectors_ = vt.T
         self._wv = None  # built from vectors_ on first use
+
+    #: fitted attributes a model folder does not keep (PMIEmbedding.load)
+    _NOT_SAVED = ("context_vectors_", "compiled_kernels_", "peak_rss_bytes_", "pmi_marginals_")
+
+    def __getattr__(self, name: str):
+        """Fitted attributes a loaded model lacks: ``pmi_`` is read from the folder's
+        ``ppmi.npz`` (checked against its manifest); the others, and any of them on an
+        unfitted model, raise an AttributeError that says why."""
+        prop = type(self).__dict__.get(name)
+        if isinstance(prop, property):  # a property that raised AttributeError: its own message
+            return prop.fget(self)
+        if name.startswith("_") or not name.endswith("_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        path = self.__dict__.get("path_")
+        if name == "pmi_" and path is not None:
+            if not (Path(path) / PPMI_FILE).is_file():
+                raise AttributeError(f"pmi_: {path} was saved without its PPMI matrix ({PPMI_FILE}, "
+                                     "save(save_pmi=False)); fit again to get it")
+            matrix = self.ppmi().matrix
+            self.__dict__["pmi_"] = matrix
+            return matrix
+        if path is not None and name in self._NOT_SAVED:
+            raise AttributeError(f"{name}: not kept in a model folder (this model was loaded from {path}); fit "
+                                 "again to get it")
+        if self.__dict__.get("vectors_") is None and name in _FITTED:
+            raise AttributeError(f"{name}: the model is not fitted; call fit(corpus) first")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def wv(self) -> "KeyedVectors":
@@ -659,7 +715,7 @@ class PMIEmbedding(_Params):
                 files.append(PPMI_FILE)
             if save_counts:
                 if getattr(self, "cooccurrence_", None) is None:
-                    raise ParameterError("save_counts needs the counts: fit with keep_counts=True")
+                    raise ParameterError("`save_counts=True` needs the counts: fit with `keep_counts=True`")
                 self.cooccurrence_.save(tmp / "counts.npz")
                 files.append("counts.npz")
                 if getattr(self, "rare_pairs_", None) is not None:
@@ -672,10 +728,14 @@ class PMIEmbedding(_Params):
                 files.append(TOKENS_FILE)
             params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
             params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
-            params["workers"] = self.n_workers_  # the threads used (workers=None: all cores, as a number)
+            # the threads that ran (workers=None: all cores, as a number; never more than numba's pool)
+            params["workers"] = thread_count(self.n_workers_)
             write_manifest(tmp, {
                 "format": MODEL_FORMAT,
                 "params": params, "counting": getattr(self, "counting_params_", None),
+                # what made these vectors: after an update, the warm-started randomized SVD and its
+                # iterations, whatever `params` says a fit from scratch would use
+                "factorisation": self.__dict__.get("factorisation_") or self._factorisation(),
                 "vocabulary_size": len(self.vocabulary_),
                 "corpus": getattr(self, "corpus_stats_", None),
                 "timings": getattr(self, "timings_", None),
@@ -711,7 +771,7 @@ class PMIEmbedding(_Params):
             raise VectorsError(f"{path}: holds vectors only ({meta.get('format')}), not a PMIEmbedding model; "
                                "load them with pmiembed.vectors.load_vectors")
         model = cls._from_manifest(meta, path)
-        model.wv = _load_vectors_dir(path)
+        model.wv = _load_vectors_dir(path, checked=True)  # read_manifest above checked every file
         model.vocabulary_ = Vocabulary.load(path / VOCAB_FILE)
         model.singular_values_ = np.load(path / "singular_values.npy")
         model.cooccurrence_ = None
@@ -723,6 +783,7 @@ class PMIEmbedding(_Params):
 
         model.tokens_ = load_tokens(path / TOKENS_FILE) if (path / TOKENS_FILE).exists() else None
         model.counting_params_ = meta.get("counting")
+        model.factorisation_ = meta.get("factorisation")
         model.path_ = path  # where contexts() and explain() find ppmi.npz
         model.corpus_stats_ = meta.get("corpus")
         model.timings_ = meta.get("timings")

@@ -53,9 +53,11 @@ CONSTRAINTS = {
 }
 
 
-def check_phrase_params(min_count, threshold=None, passes=1, measure="npmi") -> None:
+def check_phrase_params(min_count, threshold=None, passes=1, measure="npmi", cli_prefix: str = "") -> None:
+    """Check the phrase settings against :data:`CONSTRAINTS`; ``cli_prefix``: how the
+    command line prefixes their names (``phrase_``: ``train --phrase-threshold``)."""
     validate_params(CONSTRAINTS, {"min_count": min_count, "threshold": threshold, "passes": passes,
-                                  "measure": measure})
+                                  "measure": measure}, cli_prefix=cli_prefix)
 
 
 @dataclass

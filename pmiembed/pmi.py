@@ -182,7 +182,7 @@ def check_not_empty(result: sp.csr_matrix, neg: float) -> None:
     """A shift above every PMI of the corpus leaves nothing to factorise: all vectors
     would be zero."""
     if result.nnz == 0:
-        raise ParameterError(f"neg={neg:g}: the shifted PPMI matrix is empty, no word pair has a PMI above "
+        raise ParameterError(f"`neg={neg:g}`: the shifted PPMI matrix is empty, no word pair has a PMI above "
                              f"log(neg) = {np.log(neg):.2f}; lower `neg` (1 = no shift, skip-gram uses 5-15)")
 
 

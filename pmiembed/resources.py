@@ -18,19 +18,30 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def thread_count(n: int) -> int:
+    """The threads :func:`limit_threads` runs with when asked for ``n``: at most the
+    size of numba's thread pool (``NUMBA_NUM_THREADS``, the cores by default), what a
+    model folder records as its ``workers``."""
+    from ._jit import numba
+
+    return max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+
+
 @contextlib.contextmanager
 def limit_threads(n: int, blas: int | None = None):
-    """Run numba's parallel kernels with ``n`` threads and BLAS/OpenMP libraries
-    (threadpoolctl) with ``blas`` threads (default ``n``).  Results do not depend on
-    ``n``: every parallel kernel computes each output row in a fixed order."""
+    """Run numba's parallel kernels with ``n`` threads (at most numba's pool:
+    :func:`thread_count`) and BLAS/OpenMP libraries (threadpoolctl) with ``blas``
+    threads (default: the same).  Results do not depend on ``n``: every parallel kernel
+    computes each output row in a fixed order."""
     from threadpoolctl import threadpool_limits
 
     from ._jit import numba
 
     previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    threads = thread_count(n)
+    numba.set_num_threads(threads)
     try:
-        with threadpool_limits(limits=int(n if blas is None else blas)):
+        with threadpool_limits(limits=int(threads if blas is None else blas)):
             yield
     finally:
         numba.set_num_threads(previous)

@@ -63,13 +63,13 @@ def check_rank(s: np.ndarray, dim: int, dtype) -> None:
     S^-1``), which gives rare words huge, nearly parallel vectors."""
     s = np.asarray(s, dtype=np.float64)
     if not np.all(np.isfinite(s)):
-        raise ParameterError(f"dim={dim}: the SVD did not converge (non-finite singular values); the PPMI matrix is "
+        raise ParameterError(f"`dim={dim}`: the SVD did not converge (non-finite singular values); the PPMI matrix is "
                              "numerically degenerate: lower `dim` or give a corpus with more varied contexts")
     rank = int(np.count_nonzero(s > noise_level(s, dtype))) if len(s) and s.max() > 0 else 0
     if rank < dim:
         raise ParameterError(
-            f"dim={dim}: the PPMI matrix has only {rank} dimension{'s' if rank != 1 else ''} above rounding noise "
-            f"(singular values above {NOISE_EPS} eps x the largest), fewer than dim; "
+            f"`dim={dim}`: the PPMI matrix has only {rank} dimension{'s' if rank != 1 else ''} above rounding noise "
+            f"(singular values above {NOISE_EPS} eps x the largest), fewer than `dim`; "
             + (f"lower `dim` to at most {rank} or " if rank else "")
             + "give a corpus with more varied contexts (it looks templated or repetitive)")
 
@@ -78,7 +78,7 @@ def check_svd_params(dim, eig, n_words: int | None = None) -> None:
     check_param("dim", dim, CONSTRAINTS["dim"])
     if n_words is not None and dim >= n_words:
         raise ParameterError(
-            f"dim={dim} must be smaller than the vocabulary size ({n_words} words); "
+            f"`dim={dim}` must be smaller than the vocabulary size ({n_words} words); "
             "lower `dim`, lower `min_count` or give a larger corpus", param="dim"
         )
     check_param("eig", eig, CONSTRAINTS["eig"])
@@ -517,7 +517,7 @@ def _ritz(q, bt, dim, rows: _Rows):
     vocabulary-sized, and fold-in and the word vectors come next)."""
     gram = rows.gram(bt)
     if not np.all(np.isfinite(gram)):
-        raise ParameterError(f"dim={dim}: the SVD did not converge (non-finite values); the PPMI matrix is "
+        raise ParameterError(f"`dim={dim}`: the SVD did not converge (non-finite values); the PPMI matrix is "
                              "numerically degenerate: lower `dim` or give a corpus with more varied contexts")
     evals, evecs = np.linalg.eigh(gram)
     order = np.argsort(-evals, kind="stable")[:dim]
@@ -727,7 +727,8 @@ def word_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, *, eig: float = D
 def abtt_constraint(dim: int) -> Param:
     """What ``abtt`` accepts for vectors of ``dim`` dimensions."""
     top = dim - 1 if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) else None
-    return Param((Interval(Integral, 0, top), None), "an integer from 0 to dim-1 (directions removed), or None")
+    upper = f"{top} (`dim` minus 1)" if top is not None else "`dim` minus 1"
+    return Param((Interval(Integral, 0, top), None), f"an integer from 0 to {upper}: the directions removed; or None")
 
 
 def remove_top_directions(w: np.ndarray, d: int, copy: bool = True) -> np.ndarray:

@@ -37,7 +37,7 @@ from .corpus import read_corpus
 from .defaults import DEFAULTS
 from .errors import ParameterError
 from .evaluate import describe_benchmarks, evaluate, results_to_dict
-from .io import atomic_path, check_not_input
+from .io import atomic_path, check_not_input, check_output_path
 from .model import PMIEmbedding
 from .vectors import make_keyed_vectors
 
@@ -139,6 +139,9 @@ def run_sweep(corpus, grid: dict[str, list], out: str | os.PathLike, *, base: di
     paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else (
         list(corpus) if isinstance(corpus, (list, tuple)) else [])
     check_not_input(out, paths)
+    # a sweep resumes in its folder: absent, or a folder pmiembed wrote (never a link, device or
+    # another folder, and nothing inside it that pmiembed does not write)
+    check_output_path(out, folder=True, force=False, resume=True)
     tokens = None
     identity = corpus_identity(corpus)
     if identity is None:  # an in-memory corpus: identified by its tokens

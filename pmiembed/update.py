@@ -73,6 +73,15 @@ NO_COUNTS_HINT = ("the model was saved without its token ids and co-occurrence c
                   "retrain it with `save_counts:PMIEmbedding(keep_tokens=True).fit(...) and save(path)`, then "
                   "update that")
 
+class ApproximateUpdateWarning(UserWarning):
+    """An update made on counts alone (no token ids): close to, not equal to, training
+    on both texts (the module docstring says what differs)."""
+
+
+APPROXIMATE_HINT = ("update on counts alone (the model kept no token ids): words that join the vocabulary miss "
+                    "their occurrences in the old text, so the result is close to, not equal to, training on both "
+                    "texts; fit with keep_tokens=True (the default) for an exact update")
+
 #: the corpus as token ids, kept for updates (see :func:`save_tokens`)
 TOKENS_FILE = "tokens.npz"
 TOKENS_FORMAT = "pmiembed-tokens"
@@ -301,9 +310,11 @@ def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = 
 
 
 def update_model(model, corpus, n_iter: int | None = None) -> dict:
-    """Add ``corpus`` to a fitted ``model`` that holds its counts (see the module
-    docstring); the model is changed in place.  Returns a summary: ``new_words``,
-    ``dropped_words``, ``new_tokens``, ``tokens``, ``words``, ``n_iter``, ``seconds``."""
+    """Add ``corpus`` to a fitted ``model`` that holds its token ids or its counts (see
+    the module docstring); the model is changed in place.  Returns a summary:
+    ``new_words``, ``dropped_words``, ``new_tokens``, ``tokens``, ``words``, ``n_iter``,
+    ``exact`` (False on counts alone, which also warns: :class:`ApproximateUpdateWarning`),
+    ``seconds``."""
     cooc = getattr(model, "cooccurrence_", None)
     kept = model.__dict__.get("tokens_")
     if cooc is None and kept is None:
@@ -328,7 +339,10 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
         del kept, tokens
         new_words, dropped, vocab = _update_from_tokens(model, parts, n_iter, timer)
         n_all = model.tokens_.n_tokens
-        return _finish(model, start, new_tokens, n_all, sources, new_words, dropped, vocab, n_iter, timer)
+        return _finish(model, start, new_tokens, n_all, sources, new_words, dropped, vocab, n_iter, timer, exact=True)
+    import warnings
+
+    warnings.warn(APPROXIMATE_HINT, ApproximateUpdateWarning, stacklevel=3)
     p = cooc.params
     old_vocab = cooc.vocab
     with timer.stage("vocab") as info:
@@ -364,20 +378,21 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
     model._set_vectors(*model._svd(timer, warm=(previous, n_iter)))
     del previous
     return _finish(model, start, new_tokens, int(summed.params["n_tokens"]), sources, new_words, dropped, vocab,
-                   n_iter, timer)
+                   n_iter, timer, exact=False)
 
 
-def _finish(model, start, new_tokens, n_all, sources, new_words, dropped, vocab, n_iter, timer) -> dict:
+def _finish(model, start, new_tokens, n_all, sources, new_words, dropped, vocab, n_iter, timer, exact) -> dict:
     stats = dict(getattr(model, "corpus_stats_", None) or {})
     stats["tokens"] = int(n_all)
     stats["updates"] = list(stats.get("updates", [])) + [{"tokens": int(new_tokens), "sources": sources,
-                                                          "new_words": int(new_words), "n_iter": int(n_iter)}]
+                                                          "new_words": int(new_words), "n_iter": int(n_iter),
+                                                          "exact": bool(exact)}]
     model.corpus_stats_ = stats
     model.timings_ = dict(timer.times)
     model.timings_["total"] = time.perf_counter() - start
     model.peak_rss_bytes_ = peak_rss_bytes()
     return {"new_words": int(new_words), "dropped_words": int(dropped), "new_tokens": int(new_tokens),
-            "tokens": int(n_all), "words": len(vocab), "n_iter": int(n_iter),
+            "tokens": int(n_all), "words": len(vocab), "n_iter": int(n_iter), "exact": bool(exact),
             "seconds": model.timings_["total"]}
 
 
@@ -451,6 +466,9 @@ def load_for_update(path, **overrides):
     )
 
     path = Path(path)
+    # the folder and its manifest first: a missing path or a folder without params.json is
+    # said to be that, not a model "saved without its token ids"
+    read_manifest(path, files=())
     has_tokens = (path / TOKENS_FILE).is_file()
     if not has_tokens and not (path / "counts.npz").is_file():
         raise ParameterError(f"{path}: {NO_COUNTS_HINT}")
@@ -480,4 +498,5 @@ def load_for_update(path, **overrides):
     model.singular_values_ = np.load(path / "singular_values.npy")
     model.counting_params_ = meta.get("counting")
     model.corpus_stats_ = meta.get("corpus")
+    model.factorisation_ = meta.get("factorisation")
     return model

@@ -44,6 +44,10 @@ PARAMS_FILE = "params.json"
 RARE_PAIRS_FILE = "rare_pairs.npz"
 #: the files a model folder must hold, each with a checksum in the manifest
 REQUIRED_FILES = (VECTORS_FILE, VOCAB_FILE, "singular_values.npy")
+#: what pmiembed writes into a model folder (besides the manifest): a folder holding any
+#: of them is a model folder, which is read only with its manifest
+MODEL_FILES = (VECTORS_FILE, VECTORS_TEXT_FILE, VOCAB_FILE, "singular_values.npy", "ppmi.npz", "counts.npz",
+               "tokens.npz", RARE_PAIRS_FILE)
 
 
 def make_keyed_vectors(words, vectors: np.ndarray, counts=None) -> "KeyedVectors":
@@ -148,9 +152,11 @@ def read_manifest(path: Path, files=None) -> dict:
     ``files``: only these files' checksums, the others need only be there)."""
     manifest = path / PARAMS_FILE
     if not path.is_dir():
-        raise VectorsError(f"{path}: no such model folder; check the `vectors` path")
+        if not os.path.lexists(path):
+            raise VectorsError(f"{path}: no such model folder; check the `vectors` path")
+        raise VectorsError(f"{path}: not a folder; give a model folder written by 'pmiembed train' as `vectors`")
     if not manifest.is_file():
-        raise VectorsError(f"{path}: no {PARAMS_FILE}; not a pmiembed model folder (give its vectors file instead)")
+        raise VectorsError(_no_manifest(path))
     try:
         meta = json.loads(manifest.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
@@ -170,7 +176,7 @@ def read_manifest(path: Path, files=None) -> dict:
     required = REQUIRED_FILES if meta["format"] == MODEL_FORMAT else (VECTORS_FILE, VOCAB_FILE)
     if VECTORS_TEXT_FILE in digests:  # saved with format="text": vectors.vec stands for vectors.bin
         required = tuple(n for n in required if n != VECTORS_FILE)
-    for name in required + ("counts.npz", VECTORS_FILE, VECTORS_TEXT_FILE):
+    for name in required + MODEL_FILES:  # every file of pmiembed's in the folder must be vouched for
         if name not in digests and (name in required or (path / name).exists()):
             raise VectorsError(f"{path / name}: no checksum in {PARAMS_FILE}; re-train or restore the folder")
     for name, digest in digests.items():
@@ -180,6 +186,19 @@ def read_manifest(path: Path, files=None) -> dict:
         if (files is None or name in files) and sha256_file(f) != digest:
             raise VectorsError(f"{f}: checksum mismatch, the file is damaged or was changed; re-train or restore it")
     return meta
+
+
+def _no_manifest(path: Path) -> str:
+    """The message for a folder without ``params.json``: a model folder that lost its
+    manifest (its files cannot be checked: an edited or damaged one would give wrong
+    answers), or no model folder at all."""
+    held = [name for name in MODEL_FILES if (path / name).exists()]
+    if held:
+        return (f"{path}: holds pmiembed's files ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}) but not "
+                f"their manifest {PARAMS_FILE}, without which they cannot be checked; restore {PARAMS_FILE} or "
+                "re-train (a word2vec or gensim vectors file can be given by its own path)")
+    return (f"{path}: not a pmiembed model folder (no {PARAMS_FILE}); give the folder written by 'pmiembed train' "
+            "or a vectors file as `vectors`")
 
 
 def manifest_digest(meta: dict) -> str:
@@ -198,8 +217,9 @@ VECTORS_KINDS = ("a pmiembed model folder, a word2vec file (.bin/.vec/.txt with 
 
 
 def load_vectors(path: str | os.PathLike) -> "KeyedVectors":
-    """Load vectors from a pmiembed output folder (checked against its manifest), a
-    word2vec file (binary or text, detected by content, whatever its name), or a file
+    """Load vectors from a pmiembed output folder (checked against its manifest, which
+    it must have), a word2vec file (binary or text, detected by content, whatever its
+    name), GloVe's headerless text, or a file
     written by gensim's ``save()``: a full ``Word2Vec`` / ``FastText`` model (its ``wv``)
     or ``KeyedVectors`` (told apart by content: gensim saves a pickle)."""
     path = Path(path)
@@ -236,9 +256,9 @@ def _load_gensim(path: Path) -> "KeyedVectors":
 
 
 def _guard_zero_vectors(kv: "KeyedVectors") -> "KeyedVectors":
-    """Words without a vector (all zeros: their PPMI row was empty) get an infinite norm
-    in gensim's norm cache, so their cosine with anything is 0 instead of nan (gensim
-    divides by the norm) and they never top a neighbour list."""
+    """Words without a vector (all zeros: no PPMI entry among the factorised words) get
+    an infinite norm in gensim's norm cache, so their cosine with anything is 0 instead
+    of nan (gensim divides by the norm) and they never top a neighbour list."""
     kv.fill_norms()
     zero = kv.norms == 0
     if zero.any():
@@ -255,16 +275,16 @@ def folder_format(path: Path) -> str:
     return "both" if text and binary else "text" if text else "binary"
 
 
-def _load_vectors_dir(path: Path) -> "KeyedVectors":
-    """A pmiembed output folder (checked against its manifest) or a folder with a vectors.bin."""
-    meta_ok = (path / PARAMS_FILE).exists()
-    if meta_ok:
+def _load_vectors_dir(path: Path, checked: bool = False) -> "KeyedVectors":
+    """A pmiembed output folder, checked against its manifest (which it must have:
+    :func:`read_manifest`) unless the caller just did (``checked``)."""
+    if not checked:
         read_manifest(path)
     vec = path / (VECTORS_TEXT_FILE if folder_format(path) == "text" else VECTORS_FILE)
     if not vec.is_file():
         raise VectorsError(f"{path}: no {VECTORS_FILE} in this folder; give the folder written by 'pmiembed train'")
     kv = _load_word2vec(vec)
-    if meta_ok and (path / VOCAB_FILE).is_file():
+    if (path / VOCAB_FILE).is_file():
         vocab = Vocabulary.load(path / VOCAB_FILE)
         if vocab.words == kv.index_to_key:
             kv.allocate_vecattrs(["count"], [np.int64])

@@ -75,7 +75,7 @@ class Vocabulary:
         if len(keep) == 0:
             most = int(counts.max()) if len(counts) else 0
             raise CorpusError(
-                f"vocabulary is empty after min_count={min_count} (the most frequent word occurs "
+                f"vocabulary is empty after `min_count={min_count}` (the most frequent word occurs "
                 f"{most} times); lower `min_count` or give a larger corpus"
             )
         words = [types[i] for i in keep]

@@ -312,8 +312,8 @@ def train_word2vec(
         raise CorpusError(f"corpus {description} has no tokens")
     if len(model.wv) == 0:
         raise CorpusError(
-            f"no word occurs at least min_count={min_count} times in corpus {description}; "
-            "lower min_count or use a larger corpus"
+            f"no word occurs at least `w2v_min_count={min_count}:min_count={min_count}` times in corpus "
+            f"{description}; lower `w2v_min_count:min_count` or use a larger corpus"
         )
 
     start = time.perf_counter()

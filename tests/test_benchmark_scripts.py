@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -133,7 +134,15 @@ def test_slice_writes_the_first_tokens(tmp_path, text8_head):
         assert f.read().split() == want
     r = _run([ROOT / "benchmarks" / "slice.py", text8_head, "--tokens", "10", "--out", out])
     assert r.returncode == 2
-    assert r.stderr.strip() == f"slice.py: error: {out}: exists; choose another --out or pass --force"
+    assert r.stderr.strip() == f"slice.py: error: {out}: output file exists; choose another --out or pass --force to " \
+                               "replace it"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    r = _run([ROOT / "benchmarks" / "slice.py", text8_head, "--tokens", "10", "--out", fifo, "--force"])
+    assert r.returncode == 2 and r.stderr.strip() == (f"slice.py: error: {fifo}: is a named pipe (FIFO), not a "
+                                                      "regular file; pmiembed never replaces one: choose another --out")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    fifo.unlink()
     r = _run([ROOT / "benchmarks" / "slice.py", tmp_path / "nope.gz", "--tokens", "10", "--out", tmp_path / "t.gz"])
     assert r.returncode == 2 and "nope.gz: no such file" in r.stderr and not (tmp_path / "t.gz").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.txt.gz"]  # no temporary file left

@@ -242,7 +242,7 @@ def test_vectors_labels():
     (["{tmp}/nothing.txt", "--out", "{tmp}/o"], "nothing.txt: no such corpus file or folder"),
     (["--out", "{tmp}/o"], "no CORPUS given"),
     (["{lee}", "--out", "{tmp}/o", "--no-pmi", "--no-word2vec"], "nothing to compare"),
-    (["{lee}", "--out", "{tmp}/o", "--dim", "0"], "dim=0"),
+    (["{lee}", "--out", "{tmp}/o", "--dim", "0"], "--dim 0 must be a positive integer"),
     (["{lee}", "--out", "{tmp}/o", "--w2v-sample", "2"], "--w2v-sample"),
     (["{lee}", "--out", "{tmp}/o", "--benchmarks", "nosuch"], "unknown benchmark 'nosuch'"),
     (["{lee}", "--out", "{tmp}/missing/o"], "parent folder of --out does not exist"),
@@ -259,7 +259,7 @@ def test_error_inside_the_training_process_is_one_line_and_leaves_nothing(tmp_pa
     code, out, err = run(capsys, "compare", lee_path, "--out", tmp_path / "o", "--dim", "100000", "--no-word2vec",
                          "--quiet")
     assert code == 2
-    assert "pmi: dim=100000 must be smaller than the vocabulary" in one_error_line(err)
+    assert "pmi: --dim 100000 must be smaller than the vocabulary" in one_error_line(err)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -292,7 +292,7 @@ def test_evaluate_prints_the_table_and_writes_json(compared, tmp_path, capsys):
     assert "wrote" in err
     # refuses to overwrite the JSON without --force
     code, out, err = run(capsys, "evaluate", "--vectors", vec, "--json", tmp_path / "r.json")
-    assert code == 2 and "r.json: file exists" in one_error_line(err)
+    assert code == 2 and "r.json: output file exists; choose another --json or pass --force" in one_error_line(err)
     code, out, err = run(capsys, "evaluate", "--vectors", vec, "--json", tmp_path / "r.json", "--force", "--quiet",
                          "--benchmarks", "ws353")
     assert code == 0 and err == "" and list(json.loads((tmp_path / "r.json").read_text())["benchmarks"]) == ["ws353"]

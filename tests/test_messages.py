@@ -61,10 +61,10 @@ def test_model_errors_name_the_parameter(lee_path):
 
 
 @pytest.mark.parametrize("argv,line", [
-    (["--sub", "2"], "pmiembed: error: subsample=2.0 must be in (0, 1), e.g. 1e-5, or None (--sub)"),
-    (["--n-iter", "5000"], "pmiembed: error: n_iter=5000 must be at most 1000: each iteration is two passes over "
+    (["--sub", "2"], "pmiembed: error: --sub 2.0 must be in (0, 1), e.g. 1e-5, or none"),
+    (["--n-iter", "5000"], "pmiembed: error: --n-iter 5000 must be at most 1000: each iteration is two passes over "
                            "the PMI matrix (the default is 6); for accuracy raise --oversamples instead"),
-    (["--window", "20"], "pmiembed: error: window=20 is too large for harmonic2 weighting (at most 12); lower "
+    (["--window", "20"], "pmiembed: error: --window 20 is too large for harmonic2 weighting (at most 12); lower "
                          "--window or use --weighting dynamic"),
 ])
 def test_cli_shows_flags(tmp_path, lee_path, capsys, argv, line):

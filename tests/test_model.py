@@ -111,7 +111,8 @@ def test_empty_vocabulary(lee_path):
 def test_save_load_roundtrip(tmp_path, lee_model):
     out = lee_model.save(tmp_path / "m")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["params.json", "ppmi.npz", "singular_values.npy", "vectors.bin", "vocab.tsv"]
+    # the token ids too: a fitted model keeps them (keep_tokens=True), so the folder can be updated exactly
+    assert names == ["params.json", "ppmi.npz", "singular_values.npy", "tokens.npz", "vectors.bin", "vocab.tsv"]
     kv = KeyedVectors.load_word2vec_format(str(out / "vectors.bin"), binary=True)
     assert kv.index_to_key == lee_model.wv.index_to_key
     assert np.array_equal(kv.vectors, lee_model.wv.vectors)

@@ -31,6 +31,7 @@ WRITER = textwrap.dedent("""
         with atomic_dir(out, force=True) as tmp:
             for i in range(3):
                 (tmp / f"part{i}").write_text(tag * 20000)
+            (tmp / "params.json").write_text("{}")  # a folder pmiembed writes, which force may replace
 """)
 
 

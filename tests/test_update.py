@@ -14,7 +14,14 @@ from pmiembed.corpus import read_corpus
 from pmiembed.errors import ParameterError, VectorsError
 from pmiembed.model import PMIEmbedding
 from pmiembed.svd import truncated_svd
-from pmiembed.update import concat_corpora, count_rare_pairs, load_tokens, save_tokens, warm_svd
+from pmiembed.update import (
+    ApproximateUpdateWarning,
+    concat_corpora,
+    count_rare_pairs,
+    load_tokens,
+    save_tokens,
+    warm_svd,
+)
 from pmiembed.vocab import Vocabulary
 
 COUNTING = dict(window=3, weighting="harmonic", subsample=None)
@@ -105,7 +112,8 @@ def test_updated_counts_equal_brute_force(halves):
     old, new = halves
     model = _legacy_model(old)
     v_old = list(model.vocabulary_.words)
-    model.update(new)
+    with pytest.warns(ApproximateUpdateWarning):  # on counts alone: said to be close to, not equal to, both
+        model.update(new)
     vocab = model.vocabulary_
     # the vocabulary is the one of both texts counted together
     both = read_corpus(old + new)
@@ -178,7 +186,7 @@ def test_update_vectors_close_to_training_on_both(halves):
 def test_model_without_counts_says_how_to_retrain(halves, tmp_path, lee_path, capsys):
     old, new = halves
     with pytest.raises(ParameterError, match=r"keep_tokens=True\)\.fit"):
-        PMIEmbedding(dim=10, min_count=3, keep_counts=False).fit(old).update(new)
+        PMIEmbedding(dim=10, min_count=3, keep_counts=False, keep_tokens=False).fit(old).update(new)
     assert main(["train", str(lee_path), "--out", str(tmp_path / "plain"), "--dim", "10", "--quiet"]) == 0
     code, out, err = run(capsys, "update", lee_path, "--vectors", tmp_path / "plain", "--out", tmp_path / "up")
     assert code == 2 and "--save-counts" in err and len(err.strip().splitlines()) == 1
@@ -232,16 +240,18 @@ def test_phrase_model_refuses_update(lee_path, tmp_path, capsys):
     assert code == 2 and "--phrases" in err and not (tmp_path / "q").exists()
 
 
-def test_token_ids_are_kept_only_when_asked(halves):
-    """A plain fit does not keep the token ids; its update adds to its counts: words the
-    old text left out can only join on the new text's counts (a smaller vocabulary than
-    with the ids kept, which is the from-scratch one)."""
+def test_token_ids_are_kept_unless_declined(halves):
+    """A fit keeps the token ids by default; with ``keep_tokens=False`` its update adds
+    to its counts (and warns): words the old text left out can only join on the new
+    text's counts (a smaller vocabulary than with the ids kept, which is the from-scratch
+    one)."""
     old, new = halves
     plain = _model(keep_tokens=False).fit(old)
     assert plain.tokens_ is None and getattr(plain, "rare_pairs_", None) is None
     asked = _model().fit(old)
     assert asked.tokens_ is not None and (asked.tokens_.ids.size == sum(map(len, old)))
-    plain.update(new)
+    with pytest.warns(ApproximateUpdateWarning):
+        plain.update(new)
     asked.update(new)
     assert set(plain.vocabulary_.words) < set(asked.vocabulary_.words)
     assert np.isfinite(plain.vectors_).all() and len(plain.vectors_) == len(plain.vocabulary_)
@@ -268,7 +278,8 @@ def test_a_folder_saved_before_token_ids_is_still_updated(halves, tmp_path, caps
     assert (tmp_path / "a" / "rare_pairs.npz").is_file() and not (tmp_path / "a" / "tokens.npz").exists()
     code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "a", "--out", tmp_path / "b")
     assert code == 0, err
-    python = _legacy_model(old).update(new)
+    with pytest.warns(ApproximateUpdateWarning):
+        python = _legacy_model(old).update(new)
     loaded = PMIEmbedding.load(tmp_path / "b")
     assert loaded.vocabulary_.words == python.vocabulary_.words
     np.testing.assert_allclose(loaded.vectors_, python.vectors_, atol=1e-5)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
+
 from .common import VECTORS_HELP, _check_words, _load, _positive_int
 
 
 def register(sub) -> None:
     p = sub.add_parser("analogy", help="solve a : b :: c : ? (king man woman -> king - man + woman)",
+                       usage="%(prog)s [-h] --vectors PATH [--cosmul] [-n N] [--restrict-vocab N] [--explain] A B C",
                        description="Print the words closest to A - B + C: 'king man woman' asks for "
                                    "king - man + woman (man is to king as woman is to ?).")
     p.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
-    p.add_argument("words", nargs=3, metavar="WORD",  # a tuple metavar breaks --help of a positional (3.11)
+    # nargs="+" checked by the action, so that two or four words get a message that says what is wanted
+    # (a tuple metavar would break --help of a positional on 3.11)
+    p.add_argument("words", nargs="+", metavar="WORD", action=_ThreeWords,
                    help="three words A B C: 'king man woman' means king - man + woman")
+    p.required_message = f"{THREE_WORDS}; none given"
     p.add_argument("--cosmul", action="store_true", help="use 3CosMul (Levy & Goldberg 2014) instead of 3CosAdd")
     p.add_argument("-n", type=_positive_int, default=5, help="how many answers [5]")
     p.add_argument("--restrict-vocab", type=_positive_int, default=None, metavar="N",
@@ -20,6 +26,18 @@ def register(sub) -> None:
                    help="also show the contexts (from the model folder's PPMI matrix) that most support the first "
                         "answer")
     p.set_defaults(func=cmd_analogy)
+
+
+THREE_WORDS = "analogy takes three words A B C ('king man woman' asks for king - man + woman)"
+
+
+class _ThreeWords(argparse.Action):
+    """Exactly three words, or a usage error that says so."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(values) != 3:
+            parser.error(f"{THREE_WORDS}; {len(values)} given: {' '.join(values)}")
+        setattr(namespace, self.dest, values)
 
 
 def cmd_analogy(args) -> int:

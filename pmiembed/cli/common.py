@@ -12,6 +12,10 @@ VECTORS_HELP = ("output folder of 'pmiembed train', a word2vec file (.bin, .vec,
                 "KeyedVectors file (.model, .kv, written by save())")
 
 
+#: the title (its start) of the group of the model's flags
+MODEL_GROUP = "model"
+
+
 def _int(text: str) -> int:
     """An integer; ranges are checked by the model, whose messages name the parameter."""
     try:
@@ -52,7 +56,7 @@ def _optional_float(text: str):
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Every hyperparameter of PMIEmbedding as a flag (shared by train, compare, demo)."""
     d = DEFAULTS
-    g = p.add_argument_group("model (defaults: the recipe measured best on Wikipedia, see docs/ablation.md)")
+    g = p.add_argument_group(MODEL_GROUP + " (defaults: the recipe measured best on Wikipedia, see docs/ablation.md)")
     g.add_argument("--dim", type=_int, default=d["dim"], help=f"dimensions of the vectors (SVD rank) [{d['dim']}]")
     g.add_argument("--window", type=_int, default=d["window"], help=f"symmetric window size L [{d['window']}]")
     g.add_argument("--weighting", choices=("dynamic", "uniform", "harmonic", "harmonic2"), default=d["weighting"],
@@ -104,8 +108,29 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                         "faster blocked copy [no budget]")
 
 
+def refuse_ignored(args, parser: argparse.ArgumentParser, group_titles, when: str, fix: str) -> None:
+    """Refuse the flags of the argument groups whose titles start with one of
+    ``group_titles`` that were set (to other than their default) although they would
+    change nothing: a setting silently ignored looks as if it had been applied.  The
+    message: "FLAGS only apply WHEN; FIX, or leave FLAGS out"."""
+    from ..errors import ParameterError
+
+    given = [next(s for s in action.option_strings if s.startswith("--"))
+             for group in parser._action_groups if group.title and group.title.startswith(tuple(group_titles))
+             for action in group._group_actions
+             if action.option_strings and getattr(args, action.dest, None) != parser.get_default(action.dest)]
+    if given:
+        flags = " and ".join(given) if len(given) < 3 else ", ".join(given[:-1]) + " and " + given[-1]
+        raise ParameterError(f"{flags} only {'apply' if len(given) > 1 else 'applies'} {when}; {fix}, or leave "
+                             f"{'them' if len(given) > 1 else 'it'} out")
+
+
 def model_from_args(args, **extra):
+    """The model the flags describe; the command line keeps the token ids (for updates)
+    only when a command asks (``train --save-counts``)."""
     from ..model import PMIEmbedding
+
+    extra.setdefault("keep_tokens", False)
 
     return PMIEmbedding(
         dim=args.dim, window=args.window, weighting=args.weighting, min_count=args.min_count,
@@ -122,8 +147,11 @@ def _load(path):
     return load_vectors(path)
 
 
-def _check_words(kv, words) -> None:
+def _check_words(kv, words, need_vectors: bool = True) -> None:
+    """Refuse repeated and unknown words and, with ``need_vectors``, words without a
+    vector (explanations read the PPMI rows, which such a word may still have)."""
     from ..errors import WordError
+    from ..explain import NO_VECTOR
 
     seen = set()
     for w in words:
@@ -136,6 +164,6 @@ def _check_words(kv, words) -> None:
             if lower != w and lower in kv.key_to_index:
                 hint = f" (did you mean {lower!r}?)"
             raise WordError(f"word {w!r} is not in the vocabulary of {len(kv):,} words{hint}; try another word")
-        if not kv.vectors[kv.key_to_index[w]].any():
-            raise WordError(f"word {w!r} has no vector (its PPMI row was empty: no context above the shift); "
-                            "try another word or train with a lower --neg")
+        if need_vectors and not kv.vectors[kv.key_to_index[w]].any():
+            raise WordError(f"word {w!r} {NO_VECTOR} ('pmiembed contexts' lists them); try another word, or train "
+                            "with a lower --neg")

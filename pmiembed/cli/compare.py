@@ -8,13 +8,16 @@ import shlex
 import sys
 
 from ..compare import WORD2VEC_DEFAULTS, compare, format_table, parse_vectors_spec
-from .common import _float, _positive_int, add_model_arguments, model_from_args
+from .common import MODEL_GROUP, _float, _positive_int, add_model_arguments, model_from_args, refuse_ignored
+
+#: the title (its start) of the group of the word2vec baseline's flags
+W2V_GROUP = "word2vec baseline"
 
 
 def add_word2vec_arguments(p: argparse.ArgumentParser) -> None:
     """The settings of the gensim skip-gram baseline (word2vec's defaults)."""
     d = WORD2VEC_DEFAULTS
-    g = p.add_argument_group("word2vec baseline (gensim skip-gram with negative sampling; word2vec's defaults, "
+    g = p.add_argument_group(W2V_GROUP + " (gensim skip-gram with negative sampling; word2vec's defaults, "
                              "same corpus, dimensions and min_count as the PMI model)")
     g.add_argument("--w2v-dim", type=_positive_int, default=None, metavar="N", help="dimensions [same as --dim]")
     g.add_argument("--w2v-min-count", type=_positive_int, default=None, metavar="N", help="[same as --min-count]")
@@ -117,6 +120,13 @@ def cmd_compare(args) -> int:
     vectors = [parse_vectors_spec(v) for v in args.vectors]
     # with only --vectors (no CORPUS), there is nothing to train
     train = bool(args.corpus) or not vectors
+    # settings of a model that is not trained would be ignored: refused instead
+    if not train:
+        refuse_ignored(args, args._parser, (MODEL_GROUP, W2V_GROUP), "to the models trained on CORPUS (with "
+                       "--vectors alone nothing is trained)", "give CORPUS")
+    elif args.no_word2vec:
+        refuse_ignored(args, args._parser, (W2V_GROUP,), "to the word2vec baseline, which --no-word2vec leaves out",
+                       "drop --no-word2vec")
     result = compare(
         args.corpus,
         args.out,

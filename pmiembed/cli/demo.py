@@ -15,12 +15,12 @@ name beside it if that exists, unless ``--out``/``--force`` say otherwise).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from ..compare import compare, format_table
 from ..datasets import TEXT8_TOKENS, choose_corpus
-from ..errors import PMIEmbedError
 from .common import add_model_arguments
 from .compare import (
     add_evaluation_arguments,
@@ -39,10 +39,10 @@ DEFAULT_OUT = "pmiembed-demo"
 
 def _fresh_out(name: str) -> tuple[Path, str]:
     base = Path(name)
-    if not base.exists():
+    if not os.path.lexists(base):  # a link named so is taken too (and refused, never replaced)
         return base, ""
     i = 2
-    while Path(f"{name}-{i}").exists():
+    while os.path.lexists(f"{name}-{i}"):
         i += 1
     return Path(f"{name}-{i}"), f"{name}/ exists; writing {name}-{i}/ instead (use --out DIR or --force to choose)"
 
@@ -58,7 +58,8 @@ def register(sub) -> None:
     p.add_argument("--offline", action="store_true", help="do not download text8; use the bundled sample")
     p.add_argument("--corpus", nargs="+", default=None, metavar="PATH", help="your own text instead of text8")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help=f"report folder [{DEFAULT_OUT}, or a fresh {DEFAULT_OUT}-N if it exists]")
+                   help=f"report folder [{DEFAULT_OUT}/ in the working directory (a clone's .gitignore lists it), "
+                        f"or a fresh {DEFAULT_OUT}-N/ if it exists]")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     p.add_argument("--words", nargs="+", default=None, metavar="WORD",
                    help="show the neighbours of these words [four of: " + ", ".join(DEMO_WORDS) + "]")
@@ -75,19 +76,15 @@ def _names(pairs) -> str:
 
 def cmd_demo(args) -> int:
     notes = []
-    if args.out is not None:
-        out = Path(args.out)
-        if out.exists() and not args.force:
-            raise PMIEmbedError(f"{out}: output folder exists; choose another --out or pass --force to replace it")
-    elif args.force:
-        out = Path(DEFAULT_OUT)
+    if args.out is not None or args.force:
+        out = Path(args.out if args.out is not None else DEFAULT_OUT)
     else:
         out, moved = _fresh_out(DEFAULT_OUT)
         if moved and not args.quiet:
             print(moved, file=sys.stderr)
     from ..io import check_output_dir
 
-    check_output_dir(out, force=True, inputs=args.corpus or ())  # existence was decided above; parent checks here
+    check_output_dir(out, force=args.force, inputs=args.corpus or ())
 
     chosen = choose_corpus(offline=args.offline, corpus=args.corpus, quiet=args.quiet,
                            offline_reason="offline (--offline)")

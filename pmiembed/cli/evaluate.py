@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-from ..errors import ParameterError, PMIEmbedError
+from ..errors import ParameterError
 from .common import VECTORS_HELP, _positive_int
 
 
@@ -43,15 +42,14 @@ def cmd_evaluate(args) -> int:
 
     if args.restrict_vocab < 1:
         raise ParameterError(f"--restrict-vocab {args.restrict_vocab}: must be a positive integer")
-    json_path = Path(args.json) if args.json else None
-    if json_path is not None:
-        if json_path.exists() and not args.force:
-            raise PMIEmbedError(f"{json_path}: file exists; choose another --json or pass --force to replace it")
-        if json_path.is_dir():
-            raise PMIEmbedError(f"{json_path}: is a folder; give a file name to --json")
-        parent = json_path.parent if str(json_path.parent) else Path(".")
-        if not parent.is_dir():
-            raise PMIEmbedError(f"{parent}: folder of --json does not exist; create it first")
+    if args.force and not args.json:
+        raise ParameterError("--force only applies with --json (it replaces an existing --json file); give --json "
+                             "FILE, or leave --force out")
+    json_path = None
+    if args.json:
+        from ..io import check_output_file
+
+        json_path = check_output_file(args.json, args.force, inputs=[args.vectors], option="json")
     specs = args.benchmarks if args.benchmarks else available_benchmarks()
     for spec in specs:  # malformed or missing benchmark files fail before the vectors are loaded
         load_benchmark(spec)
@@ -71,7 +69,7 @@ def cmd_evaluate(args) -> int:
             "restrict_vocab": args.restrict_vocab,
             "benchmarks": results_to_dict(results),
         }
-        with atomic_path(json_path) as tmp:
+        with atomic_path(json_path, option="json") as tmp:
             with open(tmp, "w", encoding="utf-8") as f:
                 json.dump(data, f, indent=2)
                 f.write("\n")

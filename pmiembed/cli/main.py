@@ -1,10 +1,11 @@
 """The ``pmiembed`` command.
 
 User errors print one line ``pmiembed: error: ...`` on stderr and exit 2 (no
-traceback; ``--debug`` shows it); the library's messages name Python parameters, which
-:func:`error_message` shows as this command line's flags.  Ctrl-C exits 130 with one
-line.  Outputs are written to a temporary folder and renamed at the end, so a failed run
-leaves nothing behind.  Each command is a module of this package (:data:`COMMANDS`).
+traceback; ``--debug`` shows it above the line, with the same exit code); the library's
+messages name Python parameters, which :func:`error_message` shows as this command
+line's flags.  Ctrl-C exits 130 with one line.  Outputs are written to a temporary
+folder and renamed at the end, so a failed run leaves nothing behind.  Each command is
+a module of this package (:data:`COMMANDS`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ COMMANDS = ("train", "similar", "analogy", "evaluate", "compare", "demo", "sweep
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``pmiembed: error: ... (see 'pmiembed X --help')``."""
 
+    #: what to say instead of argparse's "the following arguments are required: ..." (a command sets it)
+    required_message: str | None = None
+
     def error(self, message):  # noqa: D102 - argparse API
+        if self.required_message and message.startswith("the following arguments are required"):
+            message = self.required_message
         self.exit(EXIT_USER_ERROR, f"pmiembed: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -56,15 +62,30 @@ _PARAM_DESTS = {"subsample": "sub", "subsample_mode": "sub_mode", "pmi=None": "n
                 "word2vec=None": "no_word2vec=True"}
 
 
+#: commands whose settings are typed as Python names (``sweep --grid dim=5,10``): their
+#: messages keep the Python spelling of the model's parameters
+_PYTHON_SPELLING = ("sweep",)
+
+
+def _takes_none(action: argparse.Action) -> bool:
+    """Whether the flag can be given the value None (``--abtt none``)."""
+    try:
+        return callable(action.type) and action.type("none") is None
+    except (argparse.ArgumentTypeError, TypeError, ValueError):
+        return False
+
+
 def flag_names(parser: argparse.ArgumentParser, command: str | None = None) -> dict[str, str]:
     """Parameter name (an option's destination) -> its flag, for every option of every
     command (``command``'s own first, and its positionals by their metavar);
-    ``name=True`` -> the flag of a switch."""
+    ``name=True`` -> the flag of a switch; ``name|none`` -> how the flag says None
+    ("none", or "omitted" where it cannot)."""
     parsers = [parser]
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             subs = action.choices
-            parsers = ([subs[command]] if command in subs else []) + list(subs.values()) + parsers
+            others = [] if command in _PYTHON_SPELLING else list(subs.values())
+            parsers = ([subs[command]] if command in subs else []) + others + parsers
     names: dict[str, str] = {}
     for p in parsers:
         for action in p._actions:
@@ -74,11 +95,19 @@ def flag_names(parser: argparse.ArgumentParser, command: str | None = None) -> d
             if not flags or action.dest in (argparse.SUPPRESS, "help"):
                 continue
             names.setdefault(action.dest, flags[0])
+            names.setdefault(f"{action.dest}|none", "none" if _takes_none(action) else "omitted")
             if action.nargs == 0:  # a switch: store_true or --x/--no-x
                 names.setdefault(f"{action.dest}=True", flags[0])
     for param, dest in _PARAM_DESTS.items():
         if dest in names:
             names[param] = names[dest]
+        if f"{dest}|none" in names:
+            names[f"{param}|none"] = names[f"{dest}|none"]
+    if command in _PYTHON_SPELLING:  # --grid abtt=none
+        from ..model import PMIEmbedding
+
+        for param in PMIEmbedding._get_param_names():
+            names.setdefault(f"{param}|none", "none")
     return names
 
 
@@ -90,7 +119,13 @@ def error_message(exc: PMIEmbedError, names: dict[str, str]) -> str:
         if text in names:
             return names[text]
         name, eq, value = text.partition("=")
-        return f"{names[name]} {value}" if eq and name in names else None
+        if not eq or name not in names:
+            return None
+        if value == "None":
+            value = "none"
+        elif len(value) > 1 and value[0] == value[-1] and value[0] in "'\"" and " " not in value:
+            value = value[1:-1]  # --weighting cosine, not 'cosine'
+        return f"{names[name]} {value}"
 
     line = exc.render(flag)
     param = getattr(exc, "param", None)
@@ -137,6 +172,15 @@ def _pass_interrupts_on(unraisable) -> None:
     sys.__unraisablehook__(unraisable)
 
 
+def _traceback(debug: bool) -> None:
+    """With ``--debug``, the traceback of the exception being handled, on stderr."""
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+
+
 def main(argv=None) -> int:
     sys.unraisablehook = _pass_interrupts_on
     try:
@@ -151,20 +195,18 @@ def main(argv=None) -> int:
         return EXIT_USER_ERROR
     debug = bool(getattr(args, "debug", False))
     # a second Ctrl-C while cleaning up should not print a traceback either
+    # --debug adds the traceback to what a user error prints; the exit code stays the error's
     try:
         return int(args.func(args) or 0)
     except PMIEmbedError as exc:
-        if debug:
-            raise
+        _traceback(debug)
         print(f"pmiembed: error: {error_message(exc, flag_names(parser, args.command))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        if debug:
-            raise
+        _traceback(debug)
         return _interrupted()
     except MemoryError:
-        if debug:
-            raise
+        _traceback(debug)
         print("pmiembed: error: out of memory; lower --dim or --max-vocab, raise --min-count, or set --memory",
               file=sys.stderr)
         return EXIT_USER_ERROR

@@ -38,7 +38,7 @@ def register(sub) -> None:
                     "with each phrase joined by '_'. --passes K repeats this on the joined text for longer phrases.")
     p.add_argument("corpus", nargs="+", metavar="CORPUS",
                    help="text file(s) or folder(s); several are read as one corpus")
-    p.add_argument("--out", required=True, metavar="FILE", help="output text file (.gz: gzip-compressed)")
+    p.add_argument("--out", required=True, metavar="FILE", help="output text file; .gz, .bz2, .xz: compressed that way")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     add_phrase_arguments(p, prefix="", threshold=PHRASE_DEFAULTS["threshold"])
     p.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
@@ -57,12 +57,14 @@ def add_phrase_arguments(p, prefix: str = "phrase-", threshold: float = TRAIN_PH
                    help=f"a phrase must be seen at least M times [{d['min_count']}]")
 
 
-def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, workers=1, progress=False):
-    """Read ``corpus`` and join its phrases; returns ``(joined corpus, Phrases, seconds)``."""
+def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, workers=1, progress=False,
+                  cli_prefix=""):
+    """Read ``corpus`` and join its phrases; returns ``(joined corpus, Phrases, seconds)``.
+    ``cli_prefix``: the prefix of the flags that gave the settings (``phrase_`` for train)."""
     from ..corpus import read_corpus
     from ..phrases import Phrases, check_phrase_params
 
-    check_phrase_params(min_count, threshold, passes)
+    check_phrase_params(min_count, threshold, passes, cli_prefix=cli_prefix)
     t = time.perf_counter()
     tokens = read_corpus(corpus, lowercase=lowercase, progress=progress, workers=workers)
     phrases = Phrases(min_count=min_count, threshold=threshold, passes=passes)
@@ -72,31 +74,67 @@ def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, work
 
 def cmd_collocations(args) -> int:
     from ..corpus import read_corpus
+    from ..errors import PMIEmbedError
     from ..phrases import count_bigrams
 
     tokens = read_corpus(args.corpus if len(args.corpus) > 1 else args.corpus[0], lowercase=args.lowercase)
     top = count_bigrams(tokens, args.min_count).top(args.n, args.measure)
-    if not top:
-        print(f"pmiembed: no pair is seen {args.min_count} times or more; lower --min-count", file=sys.stderr)
+    if not top:  # an empty table would look like an answer: say why there is none, and fail
+        raise PMIEmbedError(f"no adjacent pair of words is seen {args.min_count:,} times or more in the "
+                            f"{tokens.n_tokens:,} tokens of CORPUS (pairs never span a line); lower --min-count")
     print("pair\tcount\tpmi\tnpmi\tllr")
     for a, b, count, pmi, npmi, llr in top:
         print(f"{a} {b}\t{count}\t{pmi:.3f}\t{npmi:.4f}\t{llr:.1f}")
     return 0
 
 
-def write_corpus(tokens, path: Path) -> None:
-    """Write ``tokens`` one document a line (gzip when ``path`` ends in .gz), atomically."""
-    import gzip
+#: suffixes of compressed formats pmiembed cannot write (nor read): refused, never written as plain text
+UNWRITABLE_SUFFIXES = (".zst", ".zstd", ".zip", ".lz4", ".lz", ".lzma", ".7z", ".br", ".z", ".tgz", ".tbz2",
+                       ".txz", ".tar", ".sz", ".snappy")
 
+
+def check_corpus_suffix(path: Path) -> None:
+    """Refuse an output name whose suffix promises a compression pmiembed does not write."""
+    from ..errors import ParameterError
+
+    suffix = path.suffix.lower()
+    if suffix in UNWRITABLE_SUFFIXES:
+        raise ParameterError(f"{path}: pmiembed writes plain text, or text compressed as .gz, .bz2 or .xz, not "
+                             f"{path.suffix}; end `out:the output file's name` with one of those, or with no "
+                             "compression suffix")
+
+
+def _open_for_writing(path: Path, tmp: Path):
+    """``tmp`` opened for binary writing, compressed as ``path``'s suffix says."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        import gzip
+
+        return gzip.open(tmp, "wb", compresslevel=6)
+    if suffix == ".bz2":
+        import bz2
+
+        return bz2.open(tmp, "wb", compresslevel=9)
+    if suffix == ".xz":
+        import lzma
+
+        return lzma.open(tmp, "wb", format=lzma.FORMAT_XZ, preset=6)
+    return open(tmp, "wb")
+
+
+def write_corpus(tokens, path: Path) -> None:
+    """Write ``tokens`` one document a line, atomically; ``.gz``, ``.bz2`` and ``.xz``
+    names are written compressed that way (what the corpus reader reads back), other
+    compressed suffixes refused (:func:`check_corpus_suffix`)."""
     import numpy as np
 
     from ..io import atomic_path
 
+    check_corpus_suffix(path)
     words = np.array([t.encode("utf-8") for t in tokens.types], dtype=object)
     bounds = np.concatenate(([0], tokens.doc_starts, [tokens.n_tokens])).astype(np.int64)
     with atomic_path(path) as tmp:
-        opener = (lambda p: gzip.open(p, "wb", compresslevel=6)) if path.suffix == ".gz" else (lambda p: open(p, "wb"))
-        with opener(tmp) as f:
+        with _open_for_writing(path, tmp) as f:
             for a, b in zip(bounds[:-1], bounds[1:]):
                 # long single-line documents (text8) are written in pieces
                 for s in range(a, b, 1 << 20):
@@ -108,16 +146,11 @@ def write_corpus(tokens, path: Path) -> None:
 
 
 def cmd_phrases(args) -> int:
-    from ..errors import PMIEmbedError
+    from ..io import check_output_file
 
-    out = Path(args.out)
-    from ..io import check_not_input
-
-    check_not_input(out, args.corpus)  # --force must never replace the text being read
-    if out.exists() and not args.force:
-        raise PMIEmbedError(f"{out}: output file exists; choose another --out or pass --force to replace it")
-    if out.exists() and out.is_dir():
-        raise PMIEmbedError(f"{out}: is a folder; give a file name for --out")
+    # --force must never replace the text being read, nor anything but a regular file
+    out = check_output_file(args.out, args.force, inputs=args.corpus)
+    check_corpus_suffix(out)  # before the work, not after it
     tokens, joined, phrases, seconds = phrase_corpus(
         args.corpus if len(args.corpus) > 1 else args.corpus[0], min_count=args.min_count,
         threshold=args.threshold, passes=args.passes, lowercase=args.lowercase, progress=not args.quiet)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import ParameterError
 from .common import add_model_arguments, model_from_args
+from .phrases import PHRASE_DEFAULTS, TRAIN_PHRASE_THRESHOLD
 
 
 def register(sub) -> None:
@@ -31,7 +32,7 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
     add_model_arguments(p)
     _add_phrase_arguments(p)
-    g = p.add_argument_group("cluster (Dask: pip install \"pmiembed[dask]\"; see docs/cluster.md)")
+    g = p.add_argument_group("cluster (needs Dask: pip install \".[dask]\" in pmiembed's clone; see docs/cluster.md)")
     g = g.add_mutually_exclusive_group()
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786), or on a local "
@@ -49,9 +50,30 @@ def _add_phrase_arguments(p) -> None:
     g = p.add_argument_group("phrases (gensim's Phrases with NPMI scoring, before counting)")
     g.add_argument("--phrases", action="store_true", help="join phrases (new york -> new_york) before training")
     add_phrase_arguments(g)
+    # unset unless given: a --phrase-* setting without --phrases would be ignored (refused instead)
+    p.set_defaults(**{name: None for name in PHRASE_SETTINGS})
+
+
+#: train's --phrase-* settings and their values when not given
+PHRASE_SETTINGS = {"phrase_threshold": TRAIN_PHRASE_THRESHOLD, "phrase_passes": PHRASE_DEFAULTS["passes"],
+                   "phrase_min_count": PHRASE_DEFAULTS["min_count"]}
+
+
+def _phrase_settings(args) -> None:
+    """Refuse --phrase-* settings without --phrases (they would change nothing); give
+    the settings not given their defaults."""
+    given = [name for name in PHRASE_SETTINGS if getattr(args, name, None) is not None]
+    if given and not getattr(args, "phrases", False):
+        flags = " and ".join("--" + name.replace("_", "-") for name in given)
+        raise ParameterError(f"{flags} only {'apply' if len(given) > 1 else 'applies'} with --phrases; add "
+                             f"--phrases to join phrases before training, or leave {flags} out")
+    for name, default in PHRASE_SETTINGS.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, default)
 
 
 def cmd_train(args) -> int:
+    _phrase_settings(args)
     model = model_from_args(args, progress=not args.quiet, verbose=not args.quiet, keep_counts=args.save_counts,
                             keep_tokens=args.save_counts)
     # refuse an existing output folder before spending minutes on training
@@ -69,7 +91,7 @@ def cmd_train(args) -> int:
 
         tokens, corpus, phrases, seconds = phrase_corpus(
             corpus, min_count=args.phrase_min_count, threshold=args.phrase_threshold, passes=args.phrase_passes,
-            lowercase=args.lowercase, workers=model.n_workers_, progress=not args.quiet)
+            lowercase=args.lowercase, workers=model.n_workers_, progress=not args.quiet, cli_prefix="phrase_")
         if not args.quiet:
             print(summary(tokens, corpus, phrases, seconds), file=sys.stderr)
         del tokens

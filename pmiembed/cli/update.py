@@ -12,13 +12,16 @@ from .common import _float, _int, _positive_int
 def register(sub) -> None:
     p = sub.add_parser(
         "update", help="add text to a model trained with --save-counts, without starting over",
-        description="Add CORPUS to the model in --vectors (trained with 'pmiembed train --save-counts'): its counts "
-                    "are added to the saved ones, words that now reach the model's min_count join the vocabulary, "
-                    "PMI is recomputed and the SVD restarts from the previous vectors with fewer iterations. "
-                    "Writes the updated model, with its token ids (so that it can be updated again), to --out.")
+        description="Add CORPUS to the model in --vectors (trained with 'pmiembed train --save-counts', which keeps "
+                    "its text as token ids): the new text is read and appended to the old text's token ids, and "
+                    "the vocabulary, counts and PMI are made as training on both texts makes them (equal to "
+                    "them); only the SVD differs, restarting from the previous vectors with fewer iterations "
+                    "(--n-iter). Writes the updated model, with the token ids of both texts (so that it can be "
+                    "updated again), to --out. A folder from an older pmiembed with counts but no token ids is "
+                    "updated on its counts, which is close to, not equal to, training on both (a note says so).")
     p.add_argument("corpus", nargs="+", metavar="CORPUS", help="the new text: file(s) or folder(s)")
     p.add_argument("--vectors", required=True, metavar="DIR",
-                   help="model folder written by 'pmiembed train --save-counts'")
+                   help="model folder written by 'pmiembed train --save-counts' (or by an earlier update)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--n-iter", type=_positive_int, default=None,
@@ -50,7 +53,20 @@ def cmd_update(args) -> int:
         held = (f"tokens {model.tokens_.n_tokens:,}" if model.tokens_ is not None
                 else f"nonzeros {model.cooccurrence_.nnz:,}")
         print(f"{'load':>8}: {t_load:6.1f} s  (words {len(model.vocabulary_):,}, {held})", file=sys.stderr)
-    model.update(args.corpus if len(args.corpus) > 1 else args.corpus[0], n_iter=args.n_iter)
+    import warnings
+
+    from ..update import ApproximateUpdateWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ApproximateUpdateWarning)
+        model.update(args.corpus if len(args.corpus) > 1 else args.corpus[0], n_iter=args.n_iter)
+    for w in caught:
+        if issubclass(w.category, ApproximateUpdateWarning):
+            print(f"pmiembed: note: {args.vectors} holds counts but no token ids (saved by an older pmiembed): "
+                  "updated on its counts, which is close to, not equal to, training on both texts; retrain with "
+                  "--save-counts for exact updates", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     t = time.perf_counter()
     # a model saved before token ids were kept is updated on its counts, and needs them again;
     # the vectors are written in the files the updated model had
