@@ -201,16 +201,20 @@ def _foreign_content(path: Path) -> str | None:
         return "is a mount point"
     try:
         top = os.listdir(path)
+        device = os.lstat(path).st_dev
+    except FileNotFoundError:
+        return None  # replaced meanwhile by another run: nothing left to judge
     except OSError as exc:
         return f"cannot be listed ({exc.strerror or exc})"
     if top and not any(name in top for name in OWN_FOLDER_MARKERS):
         return f"holds files pmiembed did not write (none of {', '.join(OWN_FOLDER_MARKERS)})"
-    device = os.lstat(path).st_dev
     stack = [path]
     while stack:
         folder = stack.pop()
         try:
             entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            continue  # gone meanwhile (a concurrent replace)
         except OSError as exc:
             return f"holds {folder}, which cannot be listed ({exc.strerror or exc})"
         for entry in entries:
