@@ -203,7 +203,14 @@ def server(kind: str):
 def run_cli(argv, limit: float = 60.0):
     """``main(argv)`` in a thread that must end within ``limit`` seconds (a hang fails)."""
     result = {}
-    thread = threading.Thread(target=lambda: result.setdefault("code", main(argv)), daemon=True)
+
+    def run():
+        try:
+            result["code"] = main(argv)
+        except SystemExit as exc:  # argparse's own errors
+            result["code"] = exc.code
+
+    thread = threading.Thread(target=run, daemon=True)
     start = time.monotonic()
     thread.start()
     thread.join(limit)
@@ -234,14 +241,29 @@ def test_an_address_that_is_not_a_scheduler(lee_path, tmp_path, capsys, kind, ne
     assert seconds < 15 and not out.exists()
 
 
-def test_the_timeout_defaults_to_a_bound(lee_path, tmp_path, capsys):
+def test_without_the_flag_the_wait_is_the_default_timeout(lee_path, tmp_path, capsys, monkeypatch):
+    import pmiembed.cli.train
     from pmiembed.defaults import SCHEDULER_TIMEOUT
 
+    assert 0 < SCHEDULER_TIMEOUT <= 60 and pmiembed.cli.train.SCHEDULER_TIMEOUT == SCHEDULER_TIMEOUT
+    monkeypatch.setattr(pmiembed.cli.train, "SCHEDULER_TIMEOUT", 2.0)  # the default, made short for the test
     with server("silent") as address:
         code, seconds = run_cli(["train", str(lee_path), "--out", str(tmp_path / "o"), "--scheduler", address,
-                                 "--quiet"], limit=SCHEDULER_TIMEOUT + 30)
-    assert_one_line(capsys, code, f"within {SCHEDULER_TIMEOUT:g} s", "--scheduler-timeout")
-    assert SCHEDULER_TIMEOUT <= seconds < SCHEDULER_TIMEOUT + 15
+                                 "--quiet"])
+    assert_one_line(capsys, code, "no Dask scheduler answered within 2 s", "raise --scheduler-timeout")
+    assert 2 <= seconds < 20
+
+
+def test_the_timeout_is_for_a_cluster(lee_path, tmp_path, capsys):
+    code, _ = run_cli(["train", str(lee_path), "--out", str(tmp_path / "o"), "--scheduler-timeout", "5"])
+    assert_one_line(capsys, code, "--scheduler-timeout is for a cluster: give --scheduler or --scheduler-file too")
+    for value, needle in [("0", "--scheduler-timeout 0.0 must be a positive number of seconds"),
+                          ("-1", "--scheduler-timeout -1.0 must be a positive number of seconds"),
+                          ("soon", "'soon' is not a number")]:
+        code, _ = run_cli(["train", str(lee_path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:1",
+                           "--scheduler-timeout", value])
+        assert_one_line(capsys, code, needle)
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("address,needle", [
@@ -326,9 +348,7 @@ def test_local_n_is_bounded_by_the_machine(lee_path, tmp_path, capsys):
 def test_memory_with_local_n_is_each_workers_limit(lee_path, tmp_path, capsys):
     from pmiembed.resources import available_bytes
 
-    with connect("local:1", memory=0.75) as client:
-        [info] = client.scheduler_info()["workers"].values()
-        assert info["memory_limit"] == int(0.75 * 2**30)
+    # a limit that is applied: test_local_workers_ignore_sigint_even_when_restarted
     code, _ = run_cli(["train", str(lee_path), "--out", str(tmp_path / "o"), "--scheduler", "local:1",
                        "--memory", "0.1"])
     assert_one_line(capsys, code, "--memory 0.1 is the memory limit of each worker of local:N",
@@ -376,7 +396,9 @@ def test_local_workers_ignore_sigint_even_when_restarted():
             mask = next(int(line.split()[1], 16) for line in f if line.startswith("SigIgn:"))
         return bool(mask & (1 << (signal.SIGINT - 1)))
 
-    with connect("local:1") as client:
+    with connect("local:1", memory=0.75) as client:
+        [info] = client.scheduler_info()["workers"].values()
+        assert info["memory_limit"] == int(0.75 * 2**30)  # --memory with local:N: each worker's limit
         [pid] = client.run(os.getpid).values()
         assert ignores_sigint(pid)
         assert not ignores_sigint(os.getpid())  # this process still takes Ctrl-C
@@ -403,7 +425,7 @@ def _spawned_workers(pid):
     return found
 
 
-@pytest.mark.parametrize("when", ["workers starting", "svd"])
+@pytest.mark.parametrize("when", ["workers starting", "count"])
 def test_ctrl_c_on_a_local_cluster(text8_head, tmp_path, when):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "pmiembed.cli.main", "train", str(text8_head), "--out", str(out),
@@ -416,9 +438,9 @@ def test_ctrl_c_on_a_local_cluster(text8_head, tmp_path, when):
             while not _spawned_workers(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
                 time.sleep(0.005)
         else:
-            for line in proc.stderr:  # the PMI stage's summary: the SVD runs
+            for line in proc.stderr:  # the vocabulary's summary: counting runs
                 lines.append(line)
-                if line.strip().startswith("pmi:"):
+                if line.strip().startswith("vocab:"):
                     break
         workers = _spawned_workers(proc.pid)
         assert workers and proc.poll() is None

@@ -36,11 +36,12 @@ def register(sub) -> None:
     g = cluster.add_mutually_exclusive_group()
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786), or on a local "
-                        "cluster of N single-threaded worker processes (local:N); every worker must be able "
-                        "to read CORPUS [off: one process]")
+                        "cluster of N single-threaded worker processes (local:N, at most 2 a core; --memory GB is "
+                        "then each worker's memory limit); every worker must be able to read CORPUS [off: one "
+                        "process]")
     g.add_argument("--scheduler-file", metavar="FILE",
                    help="run on the Dask cluster described by FILE (written by 'dask scheduler --scheduler-file')")
-    cluster.add_argument("--scheduler-timeout", type=_float, default=SCHEDULER_TIMEOUT, metavar="SECONDS",
+    cluster.add_argument("--scheduler-timeout", type=_float, default=None, metavar="SECONDS",
                          help="how long the scheduler has to answer, and to have a worker, before the run stops "
                               f"[{SCHEDULER_TIMEOUT:g}]")
     p.set_defaults(func=cmd_train)
@@ -66,6 +67,9 @@ def cmd_train(args) -> int:
     corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
     # an empty --scheduler '' is a wrong address, not "no cluster"
     on_cluster = getattr(args, "scheduler", None) is not None or getattr(args, "scheduler_file", None) is not None
+    if args.scheduler_timeout is not None and not on_cluster:
+        raise ParameterError("`scheduler_timeout` is for a cluster: give `scheduler` or `scheduler_file` too, or leave "
+                             "it out", param="scheduler_timeout")
     if getattr(args, "phrases", False):
         if on_cluster:
             raise ParameterError("--phrases joins phrases in this process and cannot run with --scheduler: write "
@@ -84,8 +88,8 @@ def cmd_train(args) -> int:
         # --memory is the memory limit of each worker local:N starts (refused for a running
         # cluster's workers), not a budget of this process: the model runs without one
         model.memory = None
-        with connect(args.scheduler, args.scheduler_file, scheduler_timeout=args.scheduler_timeout,
-                     memory=args.memory) as client:
+        timeout = SCHEDULER_TIMEOUT if args.scheduler_timeout is None else args.scheduler_timeout
+        with connect(args.scheduler, args.scheduler_file, scheduler_timeout=timeout, memory=args.memory) as client:
             model.fit(corpus, client=client)
     else:
         model.fit(corpus)
