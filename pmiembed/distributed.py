@@ -220,23 +220,27 @@ def _start_ignoring_interrupts(cluster, n: int, timeout: float = 60.0) -> None:
 
     import psutil  # a dependency of distributed
 
-    def spawned() -> int:
-        found = 0
-        for child in psutil.Process().children():
+    def processes() -> set:
+        """This process' descendants but multiprocessing's helpers (whatever its start
+        method: a spawned worker runs spawn_main, a forked one this command line)."""
+        found = set()
+        for child in psutil.Process().children(recursive=True):
             with contextlib.suppress(psutil.Error):
-                found += any("spawn_main" in part for part in child.cmdline())
+                if not any("resource_tracker" in part or "forkserver" in part for part in child.cmdline()):
+                    found.add(child.pid)
         return found
 
     main = threading.current_thread() is threading.main_thread()
-    before = spawned()
+    before = processes()
     if main:
         watcher = subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(3600)"],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        before.add(watcher.pid)
         handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         cluster.scale(n)
         deadline = time.monotonic() + timeout
-        while spawned() < before + n and time.monotonic() < deadline:
+        while len(processes() - before) < n and time.monotonic() < deadline:
             time.sleep(0.005)
     finally:
         if main:
