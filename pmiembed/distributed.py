@@ -434,6 +434,11 @@ def check_cluster(client) -> None:
     (which unpickles the tasks) and every worker must import this version of pmiembed."""
     from . import __version__
 
+    distributed = _import_distributed()
+    if not isinstance(client, distributed.Client):
+        raise ParameterError(f"`client` must be a dask.distributed Client (Client(\"tcp://host:8786\")), not "
+                             f"{type(client).__name__} {client!r:.60}", param="client")
+
     def why(exc: BaseException) -> str:
         return f"cannot load pmiembed's tasks ({type(exc).__name__}: {(str(exc).splitlines() or [''])[0]})"
 

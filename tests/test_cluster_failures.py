@@ -141,6 +141,8 @@ def test_the_cluster_must_run_this_pmiembed(cluster):
 
     cluster, client = cluster
     check_cluster(client)
+    with pytest.raises(ParameterError, match=r"client must be a dask.distributed Client .*not str 'tcp://"):
+        PMIEmbedding(**FIT).fit("corpus.txt", client=cluster.scheduler.address)
     version = pmiembed.__version__
     client.run(lambda: setattr(sys.modules["pmiembed"], "__version__", "0.0.1"))
     try:
