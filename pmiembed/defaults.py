@@ -39,3 +39,7 @@ DEFAULTS = {
     "n_iter": 6,
     "oversamples": 140,
 }
+
+#: seconds a Dask scheduler has to answer, and to have a worker, before the cluster route
+#: gives up (``pmiembed.distributed.connect(scheduler_timeout=...)``, ``--scheduler-timeout``)
+SCHEDULER_TIMEOUT = 20.0

@@ -316,9 +316,7 @@ class PMIEmbedding(_Params):
         self.tokens_ = tokens if self.keep_tokens else None
         check_svd_params(self.dim, self.eig, len(vocab))
         memory_bytes = None if self.memory is None else int(self.memory * 2**30)
-        n_core = core_size(vocab.counts, self.core_min_count, self.dim, self.core_max_words)
-        check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples, n_core), memory_bytes,
-                   what="the PMI and SVD stages")
+        self._check_memory(vocab)
         with contextlib.ExitStack() as stack:
             with timer.stage("count") as info, limit_threads(self.n_workers_):
                 # the counter gets the only reference to the tokens: it frees their ids as
@@ -343,6 +341,16 @@ class PMIEmbedding(_Params):
         self.compiled_kernels_ = list(timer.compiled_kernels)
         self.peak_rss_bytes_ = peak_rss_bytes()
         return self
+
+    def _check_memory(self, vocab: Vocabulary, **fix) -> None:
+        """Refuse, before counting, a ``memory`` budget (or the memory available) that the
+        PMI and SVD stages of ``vocab``'s words cannot fit in; :meth:`fit` and
+        :meth:`update` check the same way (``fix``: the advice, see
+        :func:`~pmiembed.resources.check_fits`)."""
+        memory_bytes = None if self.memory is None else int(self.memory * 2**30)
+        n_core = core_size(vocab.counts, self.core_min_count, self.dim, self.core_max_words)
+        check_fits(estimate_fit_bytes(len(vocab), self.dim, self.oversamples, n_core), memory_bytes,
+                   what="the PMI and SVD stages", **fix)
 
     def fit_counts(self, cooccurrence: Cooccurrence) -> "PMIEmbedding":
         """Fit from existing co-occurrence counts (skip reading and counting): the PMI

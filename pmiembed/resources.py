@@ -92,16 +92,16 @@ def estimate_fit_bytes(n_words: int, dim: int, oversample: int, n_core: int | No
     return int(4 * max(2 * n_core * k + 2 * n_words * dim, 4 * n_words * dim))
 
 
-def check_fits(need: int, budget: int | None, what: str) -> None:
-    """Raise a clear error before allocating when ``need`` bytes cannot fit."""
+def check_fits(need: int, budget: int | None, what: str,
+               fix: str = "lower `dim`, `oversamples` or `max_vocab` (or raise `min_count`)") -> None:
+    """Raise a clear error before allocating when ``need`` bytes cannot fit (``fix``:
+    what the message tells the user to do)."""
     avail = available_bytes()
     limit = min(x for x in (budget, avail) if x is not None) if (budget or avail) else None
     if limit is not None and need > limit:
         source = "`memory` budget" if budget is not None and (avail is None or budget <= avail) else "available memory"
-        raise ParameterError(
-            f"{what} need about {format_bytes(need)} but the {source} is {format_bytes(limit)}; "
-            "lower `dim`, `oversamples` or `max_vocab` (or raise `min_count`)", param="memory"
-        )
+        raise ParameterError(f"{what} need about {format_bytes(need)} but the {source} is {format_bytes(limit)}; {fix}",
+                             param="memory")
 
 
 def format_bytes(n: float) -> str:

@@ -69,6 +69,9 @@ from .vocab import Vocabulary
 #: tokens the fewest within .005 of training on both on the eight benchmarks (docs/phrases-update.md)
 DEFAULT_UPDATE_N_ITER = 4
 
+#: what to do when an update does not fit: its dimensions are the model's
+UPDATE_MEMORY_FIX = ("an update keeps the model's dimensions: give a larger `memory` budget or free memory, or train "
+                     "the model again with a lower `dim`")
 NO_COUNTS_HINT = ("the model was saved without its token ids and co-occurrence counts, which an update needs; "
                   "retrain it with `save_counts:PMIEmbedding(keep_tokens=True).fit(...) and save(path)`, then "
                   "update that")
@@ -357,6 +360,7 @@ def update_model(model, corpus, n_iter: int | None = None) -> dict:
         new_words = sum(1 for w in vocab.words if w not in old_index)
         dropped = len(old_vocab) - (len(vocab) - new_words)
         info["words"] = f"{len(vocab):,} ({new_words:,} new" + (f", {dropped:,} dropped)" if dropped else ")")
+    model._check_memory(vocab, fix=UPDATE_MEMORY_FIX)  # the budget train refuses, refused here too
     memory_bytes = None if model.memory is None else int(model.memory * 2**30)
     with timer.stage("count") as info, limit_threads(model.n_workers_):
         box = [tokens]
@@ -424,6 +428,7 @@ def _update_from_tokens(model, parts: list, n_iter: int, timer):
         dropped = len(old_vocab) - (len(vocab) - new_words)
         info["words"] = f"{len(vocab):,} ({new_words:,} new" + (f", {dropped:,} dropped)" if dropped else ")")
     check_svd_params(model.dim, model.eig, len(vocab))
+    model._check_memory(vocab, fix=UPDATE_MEMORY_FIX)  # the budget train refuses, refused here too
     memory_bytes = None if model.memory is None else int(model.memory * 2**30)
     # the update keeps the ids (the next update needs them), so counting cannot free them
     model.tokens_ = both

@@ -14,6 +14,9 @@ from pmiembed.errors import ParameterError, PMIEmbedError
 from pmiembed.model import PMIEmbedding
 
 FLAG = re.compile(r"(?<![\w-])--[a-z]")
+#: another tool's command line quoted in a message (Dask's: dask worker --memory-limit 6GB):
+#: its options are that tool's, not pmiembed's flags
+OTHER_TOOL = re.compile(r"\bdask (?:worker|scheduler)\b[^;)]*")
 
 
 def _library_modules() -> list[Path]:
@@ -27,7 +30,7 @@ def _raised_text(node: ast.Raise) -> str:
     for sub in ast.walk(node.exc) if node.exc is not None else ():
         if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
             parts.append(sub.value)
-    return "".join(parts)
+    return OTHER_TOOL.sub("", "".join(parts))
 
 
 def test_library_errors_never_name_a_flag():

@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..defaults import SCHEDULER_TIMEOUT
 from ..errors import ParameterError
-from .common import add_model_arguments, model_from_args
+from .common import _float, add_model_arguments, model_from_args
 from .phrases import PHRASE_DEFAULTS, TRAIN_PHRASE_THRESHOLD
 
 
@@ -32,14 +33,19 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
     add_model_arguments(p)
     _add_phrase_arguments(p)
-    g = p.add_argument_group("cluster (needs Dask: pip install \".[dask]\" in pmiembed's clone; see docs/cluster.md)")
-    g = g.add_mutually_exclusive_group()
+    cluster = p.add_argument_group("cluster (needs Dask: pip install \".[dask]\" in pmiembed's clone; see "
+                                   "docs/cluster.md)")
+    g = cluster.add_mutually_exclusive_group()
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786), or on a local "
-                        "cluster of N single-threaded worker processes (local:N); every worker must be able "
-                        "to read CORPUS [off: one process]")
+                        "cluster of N single-threaded worker processes (local:N, at most 2 a core; --memory GB is "
+                        "then each worker's memory limit); every worker must be able to read CORPUS [off: one "
+                        "process]")
     g.add_argument("--scheduler-file", metavar="FILE",
                    help="run on the Dask cluster described by FILE (written by 'dask scheduler --scheduler-file')")
+    cluster.add_argument("--scheduler-timeout", type=_float, default=None, metavar="SECONDS",
+                         help="how long the scheduler has to answer, and to have a worker, before the run stops "
+                              f"[{SCHEDULER_TIMEOUT:g}]")
     p.set_defaults(func=cmd_train)
 
 
@@ -82,7 +88,11 @@ def cmd_train(args) -> int:
     out = Path(args.out)
     check_output_dir(out, args.force, inputs=args.corpus)
     corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
-    on_cluster = bool(getattr(args, "scheduler", None) or getattr(args, "scheduler_file", None))
+    # an empty --scheduler '' is a wrong address, not "no cluster"
+    on_cluster = getattr(args, "scheduler", None) is not None or getattr(args, "scheduler_file", None) is not None
+    if args.scheduler_timeout is not None and not on_cluster:
+        raise ParameterError("`scheduler_timeout` is for a cluster: give `scheduler` or `scheduler_file` too, or leave "
+                             "it out", param="scheduler_timeout")
     if getattr(args, "phrases", False):
         if on_cluster:
             raise ParameterError("--phrases joins phrases in this process and cannot run with --scheduler: write "
@@ -98,7 +108,11 @@ def cmd_train(args) -> int:
     if on_cluster:
         from ..distributed import connect
 
-        with connect(args.scheduler, args.scheduler_file) as client:
+        # --memory is the memory limit of each worker local:N starts (refused for a running
+        # cluster's workers), not a budget of this process: the model runs without one
+        model.memory = None
+        timeout = SCHEDULER_TIMEOUT if args.scheduler_timeout is None else args.scheduler_timeout
+        with connect(args.scheduler, args.scheduler_file, scheduler_timeout=timeout, memory=args.memory) as client:
             model.fit(corpus, client=client)
     else:
         model.fit(corpus)

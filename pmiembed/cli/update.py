@@ -29,7 +29,9 @@ def register(sub) -> None:
     p.add_argument("--save-counts", action="store_true",
                    help="also write the co-occurrence counts (counts.npz), as 'train --save-counts' does")
     p.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")
-    p.add_argument("--memory", type=_float, default=None, metavar="GB", help="memory budget in GB (see 'train --help')")
+    p.add_argument("--memory", type=_float, default=None, metavar="GB",
+                   help="memory budget in GB, as for 'train': counting spills beyond it, and an update whose later "
+                        "stages cannot fit in it is refused [no budget]")
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
     p.set_defaults(func=cmd_update)
 
