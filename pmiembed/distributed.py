@@ -78,7 +78,7 @@ from .cooccur import (
 )
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
 from .defaults import DEFAULTS, SCHEDULER_TIMEOUT
-from .errors import CorpusError, ParameterError, PMIEmbedError
+from .errors import CorpusError, ParameterError, PMIEmbedError, literal
 from .pmi import _PMIWriter, check_pmi_params
 from .progress import StageTimer, progress_bar
 from .resources import limit_threads, peak_rss_bytes
@@ -146,7 +146,7 @@ def connect(scheduler: str | None = None, scheduler_file: str | None = None, *,
                              "writes", param="scheduler_file")
     local = scheduler is not None and scheduler.startswith("local:")
     if memory is not None and not local:
-        raise ParameterError(f"`memory={memory:g}` is the memory limit of each worker that `scheduler=local:N` "
+        raise ParameterError(f"`memory={memory:g}` is the memory limit of each worker that `scheduler` local:N "
                              "starts; the workers of a running cluster keep the limit they were started with "
                              "(dask worker --memory-limit 6GB): leave `memory` out", param="memory")
     with contextlib.ExitStack() as stack:
@@ -162,9 +162,9 @@ def connect(scheduler: str | None = None, scheduler_file: str | None = None, *,
             client = stack.enter_context(distributed.Client(cluster))
         else:
             if scheduler is not None:
-                setting, address = f"`scheduler={scheduler}`", scheduler
+                setting, address = f"`scheduler={literal(scheduler)}`", scheduler
             else:
-                setting = f"`scheduler_file={scheduler_file}`"
+                setting = f"`scheduler_file={literal(scheduler_file)}`"
                 address = _scheduler_file_address(scheduler_file, setting)
                 setting += f" (scheduler {address})"
             param = "scheduler" if scheduler is not None else "scheduler_file"
@@ -203,6 +203,10 @@ def dask_setup(worker) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+_WATCHER = ("import signal, sys, time; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+            "sys.stdout.write('r'); sys.stdout.flush(); time.sleep(3600)")
+
+
 def _start_ignoring_interrupts(cluster, n: int, timeout: float = 60.0) -> None:
     """Start ``cluster``'s ``n`` worker processes so that they ignore SIGINT.
 
@@ -233,9 +237,17 @@ def _start_ignoring_interrupts(cluster, n: int, timeout: float = 60.0) -> None:
     main = threading.current_thread() is threading.main_thread()
     before = processes()
     if main:
-        watcher = subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(3600)"],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # the watcher takes SIGINT's default action (death at once, decided when the
+        # signal is sent), and says so before this process starts ignoring SIGINT
+        watcher = subprocess.Popen([sys.executable, "-S", "-c", _WATCHER], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         before.add(watcher.pid)
+        try:
+            watcher.stdout.read(1)
+        except BaseException:
+            watcher.kill()
+            watcher.wait()
+            raise
         handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         cluster.scale(n)
@@ -245,9 +257,12 @@ def _start_ignoring_interrupts(cluster, n: int, timeout: float = 60.0) -> None:
     finally:
         if main:
             signal.signal(signal.SIGINT, handler)
-            interrupted = watcher.poll() is not None
+            # a SIGINT sent before this SIGKILL has already decided the watcher's death,
+            # so its exit status says whether Ctrl-C came while SIGINT was ignored here
             watcher.kill()
             watcher.wait()
+            watcher.stdout.close()
+            interrupted = watcher.returncode == -signal.SIGINT
     if main and interrupted:
         raise KeyboardInterrupt
     cluster.wait_for_workers(n)
@@ -262,10 +277,10 @@ def _local_workers(scheduler: str, memory: float | None) -> tuple[int, int | str
     try:
         n = int(text)
     except ValueError:
-        raise ParameterError(f"`scheduler={scheduler}`: local:N needs a whole number of workers, e.g. local:2",
+        raise ParameterError(f"`scheduler={literal(scheduler)}`: local:N needs a whole number of workers, e.g. local:2",
                              param="scheduler") from None
     if n < 1:
-        raise ParameterError(f"`scheduler={scheduler}`: local:N needs at least one worker, e.g. local:2",
+        raise ParameterError(f"`scheduler={literal(scheduler)}`: local:N needs at least one worker, e.g. local:2",
                              param="scheduler")
     if memory is not None and (isinstance(memory, bool) or not isinstance(memory, (int, float))
                                or not LOCAL_WORKER_MIN_GB <= memory < float("inf")):
@@ -277,16 +292,16 @@ def _local_workers(scheduler: str, memory: float | None) -> tuple[int, int | str
     more = "or start workers on more machines (docs/cluster.md)"
     by_cores = LOCAL_WORKERS_PER_CORE * cores
     if n > by_cores:
-        raise ParameterError(f"`scheduler={scheduler}`: at most {by_cores} workers on this machine ({cores} "
+        raise ParameterError(f"`scheduler={literal(scheduler)}`: at most {by_cores} workers on this machine ({cores} "
                              f"core{'s' * (cores > 1)}, {LOCAL_WORKERS_PER_CORE} single-threaded workers a core); "
                              f"give local:{by_cores} or fewer, {more}", param="scheduler")
     if avail is not None and n * per_worker > avail:
         if memory is None:
-            raise ParameterError(f"`scheduler={scheduler}`: at most {avail // per_worker} workers fit in the "
+            raise ParameterError(f"`scheduler={literal(scheduler)}`: at most {avail // per_worker} workers fit in the "
                                  f"{format_bytes(avail)} of memory available ({format_bytes(per_worker)} a worker "
                                  f"at least); give local:{max(1, avail // per_worker)} or fewer, {more}",
                                  param="scheduler")
-        raise ParameterError(f"`scheduler={scheduler}` with `memory={memory:g}`: {n} workers of "
+        raise ParameterError(f"`scheduler={literal(scheduler)}` with `memory={memory:g}`: {n} workers of "
                              f"{format_bytes(per_worker)} need {format_bytes(n * per_worker)}, and "
                              f"{format_bytes(avail)} is available; lower `memory` or the number of workers",
                              param="memory")

@@ -30,6 +30,15 @@ from typing import Callable
 #: or `name|none:words` (see the module docstring)
 _SETTING = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(=[^`:]*|\|none)?(?::([^`]*))?`")
 
+#: what stands for a colon inside a value (:func:`literal`) until the message is shown
+_COLON = "\ue000"
+
+
+def literal(value) -> str:
+    """``value`` as it goes into `name=value` when it may hold colons (an address, a
+    path): a colon there would otherwise start the words of the markup."""
+    return str(value).replace(":", _COLON)
+
 
 class PMIEmbedError(Exception):
     """A user-fixable problem: the message is one line naming the culprit and the fix."""
@@ -54,7 +63,7 @@ class PMIEmbedError(Exception):
                 return shown
             return words if words is not None else name + value
 
-        return _SETTING.sub(show, self.template)
+        return _SETTING.sub(show, self.template).replace(_COLON, ":")
 
     def __str__(self) -> str:
         return self.render()
