@@ -745,3 +745,114 @@ def counting(corpus: TokenizedCorpus, vocab: Vocabulary, *, window: int = DEFAUL
         except OSError as exc:
             raise _spill_error(spill_dir, exc) from None
         yield Counted(rows, counts, scale, params)
+
+
+# ------------------------------------------------ counts grown by more text (updates)
+
+
+def count_rare_pairs(tokens, vocab: Vocabulary, *, window: int, weighting: str, subsample, subsample_mode: str,
+                     seed: int = 0) -> Cooccurrence | None:
+    """The rows of the words that ``vocab`` leaves out, counted as
+    :func:`pmiembed.cooccur.counting` counts with them in the vocabulary: what an update
+    needs when such a word reaches ``min_count`` with more text.  A
+    :class:`~pmiembed.cooccur.Cooccurrence` over every word of the corpus (``vocab``
+    first, in its order) whose rows for ``vocab``'s words are empty; None when no word
+    is left out."""
+    counts = np.asarray(tokens.counts)
+    ext = Vocabulary.from_counts(tokens.types, counts, min_count=1, total=tokens.n_tokens)
+    n_old = len(vocab)
+    if len(ext) <= n_old or ext.words[:n_old] != vocab.words:
+        return None
+    weights, scale = window_weights(window, weighting)
+    x, _ = filter_tokens(tokens, ext, subsample=subsample, subsample_mode=subsample_mode, seed=seed, gap=window)
+    indptr, positions = positions_by_word(x, len(ext))
+    # only the left-out words' positions: their rows alone are counted
+    first = indptr[n_old]
+    index = (np.maximum(indptr - first, 0), positions[first:])
+    rows = RowBlocks(len(ext))
+    for batch in row_batches(x, index, 0, len(x), weights, len(ext)):
+        rows.add(*batch)
+    m = rows.total()
+    m.sort_indices()
+    params = {"window": int(window), "weighting": weighting,
+              "subsample": None if subsample is None else float(subsample), "subsample_mode": subsample_mode,
+              "seed": int(seed), "n_tokens": int(tokens.n_tokens)}
+    return Cooccurrence(m, scale, ext, params)
+
+
+def _rare_both_ways(rare: Cooccurrence, n_old: int) -> sp.csr_matrix:
+    """The left-out words' rows plus, as the rows of the old words, their transposes
+    (entries between old words are not in these counts)."""
+    r = rare.counts
+    t = sp.csr_matrix(r[:, :n_old].T)
+    t = sp.csr_matrix((t.data, t.indices, np.concatenate([t.indptr, np.full(r.shape[0] - n_old, t.indptr[-1])])),
+                      shape=r.shape)
+    out = (r + t).tocsr()
+    out.sort_indices()
+    return out
+
+
+def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | None = None) -> Cooccurrence:
+    """``old``'s counts re-indexed to ``new``'s vocabulary plus ``new``'s (words of
+    ``old`` missing from ``new.vocab`` are dropped); with ``rare``
+    (:func:`count_rare_pairs` of the old text), the old pairs of the words that joined."""
+    from . import _update_kernels
+    from ._kernels import compact_rows
+
+    mine = {k: v for k, v in old.params.items() if k != "n_tokens"}
+    theirs = {k: v for k, v in new.params.items() if k != "n_tokens"}
+    if mine != theirs or old.scale != new.scale:
+        raise ParameterError(f"cannot add counts made with different parameters: {mine} vs {theirs}")
+    n_new = len(new.vocab)
+
+    def maps(words):
+        col = new.vocab.id_map(words).astype(np.int64)  # source row -> new row
+        row = np.full(n_new, -1, dtype=np.int64)
+        kept = col >= 0
+        row[col[kept]] = np.flatnonzero(kept)
+        return row, col
+
+    row_old, col_map = maps(old.vocab.words)
+    o, n = old.counts, new.counts
+    room = np.diff(n.indptr).astype(np.int64)
+    room[row_old >= 0] += np.diff(o.indptr)[row_old[row_old >= 0]]
+    if rare is not None:
+        x = _rare_both_ways(rare, len(old.vocab))
+        row_x, xcol_map = maps(rare.vocab.words)
+        room[row_x >= 0] += np.diff(x.indptr)[row_x[row_x >= 0]]
+    else:
+        x = sp.csr_matrix((1, 1), dtype=np.int64)
+        row_x, xcol_map = np.full(n_new, -1, dtype=np.int64), np.full(1, -1, dtype=np.int64)
+    room = np.minimum(room, n_new)
+    offsets = np.zeros(len(room), dtype=np.int64)
+    np.cumsum(room[:-1], out=offsets[1:])
+    total = int(room.sum())
+    out_i = np.empty(total, dtype=np.int32)
+    out_d = np.empty(total, dtype=np.int64)
+    nnz = np.zeros(len(room), dtype=np.int64)
+    from ._jit import numba
+
+    threads = numba.get_num_threads()
+    acc = np.zeros((threads, n_new), dtype=np.int64)  # counts are positive: 0 means untouched
+    touched = np.empty((threads, n_new), dtype=np.int32)
+    def i64(a):  # no copy of what already is int64 (the counts' data: 300 MB on wiki17m)
+        return a.astype(np.int64, copy=False)
+
+    _update_kernels.merge_rows(row_old, col_map, i64(o.indptr), o.indices, i64(o.data),
+                               row_x, xcol_map, i64(x.indptr), x.indices, i64(x.data),
+                               i64(n.indptr), n.indices, i64(n.data), offsets,
+                               acc, touched, out_i, out_d, nnz)
+    del acc, touched
+    ptr = np.zeros(len(room) + 1, dtype=np.int64)
+    np.cumsum(nnz, out=ptr[1:])
+    if ptr[-1] == total:
+        idx, dat = out_i, out_d
+    else:
+        idx = np.empty(int(ptr[-1]), dtype=np.int32)
+        dat = np.empty(int(ptr[-1]), dtype=np.int64)
+        compact_rows(offsets, nnz, out_i, out_d, ptr, idx, dat)
+    del out_i, out_d
+    counts = sp.csr_matrix((dat, idx, ptr), shape=(n_new, n_new))
+    params = dict(new.params)
+    params["n_tokens"] = int(old.params.get("n_tokens", 0)) + int(new.params.get("n_tokens", 0))
+    return Cooccurrence(counts, new.scale, new.vocab, params)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import json
 import lzma
 import os
 import zlib
@@ -42,7 +43,8 @@ import numpy as np
 
 from . import _kernels
 from ._validation import Integral, Interval, Param, validate_params
-from .errors import CorpusError
+from .errors import CorpusError, ParameterError, VectorsError
+from .io import atomic_path
 from .progress import progress_bar
 
 #: bytes read from a file at a time (decompressed)
@@ -604,3 +606,77 @@ def _merge_equal_types(ids: np.ndarray, types: list[str], counts: np.ndarray):
     merged = np.zeros(len(index), dtype=np.int64)
     np.add.at(merged, remap, counts)
     return remap[ids], list(index), merged
+
+
+# ------------------------------------------------ the token ids kept for updates
+
+#: the corpus as token ids in a model folder, kept for updates (see :func:`save_tokens`)
+TOKENS_FILE = "tokens.npz"
+TOKENS_FORMAT = "pmiembed-tokens"
+TOKENS_VERSION = 1
+
+
+def concat_corpora(a: TokenizedCorpus, b: TokenizedCorpus) -> TokenizedCorpus:
+    """``a``'s tokens then ``b``'s as one :class:`~pmiembed.corpus.TokenizedCorpus`
+    (``b`` starts a document; ``b``'s types that ``a`` lacks are appended to its types):
+    what reading both sources in one call gives, but for the numbering of the types,
+    which no later stage depends on (the vocabulary is ordered by count, then word)."""
+    index = {t: i for i, t in enumerate(a.types)}
+    types = list(a.types)
+    remap = np.empty(len(b.types), dtype=np.int32)
+    for j, t in enumerate(b.types):
+        i = index.get(t)
+        if i is None:
+            i = index[t] = len(types)
+            types.append(t)
+        remap[j] = i
+    counts = np.zeros(len(types), dtype=np.int64)
+    counts[:len(a.types)] = a.counts
+    np.add.at(counts, remap, np.asarray(b.counts, dtype=np.int64))
+    n_a = a.n_tokens
+    ids = np.empty(n_a + b.n_tokens, dtype=np.int32)
+    ids[:n_a] = a.ids
+    ids[n_a:] = remap[b.ids]
+    starts = [np.asarray(a.doc_starts, dtype=np.int64)]
+    if n_a and b.n_tokens:
+        starts.append(np.array([n_a], dtype=np.int64))
+    starts.append(np.asarray(b.doc_starts, dtype=np.int64) + n_a)
+    return TokenizedCorpus(ids, np.concatenate(starts), types, counts, a.n_replaced + b.n_replaced,
+                           a.n_bytes + b.n_bytes, list(a.sources) + list(b.sources),
+                           a.input_kind if a.input_kind == b.input_kind else "documents")
+
+
+def save_tokens(tokens: TokenizedCorpus, path) -> None:
+    """Write ``tokens`` to one uncompressed ``.npz`` (token ids int32, document starts,
+    type counts, the types one a line, and a small JSON header), atomically.  Its
+    checksum is the model manifest's (:func:`pmiembed.state.write_model`)."""
+    if any("\n" in t for t in tokens.types):
+        raise ParameterError("a token contains a newline; the token ids cannot be saved for updates (the types are "
+                             "stored one a line): split such tokens in the tokenizer")
+    meta = {"format": TOKENS_FORMAT, "version": TOKENS_VERSION, "n_replaced": int(tokens.n_replaced),
+            "n_bytes": int(tokens.n_bytes), "sources": list(tokens.sources), "input_kind": tokens.input_kind}
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), types=np.array("\n".join(tokens.types)),
+                     ids=np.ascontiguousarray(tokens.ids, dtype=np.int32),
+                     doc_starts=np.asarray(tokens.doc_starts, dtype=np.int64),
+                     counts=np.asarray(tokens.counts, dtype=np.int64))
+
+
+def load_tokens(path) -> TokenizedCorpus:
+    """Read a file written by :func:`save_tokens`."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            types = str(z["types"])
+            ids, doc_starts, counts = z["ids"], z["doc_starts"], z["counts"]
+    except Exception as exc:  # zipfile/npy errors of every kind
+        raise VectorsError(f"{path}: not a readable pmiembed token file ({type(exc).__name__}); re-train") from None
+    if not isinstance(meta, dict) or meta.get("format") != TOKENS_FORMAT or meta.get("version") != TOKENS_VERSION:
+        raise VectorsError(f"{path}: not a pmiembed token file of version {TOKENS_VERSION}; re-train")
+    types = types.split("\n") if types else []
+    if len(types) != len(counts) or (len(ids) and int(ids.max()) >= len(types)):
+        raise VectorsError(f"{path}: token ids and types do not match; re-train")
+    return TokenizedCorpus(ids, doc_starts, types, counts, meta["n_replaced"], meta["n_bytes"], meta["sources"],
+                           meta["input_kind"])

@@ -43,3 +43,8 @@ DEFAULTS = {
 #: seconds a Dask scheduler has to answer, and to have a worker, before the cluster route
 #: gives up (``pmiembed.distributed.connect(scheduler_timeout=...)``, ``--scheduler-timeout``)
 SCHEDULER_TIMEOUT = 20.0
+
+#: power iterations of an update's warm-started SVD when not given (from scratch: ``n_iter``, 6);
+#: on wiki17m + 17M tokens the fewest within .005 of training on both on the eight benchmarks
+#: (docs/phrases-update.md)
+UPDATE_N_ITER = 4

@@ -99,3 +99,8 @@ class WordError(PMIEmbedError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return self.render()
+
+
+class ApproximateUpdateWarning(UserWarning):
+    """An update made on counts alone (no token ids): close to, not equal to, training
+    on both texts (:mod:`pmiembed.update` says what differs)."""

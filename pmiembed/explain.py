@@ -21,7 +21,7 @@ matrix ``P`` that was factorised says which.  With ``p_w`` the PPMI row of word 
   just as king has more than man, or less just as king has less).
 
 The counts come back from the PPMI entries and the marginals kept with them
-(:class:`PMIMarginals`): with ``log #'(w)`` and ``alpha log #'(c)`` the logs of the
+(:class:`pmiembed.pmi.PMIMarginals`): with ``log #'(w)`` and ``alpha log #'(c)`` the logs of the
 (subsampling-weighted) row and smoothed column sums as in :mod:`pmiembed.pmi`, and
 ``C = log sum_c #'(c)^alpha - log k``,
 
@@ -47,8 +47,8 @@ import scipy.sparse as sp
 
 from ._validation import Integral, Interval, Param, check_param
 from .errors import VectorsError, WordError
+from .pmi import PPMI_FILE, PMIMarginals, load_ppmi, save_ppmi  # noqa: F401 (PPMI_FILE, save_ppmi: re-exported)
 
-PPMI_FILE = "ppmi.npz"
 #: what the explanations' parameters accept (see :mod:`pmiembed._validation`)
 CONSTRAINTS = {
     "min_count": Param((Interval(Integral, 1, None), None), "a positive integer (1 lists every context) or None"),
@@ -64,76 +64,6 @@ NO_VECTOR = ("has no vector: its PPMI row has no entry among the words the SVD f
 #: rare contexts met a few times (``log #(w, c) D / (#(w) #(c))`` is largest for small
 #: ``#(c)``), names and typos that tell a reader little; they still count in every sum.
 AUTO_MIN_COUNT_TOKENS = 200_000
-
-
-# ----------------------------------------------------------------- storage
-
-
-@dataclass
-class PMIMarginals:
-    """What turns a stored (S)PPMI entry back into its co-occurrence count (module
-    docstring): ``log_row[w] = log #'(w) - log k_w``, ``log_col[c] = alpha log #'(c) -
-    log k_c`` (``k`` the expected-subsampling keep probabilities, 1 without), the
-    constant ``C`` and the integer ``scale`` of the counts."""
-
-    log_row: np.ndarray
-    log_col: np.ndarray
-    constant: float
-    scale: float
-    neg: float
-
-    @classmethod
-    def from_sums(cls, row_sum, col_sum, keep, scale, cds, neg) -> "PMIMarginals":
-        row_sum = np.asarray(row_sum, dtype=np.float64)
-        col_sum = np.asarray(col_sum, dtype=np.float64)
-        with np.errstate(divide="ignore"):
-            log_row = np.log(row_sum)
-            log_col = cds * np.log(col_sum)
-        if keep is not None:
-            log_keep = np.log(np.asarray(keep, dtype=np.float64))
-            log_row = log_row - log_keep
-            log_col = log_col - log_keep
-        constant = float(np.log(np.sum(col_sum[col_sum > 0] ** cds)) - np.log(neg))
-        return cls(log_row, log_col, constant, float(scale), float(neg))
-
-    @classmethod
-    def from_rows(cls, rows, scale, cds, neg) -> "PMIMarginals":
-        """From :class:`pmiembed.cooccur.RowBlocks` (symmetric counts: the column sums
-        are the row sums), as :func:`pmiembed.pmi.pmi_from_rows` uses them."""
-        row_sum = rows.row_sum if rows.keep is None else rows.weighted_row_sum
-        return cls.from_sums(row_sum, row_sum, rows.keep, scale, cds, neg)
-
-    @classmethod
-    def from_counts(cls, cooc, cds, neg) -> "PMIMarginals":
-        """From a :class:`pmiembed.cooccur.Cooccurrence`, as :func:`pmiembed.pmi.pmi_matrix`
-        uses it."""
-        from .cooccur import weighted_row_sums
-
-        m = cooc.counts.tocsr()
-        keep = cooc.keep
-        if keep is not None:
-            row_sum = weighted_row_sums(m.indptr, m.indices, m.data, keep)
-            t = m.T.tocsr()
-            col_sum = weighted_row_sums(t.indptr, t.indices, t.data, keep)
-        else:
-            row_sum = np.asarray(m.sum(axis=1, dtype=np.float64)).ravel()
-            col_sum = np.asarray(m.sum(axis=0, dtype=np.float64)).ravel()
-        return cls.from_sums(row_sum, col_sum, keep, cooc.scale, cds, neg)
-
-    def counts(self, row: int, cols: np.ndarray, sppmi: np.ndarray) -> np.ndarray:
-        """The weighted co-occurrence counts ``#(row, c)`` of stored entries."""
-        log = np.asarray(sppmi, dtype=np.float64) + self.log_row[row] + self.log_col[cols] - self.constant
-        return np.exp(log) / self.scale
-
-
-def save_ppmi(path: str | os.PathLike, pmi: sp.csr_matrix, marginals: PMIMarginals) -> None:
-    """Write the PPMI matrix and its marginals to ``path`` (an uncompressed ``.npz``:
-    compressing float32 PPMI values saves little and costs seconds)."""
-    m = pmi.tocsr()
-    with open(path, "wb") as f:  # a file object: numpy would append '.npz' to a name
-        np.savez(f, data=m.data, indices=m.indices, indptr=m.indptr, shape=np.asarray(m.shape, dtype=np.int64),
-                 log_row=marginals.log_row, log_col=marginals.log_col,
-                 constants=np.asarray([marginals.constant, marginals.scale, marginals.neg], dtype=np.float64))
 
 
 class PPMI:
@@ -179,14 +109,7 @@ class PPMI:
         if not path.is_file():
             raise VectorsError(f"{folder}: no {PPMI_FILE} (the PPMI matrix explanations read); re-train and "
                                "save with `save_pmi=True`")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                shape = tuple(int(x) for x in z["shape"])
-                matrix = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
-                constant, scale, neg = (float(x) for x in z["constants"])
-                marginals = PMIMarginals(z["log_row"], z["log_col"], constant, scale, neg)
-        except (OSError, ValueError, KeyError, EOFError):
-            raise VectorsError(f"{path}: damaged (not a PPMI archive); re-train or restore the folder") from None
+        matrix, marginals = load_ppmi(path)
         return cls(matrix, marginals, Vocabulary.load(folder / "vocab.tsv"))
 
     def __len__(self) -> int:

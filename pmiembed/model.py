@@ -27,18 +27,27 @@ import numpy as np
 
 from ._validation import Integral, Interval, Param, Real, StrOptions, check_param, validate_params
 from .cooccur import CONSTRAINTS as COUNTING_CONSTRAINTS
-from .cooccur import Cooccurrence, check_window, counting
-from .corpus import read_corpus
-from .defaults import DEFAULTS
-from .errors import ParameterError, VectorsError
-from .explain import PPMI_FILE, PMIMarginals, save_ppmi  # noqa: F401 (save uses the last two)
-from .io import atomic_dir, stable_read
+from .cooccur import Cooccurrence, check_window, counting, reindexed_sum
+from .corpus import TOKENS_FILE, concat_corpora, load_tokens, read_corpus
+from .defaults import DEFAULTS, UPDATE_N_ITER
+from .errors import ApproximateUpdateWarning, ParameterError, VectorsError
+from .io import stable_read
 from .pmi import CONSTRAINTS as PMI_CONSTRAINTS
-from .pmi import check_not_empty, empty_rows, pmi_from_rows, pmi_matrix
+from .pmi import PPMI_FILE, PMIMarginals, check_not_empty, empty_rows, pmi_from_rows, pmi_matrix
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes, thread_count
+from .state import COUNTS_FILE, SINGULAR_VALUES_FILE, ModelState, write_model
 from .svd import CONSTRAINTS as SVD_CONSTRAINTS
-from .svd import SVD_BACKENDS, abtt_constraint, check_svd_params, core_size, fold_in, folded_svd, word_vectors
+from .svd import (
+    SVD_BACKENDS,
+    abtt_constraint,
+    check_svd_params,
+    core_size,
+    fold_in,
+    folded_svd,
+    warm_svd,
+    word_vectors,
+)
 from .vectors import (
     FORMAT_CONSTRAINT,
     MODEL_FORMAT,
@@ -49,11 +58,9 @@ from .vectors import (
     _load_vectors_dir,
     make_keyed_vectors,
     read_manifest,
-    write_manifest,
-    write_vectors_files,
 )
 from .vocab import CONSTRAINTS as VOCABULARY_CONSTRAINTS
-from .vocab import Vocabulary
+from .vocab import Vocabulary, merged_vocabulary
 
 if TYPE_CHECKING:  # gensim is imported where it is used: it is slow to import
     from gensim.models import KeyedVectors
@@ -63,6 +70,16 @@ if TYPE_CHECKING:  # gensim is imported where it is used: it is slow to import
 MAX_N_ITER = 1000
 #: seeds are 32-bit: scikit-learn's and numpy's legacy generators take no more
 MAX_SEED = 2**32 - 1
+
+#: what to do when an update does not fit: its dimensions are the model's
+UPDATE_MEMORY_FIX = ("an update keeps the model's dimensions: give a larger `memory` budget or free memory, or train "
+                     "the model again with a lower `dim`")
+NO_COUNTS_HINT = ("the model was saved without its token ids and co-occurrence counts, which an update needs; "
+                  "retrain it with `save_counts:PMIEmbedding(keep_tokens=True).fit(...) and save(path)`, then "
+                  "update that")
+APPROXIMATE_HINT = ("update on counts alone (the model kept no token ids): words that join the vocabulary miss "
+                    "their occurrences in the old text, so the result is close to, not equal to, training on both "
+                    "texts; fit with keep_tokens=True (the default) for an exact update")
 
 
 class Factors(NamedTuple):
@@ -385,10 +402,153 @@ class PMIEmbedding(_Params):
         says so.  The SVD restarts from the previous vectors with ``n_iter`` power
         iterations (default 4).  ``update_summary_`` says what changed (``"exact"``:
         whether the counts equal training on both).  Returns ``self``."""
-        from .update import update_model
-
-        self.update_summary_ = update_model(self, corpus, n_iter=n_iter)
+        self.update_summary_ = self._update(corpus, n_iter, stacklevel=3)
         return self
+
+    def _update(self, corpus, n_iter: int | None, stacklevel: int) -> dict:
+        """The update (:meth:`update`, :mod:`pmiembed.update` says how it works): the
+        stages of :meth:`fit` on the kept token ids and the new text, or on the counts,
+        the SVD warm-started.  Returns the summary."""
+        cooc = self.__dict__.get("cooccurrence_")
+        kept = self.__dict__.get("tokens_")
+        if cooc is None and kept is None:
+            raise ParameterError(NO_COUNTS_HINT)
+        if self.__dict__.get("vectors_") is None:
+            raise ParameterError("the model is not fitted; call fit(corpus) first")
+        if (self.__dict__.get("corpus_stats_") or {}).get("phrases"):
+            raise ParameterError("the model was trained with `phrases:joined phrases`, whose phrase set is not saved; "
+                                 "an update would count the new text without it: retrain on all the text with "
+                                 "`phrases:joined phrases` instead")
+        n_iter = UPDATE_N_ITER if n_iter is None else n_iter
+        check_param("n_iter", n_iter, [Interval(Integral, 1, None)])
+        self._validate()
+        timer = StageTimer(self.verbose)
+        start = time.perf_counter()
+        tokens = self._read(corpus, timer, record=False)
+        new_tokens = tokens.n_tokens
+        sources = list(tokens.sources)
+        old_vocab = self.vocabulary_
+        if kept is not None:
+            # the only references to both id arrays go in: they are freed once joined
+            parts = [kept, tokens]
+            del kept, tokens
+            vocab = self._update_from_tokens(parts, n_iter, timer)
+            n_all, exact = self.tokens_.n_tokens, True
+        else:
+            import warnings
+
+            warnings.warn(APPROXIMATE_HINT, ApproximateUpdateWarning, stacklevel=stacklevel)
+            box = [tokens]
+            del tokens
+            vocab = self._update_from_counts(cooc, box, n_iter, timer)
+            n_all, exact = int(self.cooccurrence_.params["n_tokens"]), False
+        old_index = old_vocab.index
+        new_words = sum(1 for w in vocab.words if w not in old_index)
+        dropped = len(old_vocab) - (len(vocab) - new_words)
+        stats = dict(self.__dict__.get("corpus_stats_") or {})
+        stats["tokens"] = int(n_all)
+        stats["updates"] = list(stats.get("updates", [])) + [{"tokens": int(new_tokens), "sources": sources,
+                                                              "new_words": int(new_words), "n_iter": int(n_iter),
+                                                              "exact": bool(exact)}]
+        self.corpus_stats_ = stats
+        self.timings_ = dict(timer.times)
+        self.timings_["total"] = time.perf_counter() - start
+        self.compiled_kernels_ = list(timer.compiled_kernels)
+        self.peak_rss_bytes_ = peak_rss_bytes()
+        return {"new_words": int(new_words), "dropped_words": int(dropped), "new_tokens": int(new_tokens),
+                "tokens": int(n_all), "words": len(vocab), "n_iter": int(n_iter), "exact": bool(exact),
+                "seconds": self.timings_["total"]}
+
+    @staticmethod
+    def _vocabulary_change(info: dict, vocab: Vocabulary, old_vocab: Vocabulary) -> None:
+        old_index = old_vocab.index
+        new_words = sum(1 for w in vocab.words if w not in old_index)
+        dropped = len(old_vocab) - (len(vocab) - new_words)
+        info["words"] = f"{len(vocab):,} ({new_words:,} new" + (f", {dropped:,} dropped)" if dropped else ")")
+
+    def _update_from_tokens(self, parts: list, n_iter: int, timer: StageTimer) -> Vocabulary:
+        """The update of a model that kept its token ids: vocabulary, counts and PMI of
+        both texts (``parts``: the kept and the new
+        :class:`~pmiembed.corpus.TokenizedCorpus`, emptied) as :meth:`fit` makes them,
+        the SVD warm-started from the previous vectors.  Returns the vocabulary."""
+        old_vocab = self.vocabulary_
+        with timer.stage("vocab") as info:
+            self.tokens_ = None
+            both = concat_corpora(*parts)
+            parts.clear()
+            vocab = Vocabulary.from_counts(both.types, both.counts, min_count=self.min_count,
+                                           max_vocab=self.max_vocab, total=both.n_tokens)
+            self._vocabulary_change(info, vocab, old_vocab)
+        check_svd_params(self.dim, self.eig, len(vocab))
+        self._check_memory(vocab, fix=UPDATE_MEMORY_FIX)  # the budget fit refuses, refused here too
+        memory_bytes = None if self.memory is None else int(self.memory * 2**30)
+        # the update keeps the ids (the next update needs them), so counting cannot free them
+        self.tokens_ = both
+        self.rare_pairs_ = None
+        # fit's count and PMI stages
+        with contextlib.ExitStack() as stack:
+            with timer.stage("count") as info, limit_threads(self.n_workers_):
+                counted = stack.enter_context(counting(
+                    both, vocab, **self._counting_params(),
+                    memory_bytes=memory_bytes // 2 if memory_bytes else None, progress=self.progress))
+                info["nonzeros"] = f"{counted.rows.nnz:,}"
+            if self.keep_counts:
+                self._pmi_from_counts(counted.cooccurrence(vocab), timer)
+            else:
+                self._pmi_from_rows(counted, vocab, timer)
+        previous = self._previous_vectors(vocab, old_vocab)
+        # fit's SVD stage, started from the previous vectors
+        self._set_vectors(*self._svd(timer, warm=(previous, n_iter)))
+        return vocab
+
+    def _update_from_counts(self, cooc: Cooccurrence, box: list, n_iter: int, timer: StageTimer) -> Vocabulary:
+        """The update of a model that kept counts but no token ids (``box``: the new
+        text's :class:`~pmiembed.corpus.TokenizedCorpus`, emptied): the new text counted
+        over the merged vocabulary and added to the old counts, then fit's PMI stage and
+        the warm-started SVD.  Returns the vocabulary."""
+        p = cooc.params
+        old_vocab = cooc.vocab
+        tokens = box.pop()
+        with timer.stage("vocab") as info:
+            rare = self.__dict__.get("rare_pairs_")
+            if rare is not None and rare.vocab.words[:len(old_vocab)] != old_vocab.words:
+                rare = None  # not the pairs of these counts (an earlier update's)
+            rare_words = None if rare is None else Vocabulary(rare.vocab.words[len(old_vocab):],
+                                                              rare.vocab.counts[len(old_vocab):], rare.vocab.total)
+            vocab, _ = merged_vocabulary(old_vocab, rare_words, tokens.types, tokens.counts, tokens.n_tokens,
+                                         self.min_count, self.max_vocab)
+            self._vocabulary_change(info, vocab, old_vocab)
+        self._check_memory(vocab, fix=UPDATE_MEMORY_FIX)  # the budget fit refuses, refused here too
+        memory_bytes = None if self.memory is None else int(self.memory * 2**30)
+        with timer.stage("count") as info, limit_threads(self.n_workers_):
+            box = [tokens]
+            del tokens
+            with counting(box.pop(), vocab, window=p["window"], weighting=p["weighting"], subsample=p["subsample"],
+                          subsample_mode=p["subsample_mode"], seed=p["seed"],
+                          memory_bytes=memory_bytes // 2 if memory_bytes else None,
+                          progress=self.progress) as counted:
+                added = counted.cooccurrence(vocab)
+            info["nonzeros"] = f"{added.nnz:,}"
+        with timer.stage("merge") as info, limit_threads(self.n_workers_):
+            summed = reindexed_sum(cooc, added, rare)
+            # the left-out words' pairs belong to the old vocabulary; the next update has none
+            self.rare_pairs_ = None
+            del added
+            info["nonzeros"] = f"{summed.nnz:,}"
+        previous = self._previous_vectors(vocab, old_vocab)
+        # fit's PMI and SVD stages, the SVD started from the previous vectors
+        self._pmi_from_counts(summed, timer)
+        self._set_vectors(*self._svd(timer, warm=(previous, n_iter)))
+        return vocab
+
+    def _previous_vectors(self, vocab: Vocabulary, old_vocab: Vocabulary) -> np.ndarray:
+        """The previous vectors in the rows of ``vocab``'s words (zero rows for new
+        words): the warm start of an update's SVD."""
+        previous = np.zeros((len(vocab), self.vectors_.shape[1]), dtype=np.float32)
+        rows_old = old_vocab.id_map(vocab.words)
+        known = rows_old >= 0
+        previous[known] = np.asarray(self.vectors_)[rows_old[known]]
+        return previous
 
     # ------------------------------------------------------------ stages
     # fit runs read -> vocabulary -> count -> PMI -> SVD -> vectors; the public stage
@@ -520,7 +680,7 @@ class PMIEmbedding(_Params):
     def _svd(self, timer: StageTimer, warm: tuple[np.ndarray, int] | None = None) -> Factors:
         """SVD of ``pmi_`` (its core, the rest folded in): the factors of every word.
         ``warm``: ``(previous vectors in the rows of the vocabulary, power iterations)``,
-        the warm-started SVD of an update (:func:`pmiembed.update.warm_svd`)."""
+        the warm-started SVD of an update (:func:`pmiembed.svd.warm_svd`)."""
         self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim,
                                  self.core_max_words)
         # a word whose PPMI row is empty (over the core's columns, which place it) has no
@@ -552,8 +712,6 @@ class PMIEmbedding(_Params):
                     info["backend"] = self.svd
                     self.factorisation_ = self._factorisation()
                 else:
-                    from .update import warm_svd
-
                     start, n_iter = warm
                     u, s, vt = warm_svd(self.pmi_, self.dim, start if self.n_core_ is None else start[:self.n_core_],
                                         n_iter=n_iter, n_oversamples=self.oversamples, seed=self.seed,
@@ -589,7 +747,7 @@ class PMIEmbedding(_Params):
         """The SVD of every word -> ``singular_values_``, ``vectors_`` (eigenvalue
         weighting, w+c, all-but-the-top; the words marked ``empty`` get the zero vector)
         and ``context_vectors_`` (also the last step of
-        :func:`pmiembed.distributed.fit_distributed` and :func:`pmiembed.update.update_model`)."""
+        :func:`pmiembed.distributed.fit_distributed` and of :meth:`update`)."""
         self.singular_values_ = s
         self.vectors_ = self.vectors(Factors(u, s, vt, empty))
         del u
@@ -711,46 +869,32 @@ class PMIEmbedding(_Params):
         if self.__dict__.get("vectors_") is None:
             raise ParameterError("the model is not fitted; call fit(corpus) before save")
         check_param("format", format, FORMAT_CONSTRAINT)
-        path = Path(path)
-        inputs = list((getattr(self, "corpus_stats_", None) or {}).get("sources") or [])
-        with atomic_dir(path, force=force, inputs=inputs) as tmp:
-            files = write_vectors_files(*self._words_and_vectors(), tmp, format)
-            self.vocabulary_.save(tmp / VOCAB_FILE)
-            np.save(tmp / "singular_values.npy", np.asarray(self.singular_values_))
-            files += [VOCAB_FILE, "singular_values.npy"]
-            if save_pmi and self.__dict__.get("pmi_marginals_") is not None:
-                save_ppmi(tmp / PPMI_FILE, self.pmi_, self.pmi_marginals_)
-                files.append(PPMI_FILE)
-            if save_counts:
-                if getattr(self, "cooccurrence_", None) is None:
-                    raise ParameterError("`save_counts=True` needs the counts: fit with `keep_counts=True`")
-                self.cooccurrence_.save(tmp / "counts.npz")
-                files.append("counts.npz")
-                if getattr(self, "rare_pairs_", None) is not None:
-                    self.rare_pairs_.save(tmp / RARE_PAIRS_FILE)
-                    files.append(RARE_PAIRS_FILE)
-            if self.__dict__.get("tokens_") is not None:
-                from .update import TOKENS_FILE, save_tokens
+        return write_model(path, self.state(), force=force, save_counts=save_counts, save_pmi=save_pmi,
+                           format=format)
 
-                save_tokens(self.tokens_, tmp / TOKENS_FILE)
-                files.append(TOKENS_FILE)
-            params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
-            params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
-            # the threads that ran (workers=None: all cores, as a number; never more than numba's pool)
-            params["workers"] = thread_count(self.n_workers_)
-            write_manifest(tmp, {
-                "format": MODEL_FORMAT,
-                "params": params, "counting": getattr(self, "counting_params_", None),
-                # what made these vectors: after an update, the warm-started randomized SVD and its
-                # iterations, whatever `params` says a fit from scratch would use
-                "factorisation": self.__dict__.get("factorisation_") or self._factorisation(),
-                "vocabulary_size": len(self.vocabulary_),
-                "corpus": getattr(self, "corpus_stats_", None),
-                "timings": getattr(self, "timings_", None),
-                "peak_rss_bytes": getattr(self, "peak_rss_bytes_", None),
-                "workers_requested": self.workers,  # the parameter as given, restored by load
-            }, files)
-        return path
+    def state(self) -> ModelState:
+        """The fitted (or loaded) model's :class:`~pmiembed.state.ModelState`, what
+        :meth:`save` writes: the PPMI matrix with its marginals (of a loaded model: its
+        folder's ``ppmi.npz``, None without one), the counts and token ids when kept."""
+        if self.__dict__.get("vectors_") is None:
+            raise ParameterError("the model is not fitted; call fit(corpus) first")
+        d = self.__dict__
+        pmi, marginals = d.get("pmi_"), d.get("pmi_marginals_")
+        if marginals is None and d.get("path_") is not None and (Path(d["path_"]) / PPMI_FILE).is_file():
+            ppmi = self.ppmi()
+            pmi, marginals = ppmi.matrix, ppmi.marginals
+        params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
+        params["tokenizer"] = None if self.tokenizer is None else repr(self.tokenizer)
+        # the threads that ran (workers=None: all cores, as a number; never more than numba's pool)
+        params["workers"] = thread_count(self.n_workers_)
+        words, vectors = self._words_and_vectors()
+        return ModelState(
+            params=params, workers_requested=self.workers, vocabulary=self.vocabulary_,
+            counting=d.get("counting_params_"), words=words, vectors=vectors,
+            singular_values=self.singular_values_, factorisation=d.get("factorisation_") or self._factorisation(),
+            pmi=pmi if marginals is not None else None, pmi_marginals=marginals,
+            cooccurrence=d.get("cooccurrence_"), rare_pairs=d.get("rare_pairs_"), tokens=d.get("tokens_"),
+            corpus=d.get("corpus_stats_"), timings=d.get("timings_"), peak_rss_bytes=d.get("peak_rss_bytes_"))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "PMIEmbedding":
@@ -781,14 +925,12 @@ class PMIEmbedding(_Params):
         model = cls._from_manifest(meta, path)
         model.wv = _load_vectors_dir(path, checked=True)  # read_manifest above checked every file
         model.vocabulary_ = Vocabulary.load(path / VOCAB_FILE)
-        model.singular_values_ = np.load(path / "singular_values.npy")
+        model.singular_values_ = np.load(path / SINGULAR_VALUES_FILE)
         model.cooccurrence_ = None
-        if (path / "counts.npz").exists():
-            model.cooccurrence_ = Cooccurrence.load(path / "counts.npz")
+        if (path / COUNTS_FILE).exists():
+            model.cooccurrence_ = Cooccurrence.load(path / COUNTS_FILE)
         if (path / RARE_PAIRS_FILE).exists():
             model.rare_pairs_ = Cooccurrence.load(path / RARE_PAIRS_FILE)
-        from .update import TOKENS_FILE, load_tokens
-
         model.tokens_ = load_tokens(path / TOKENS_FILE) if (path / TOKENS_FILE).exists() else None
         model.counting_params_ = meta.get("counting")
         model.factorisation_ = meta.get("factorisation")

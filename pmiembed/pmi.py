@@ -30,13 +30,19 @@ stay 0, which for PPMI is exact and for plain PMI is the usual ``PMI_0`` convent
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
 from ._validation import Interval, Param, Real, validate_params
 from .cooccur import weighted_row_sums
 from .defaults import DEFAULTS
-from .errors import ParameterError
+from .errors import ParameterError, VectorsError
+
+#: the PPMI matrix and its marginals in a model folder (:func:`save_ppmi`)
+PPMI_FILE = "ppmi.npz"
 
 #: what the PMI parameters accept (see :mod:`pmiembed._validation`)
 CONSTRAINTS = {
@@ -277,3 +283,85 @@ def _row_blocks(indptr: np.ndarray, block_nnz: int) -> np.ndarray:
     n_rows = len(indptr) - 1
     targets = np.arange(block_nnz, int(indptr[-1]), block_nnz)
     return np.unique(np.concatenate(([0], np.searchsorted(indptr, targets, side="left"), [n_rows])))
+
+
+# ------------------------------------------------------------ the marginals
+
+
+@dataclass
+class PMIMarginals:
+    """What turns a stored (S)PPMI entry back into its co-occurrence count
+    (:mod:`pmiembed.explain`): ``log_row[w] = log #'(w) - log k_w``, ``log_col[c] =
+    alpha log #'(c) - log k_c`` (``k`` the expected-subsampling keep probabilities, 1
+    without), the constant ``C = log sum_c #'(c)^alpha - log neg`` and the integer
+    ``scale`` of the counts, so that ``#(w, c) = exp(SPPMI(w, c) + log_row[w] +
+    log_col[c] - C) / scale``."""
+
+    log_row: np.ndarray
+    log_col: np.ndarray
+    constant: float
+    scale: float
+    neg: float
+
+    @classmethod
+    def from_sums(cls, row_sum, col_sum, keep, scale, cds, neg) -> "PMIMarginals":
+        row_sum = np.asarray(row_sum, dtype=np.float64)
+        col_sum = np.asarray(col_sum, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            log_row = np.log(row_sum)
+            log_col = cds * np.log(col_sum)
+        if keep is not None:
+            log_keep = np.log(np.asarray(keep, dtype=np.float64))
+            log_row = log_row - log_keep
+            log_col = log_col - log_keep
+        constant = float(np.log(np.sum(col_sum[col_sum > 0] ** cds)) - np.log(neg))
+        return cls(log_row, log_col, constant, float(scale), float(neg))
+
+    @classmethod
+    def from_rows(cls, rows, scale, cds, neg) -> "PMIMarginals":
+        """From :class:`pmiembed.cooccur.RowBlocks` (symmetric counts: the column sums
+        are the row sums), as :func:`pmi_from_rows` uses them."""
+        row_sum = rows.row_sum if rows.keep is None else rows.weighted_row_sum
+        return cls.from_sums(row_sum, row_sum, rows.keep, scale, cds, neg)
+
+    @classmethod
+    def from_counts(cls, cooc, cds, neg) -> "PMIMarginals":
+        """From a :class:`pmiembed.cooccur.Cooccurrence`, as :func:`pmi_matrix` uses it."""
+        m = cooc.counts.tocsr()
+        keep = cooc.keep
+        if keep is not None:
+            row_sum = weighted_row_sums(m.indptr, m.indices, m.data, keep)
+            t = m.T.tocsr()
+            col_sum = weighted_row_sums(t.indptr, t.indices, t.data, keep)
+        else:
+            row_sum = np.asarray(m.sum(axis=1, dtype=np.float64)).ravel()
+            col_sum = np.asarray(m.sum(axis=0, dtype=np.float64)).ravel()
+        return cls.from_sums(row_sum, col_sum, keep, cooc.scale, cds, neg)
+
+    def counts(self, row: int, cols: np.ndarray, sppmi: np.ndarray) -> np.ndarray:
+        """The weighted co-occurrence counts ``#(row, c)`` of stored entries."""
+        log = np.asarray(sppmi, dtype=np.float64) + self.log_row[row] + self.log_col[cols] - self.constant
+        return np.exp(log) / self.scale
+
+
+def save_ppmi(path: str | os.PathLike, pmi: sp.csr_matrix, marginals: PMIMarginals) -> None:
+    """Write the PPMI matrix and its marginals to ``path`` (an uncompressed ``.npz``:
+    compressing float32 PPMI values saves little and costs seconds)."""
+    m = pmi.tocsr()
+    with open(path, "wb") as f:  # a file object: numpy would append '.npz' to a name
+        np.savez(f, data=m.data, indices=m.indices, indptr=m.indptr, shape=np.asarray(m.shape, dtype=np.int64),
+                 log_row=marginals.log_row, log_col=marginals.log_col,
+                 constants=np.asarray([marginals.constant, marginals.scale, marginals.neg], dtype=np.float64))
+
+
+def load_ppmi(path: str | os.PathLike) -> tuple[sp.csr_matrix, PMIMarginals]:
+    """Read a file written by :func:`save_ppmi`: the matrix and its marginals."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            shape = tuple(int(x) for x in z["shape"])
+            matrix = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+            constant, scale, neg = (float(x) for x in z["constants"])
+            marginals = PMIMarginals(z["log_row"], z["log_col"], constant, scale, neg)
+    except (OSError, ValueError, KeyError, EOFError):
+        raise VectorsError(f"{path}: damaged (not a PPMI archive); re-train or restore the folder") from None
+    return matrix, marginals

@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._validation import Integral, Interval, Param, Real, StrOptions, check_param, validate_params
-from .defaults import DEFAULTS
+from .defaults import DEFAULTS, UPDATE_N_ITER
 from .errors import ParameterError
 
 SVD_BACKENDS = ("krylov", "randomized", "sklearn", "arpack")
@@ -695,6 +695,18 @@ def folded_svd(matrix: sp.spmatrix, dim: int, *, core: int | None = None, **svd_
     if core is not None and core < min(matrix.shape):
         u, s, vt = fold_in(matrix, u, s, vt, symmetric=bool(svd_args.get("symmetric")))
     return u, s, vt
+
+
+def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = UPDATE_N_ITER,
+             n_oversamples: int = DEFAULTS["oversamples"], seed: int = 0, workers: int | None = None,
+             progress: bool = False, copy: bool = True, core: int | None = None, symmetric: bool | None = None):
+    """:func:`randomized_svd` of the leading ``core x core`` block of ``matrix`` with
+    the start block's first columns taken from ``start`` (rows: the block's columns;
+    typically the previous word vectors, the warm start of an update,
+    :mod:`pmiembed.update`) instead of Gaussian ones.  Returns ``(U, S, Vt)`` of the
+    block."""
+    return randomized_svd(matrix, dim, n_iter=n_iter, n_oversamples=n_oversamples, seed=seed, workers=workers,
+                          progress=progress, copy=copy, core=core, symmetric=symmetric, start=start)
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:

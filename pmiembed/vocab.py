@@ -130,3 +130,30 @@ class Vocabulary:
             except (ValueError, IndexError):
                 raise VectorsError(f"{path}: malformed vocabulary file near line {lineno}; re-create it") from None
         return cls(words, np.array(counts, dtype=np.int64), total)
+
+
+def merged_vocabulary(old: Vocabulary, rare: Vocabulary | None, types, counts, n_tokens: int, min_count: int,
+                      max_vocab) -> tuple[Vocabulary, Vocabulary]:
+    """The old words with the new text's counts added, plus the words (of the old
+    text's rare words, ``rare``, and the new text) whose summed count reaches
+    ``min_count``, ordered by count descending, then word; and the words left out
+    with their summed counts (the next update's ``rare``)."""
+    summed: dict[str, int] = dict(zip(old.words, old.counts.tolist()))
+    n_old = len(summed)
+    if rare is not None:
+        for w, c in zip(rare.words, rare.counts.tolist()):
+            summed[w] = summed.get(w, 0) + c
+    for t, c in zip(types, np.asarray(counts).tolist()):
+        summed[t] = summed.get(t, 0) + c
+    words = list(summed)
+    all_counts = np.fromiter(summed.values(), dtype=np.int64, count=len(words))
+    # old words stay (their counts only grow) unless max_vocab cuts them
+    eligible = all_counts >= min_count
+    eligible[:n_old] = True
+    total = int(old.total) + int(n_tokens)
+    kept_idx = np.flatnonzero(eligible)
+    vocab = Vocabulary.from_counts([words[i] for i in kept_idx], all_counts[kept_idx], min_count=1,
+                                   max_vocab=max_vocab, total=total)
+    index = vocab.index
+    left = [i for i, w in enumerate(words) if w not in index]
+    return vocab, Vocabulary([words[i] for i in left], all_counts[left], total)
