@@ -79,7 +79,7 @@ from .cooccur import (
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
 from .defaults import DEFAULTS, SCHEDULER_TIMEOUT
 from .errors import CorpusError, ParameterError, PMIEmbedError, literal
-from .pmi import _PMIWriter, check_pmi_params
+from .pmi import PMIMarginals, _PMIWriter, check_pmi_params, empty_rows
 from .progress import StageTimer, progress_bar
 from .resources import limit_threads, peak_rss_bytes
 from .svd import _BlockedCSR, _iterate_and_ritz, _Rows, _sparse_times_dense, check_svd_params, core_size
@@ -702,6 +702,15 @@ def _shard_summary(text: _ShardText) -> dict:
             "bytes": text.n_bytes, "replaced": c.n_replaced, "lead_nl": text.lead_nl, "trail_nl": text.trail_nl}
 
 
+def _shard_ids(text: _ShardText) -> tuple:
+    """The shard's token ids, document starts (> 0, in the shard) and types: what
+    :func:`_gather_tokens` joins into the corpus' token ids."""
+    c = text.corpus
+    if c is None:
+        return np.zeros(0, np.int32), np.zeros(0, np.int64), []
+    return c.ids, c.doc_starts, c.types
+
+
 def _filter_shard(text: _ShardText, vocab: Vocabulary, offset: int, params: dict) -> np.ndarray:
     if text.corpus is None:
         return np.zeros(0, dtype=np.int32)
@@ -775,6 +784,7 @@ class DistributedCounts:
     scale: int
     params: dict
     stats: dict
+    tokens: object = None  # the corpus as token ids (TokenizedCorpus), with keep_tokens
 
     @property
     def nnz(self) -> int:
@@ -907,14 +917,16 @@ def count_distributed(client, corpus, *, min_count: int = DEFAULTS["min_count"],
                       subsample_mode: str = DEFAULTS["subsample_mode"],
                       seed: int = 0, lowercase: bool = False, tokenizer=None, shard_bytes: int | None = None,
                       row_blocks: int | None = None, n_core_min_count: int | None = None, dim: int | None = None,
-                      core_max_words: int | None = None,
+                      core_max_words: int | None = None, keep_tokens: bool = False,
                       progress: bool = False, timer: StageTimer | None = None) -> DistributedCounts:
     """Read, build the vocabulary and count ``corpus`` on the cluster of ``client``;
     returns the counts as row blocks on the workers (bit for bit the single-process
     counts, see the module docstring).  ``row_blocks``: how many row blocks (default:
     one a worker: every block of a product fetches the others' share of the tall
     operand, so fewer blocks move less); with ``n_core_min_count``, ``dim`` (and ``core_max_words``) the core of the SVD
-    (:func:`pmiembed.svd.core_size`) is made of whole blocks."""
+    (:func:`pmiembed.svd.core_size`) is made of whole blocks.  ``keep_tokens``: also
+    gather the corpus as token ids (``tokens``, what the single-process reading gives but
+    for the numbering of the types), shard by shard."""
     timer = timer or _Stages(False)
     weights, scale = window_weights(window, weighting)
     if subsample is not None and not (0 < subsample < 1):
@@ -963,7 +975,9 @@ def count_distributed(client, corpus, *, min_count: int = DEFAULTS["min_count"],
     stats = {"tokens": n_tokens, "types": len(types), "documents": n_docs,
              "bytes": sum(s["bytes"] for s in summaries), "replaced_bytes": sum(s["replaced"] for s in summaries),
              "sources": sorted({s.path for s in shards}), "shards": len(shards)}
-    del summaries, types
+    del summaries
+    tokens = _gather_tokens(client, texts, types, offsets, new_doc, stats) if keep_tokens else None
+    del types
     params = {"window": int(window), "weighting": weighting,
               "subsample": None if subsample is None else float(subsample),
               "subsample_mode": subsample_mode, "seed": int(seed), "n_tokens": int(n_tokens)}
@@ -991,7 +1005,63 @@ def count_distributed(client, corpus, *, min_count: int = DEFAULTS["min_count"],
         info["shards"] = str(len(shards))
         info["row blocks"] = str(len(blocks))
         _note_peak(client, info)
-    return DistributedCounts(client, vocab, blocks, bounds, scale, params, stats)
+    return DistributedCounts(client, vocab, blocks, bounds, scale, params, stats, tokens)
+
+
+def _gather_tokens(client, texts: list, types: list, offsets: list, new_doc: list, stats: dict):
+    """The corpus as one :class:`~pmiembed.corpus.TokenizedCorpus` on the client, from
+    the tokenised shards (``texts``): each shard's ids renumbered to ``types`` (the type
+    table of the whole corpus) and written into one preallocated array as it arrives,
+    its document starts moved to its corpus position (``offsets``; ``new_doc``: whether
+    a document starts with the shard)."""
+    from .corpus import TokenizedCorpus
+
+    index = {t: i for i, t in enumerate(types)}
+    n_tokens = int(stats["tokens"])
+    ids = np.empty(n_tokens, dtype=np.int32)
+    starts = []
+    for i, (text, offset) in enumerate(zip(texts, offsets)):
+        shard_ids, doc_starts, shard_types = client.gather(_submit(client, _shard_ids, text))
+        if not len(shard_ids):
+            continue
+        remap = np.fromiter((index[t] for t in shard_types), dtype=np.int32, count=len(shard_types))
+        ids[offset:offset + len(shard_ids)] = remap[shard_ids]
+        if new_doc[i] and offset > 0:
+            starts.append(np.array([offset], dtype=np.int64))
+        starts.append(np.asarray(doc_starts, dtype=np.int64) + offset)
+    counts = np.bincount(ids, minlength=len(types)).astype(np.int64)
+    doc_starts = np.concatenate(starts) if starts else np.zeros(0, np.int64)
+    return TokenizedCorpus(ids, doc_starts, list(types), counts, int(stats["replaced_bytes"]), int(stats["bytes"]),
+                           list(stats["sources"]), "files")
+
+
+def _gather_rows(client, blocks: list, n_cols: int) -> sp.csr_matrix:
+    """The row blocks (futures of CSR matrices, in row order) as one CSR matrix on the
+    client, each block copied into preallocated arrays as it arrives (never all the
+    blocks and the matrix at once)."""
+    nnz = [int(x) for x in client.gather([_submit(client, _nnz, b) for b in blocks])]
+    total = sum(nnz)
+    index_dtype = np.int32 if total < 2**31 - 1 else np.int64
+    indices = data = None
+    indptr = [np.zeros(1, dtype=np.int64)]
+    pos = 0
+    for b, n in zip(blocks, nnz):
+        block = client.gather(b)
+        if data is None:
+            indices = np.empty(total, dtype=np.int32)
+            data = np.empty(total, dtype=block.dtype)
+        indices[pos:pos + n] = block.indices
+        data[pos:pos + n] = block.data
+        indptr.append(np.asarray(block.indptr[1:], dtype=np.int64) + pos)
+        pos += n
+    indptr = np.concatenate(indptr).astype(index_dtype)
+    m = sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, n_cols), copy=False)
+    m.has_sorted_indices = True
+    return m
+
+
+def _nnz(block) -> int:
+    return block.nnz
 
 
 def _contexts(ends, new_doc, window: int):
@@ -1275,8 +1345,10 @@ def distributed_svd(client, pmi_blocks: list, bounds: np.ndarray, n_core: int, d
 @_cluster_failures
 def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, row_blocks: int | None = None):
     """:meth:`PMIEmbedding.fit` on the cluster of ``client`` (see the module docstring).
-    With ``keep_counts`` the counts are gathered to the client (``cooccurrence_``);
-    ``pmi_`` stays on the workers (None).  ``worker_peak_bytes_``: the peak resident
+    The client gathers what the model folder keeps, as the single-process route leaves
+    it (:class:`pmiembed.state.ModelState`): the PPMI matrix (``pmi_``) and its marginals,
+    with ``keep_counts`` the counts (``cooccurrence_``), with ``keep_tokens`` the corpus
+    as token ids (``tokens_``), each block by block.  ``worker_peak_bytes_``: the peak resident
     memory of every worker process.  ``workers`` is one process' setting and is not
     used here: a worker's threads are Dask's (``dask worker --nthreads``); each task runs
     single-threaded.  ``memory``, one process' budget, is refused rather than ignored: a
@@ -1299,13 +1371,14 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         weighting=model.weighting, subsample=model.subsample, subsample_mode=model.subsample_mode, seed=model.seed,
         lowercase=model.lowercase, tokenizer=model.tokenizer, shard_bytes=shard_bytes, row_blocks=row_blocks,
         n_core_min_count=model.core_min_count, dim=model.dim, core_max_words=model.core_max_words,
-        progress=model.progress, timer=timer)
+        keep_tokens=model.keep_tokens, progress=model.progress, timer=timer)
     vocab = counts.vocab
     n_words = len(vocab)
     check_svd_params(model.dim, model.eig, n_words)
     model.corpus_stats_ = counts.stats
     model.vocabulary_ = vocab
     model.counting_params_ = dict(counts.params)
+    model.tokens_ = counts.tokens
     model.cooccurrence_ = counts.gather() if model.keep_counts else None
     bounds = counts.bounds
     keep = subsample_keep(vocab, counts.params)
@@ -1322,11 +1395,19 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         pmi = [_submit(client, _pmi_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep)
                for b, r0 in zip(counts.blocks, bounds[:-1])]
         _wait(client, pmi, "pmi", model.progress, unit="block")
+        scale = counts.scale
         del counts
-        info["nonzeros"] = f"{sum(client.gather([_submit(client, lambda m: m.nnz, p) for p in pmi])):,}"
+        # what the model folder keeps, as the single-process PMI stage leaves it: the
+        # matrix (gathered block by block) and its marginals
+        model.pmi_ = _gather_rows(client, pmi, n_words)
+        model.pmi_marginals_ = PMIMarginals.from_sums(marginal, marginal, keep, scale, model.cds, model.neg)
+        info["nonzeros"] = f"{model.pmi_.nnz:,}"
         _note_peak(client, info)
-    model.pmi_ = None
     model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim, model.core_max_words)
+    # the words without a PPMI entry among the core's columns get the zero vector, as in
+    # the single-process SVD stage (PMIEmbedding._svd)
+    empty = empty_rows(model.pmi_, model.n_core_)
+    model.n_empty_rows_ = int(np.count_nonzero(empty))
     n_core = n_words if model.n_core_ is None else model.n_core_
     symmetric = model.cds == 1.0
     with timer.stage("svd") as info:
@@ -1362,7 +1443,8 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
     del pmi
     model.worker_peak_bytes_ = worker_peaks(client)
     with timer.stage("vectors") as info:
-        model._set_vectors(u, s, vt)
+        model.factorisation_ = model._factorisation()
+        model._set_vectors(u, s, vt, empty if model.n_empty_rows_ else None)
         peak = max(model.worker_peak_bytes_.values()) if model.worker_peak_bytes_ else 0
         info["largest worker peak"] = f"{peak / 2**30:.2f} GB"
         info["workers"] = str(len(model.worker_peak_bytes_))
