@@ -4,7 +4,7 @@
 (corpus, vocab, cooccur, pmi, svd, evaluate, word2vec, compare, sweep).
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["PMIEmbedding", "load_vectors", "__version__"]
 

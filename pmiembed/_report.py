@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from . import __version__
+from ._version import __version__
 from .errors import ParameterError
 
 REPORT_FORMAT = "pmiembed-compare"

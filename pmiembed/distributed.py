@@ -439,7 +439,7 @@ def _identity(address: str, timeout: float) -> tuple[bool, object]:
 
 
 def _version() -> str:
-    from . import __version__
+    from ._version import __version__
 
     return __version__
 
@@ -447,7 +447,7 @@ def _version() -> str:
 def check_cluster(client) -> None:
     """Refuse, in one line, a cluster that cannot run pmiembed's tasks: the scheduler
     (which unpickles the tasks) and every worker must import this version of pmiembed."""
-    from . import __version__
+    from ._version import __version__
 
     distributed = _import_distributed()
     if not isinstance(client, distributed.Client):

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import __version__
 from ._validation import Param, StrOptions, check_param
+from ._version import __version__
 from .errors import VectorsError
 from .io import atomic_path, check_input_file, sha256_file, stable_read
 from .vocab import Vocabulary

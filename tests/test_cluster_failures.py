@@ -144,14 +144,14 @@ def test_the_cluster_must_run_this_pmiembed(cluster):
     with pytest.raises(ParameterError, match=r"client must be a dask.distributed Client .*not str 'tcp://"):
         PMIEmbedding(**FIT).fit("corpus.txt", client=cluster.scheduler.address)
     version = pmiembed.__version__
-    client.run(lambda: setattr(sys.modules["pmiembed"], "__version__", "0.0.1"))
+    client.run(lambda: setattr(sys.modules["pmiembed._version"], "__version__", "0.0.1"))
     try:
         with pytest.raises(PMIEmbedError, match=r"the Dask worker tcp://\S+ has pmiembed 0\.0\.1 \(this process: "
                                                 r"pmiembed .*\); install this pmiembed .* where the scheduler and "
                                                 r"every worker run"):
             check_cluster(client)
     finally:
-        client.run(lambda: setattr(sys.modules["pmiembed"], "__version__", version))
+        client.run(lambda: setattr(sys.modules["pmiembed._version"], "__version__", version))
     # a worker that cannot import pmiembed (installed on the client only)
     client.run(lambda: sys.modules.update({"pmiembed-test-hidden": sys.modules["pmiembed.distributed"],
                                            "pmiembed.distributed": None}))

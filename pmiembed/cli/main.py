@@ -15,7 +15,7 @@ import importlib
 import signal
 import sys
 
-from .. import __version__
+from .._version import __version__
 from ..errors import PMIEmbedError
 
 EXIT_USER_ERROR = 2
