@@ -28,10 +28,12 @@ so the recipe (weights, subsampling, PMI, SVD, fold-in, post-processing) is the 
 4. **PMI** of each row block with the global marginals: the row sums of every block are
    gathered (for symmetric counts they are the column sums), then each block's PMI is
    computed by the single-process writer (:class:`pmiembed.pmi._PMIWriter`), so the
-   matrix is the single-process one, bit for bit.
-5. **SVD** of the core (the words seen at least ``core_min_count`` times) by the
-   single-process randomized subspace iteration (:func:`pmiembed.svd._chebyshev_range`
-   for the symmetric PPMI of cds = 1, power iteration otherwise) over distributed
+   matrix is the single-process one, bit for bit.  The client gathers the blocks (and
+   their marginals) one at a time: the model folder keeps the matrix, as every route's
+   (:class:`pmiembed.state.ModelState`).
+5. **SVD** of the core (the words seen at least ``core_min_count`` times,
+   :mod:`pmiembed.cluster_svd`) by the single-process randomized subspace iteration
+   (:func:`pmiembed.svd._chebyshev_range` for the symmetric PPMI of cds = 1, power iteration otherwise) over distributed
    tall matrices: a product ``A Q`` is one task per row block, which receives ``Q``'s
    row blocks as they are (never concatenated) and multiplies them with its column
    blocks (:class:`pmiembed.svd._BlockedCSR`); Gram matrices are summed from the blocks
@@ -45,27 +47,38 @@ so the recipe (weights, subsampling, PMI, SVD, fold-in, post-processing) is the 
 
 A lost worker's results are recomputed by Dask, at any stage: every piece of data a
 task uses is computed by a task from the files or travels inside the task that holds it
-(:func:`_held`), never scattered (Dask keeps one copy of scattered data, which a lost
+(:func:`pmiembed.cluster._held`), never scattered (Dask keeps one copy of scattered data, which a lost
 worker takes with it).  What Dask cannot recover (a task whose workers keep dying, a
-lost scheduler) stops the run with one line naming the stage (:func:`_cluster_failures`).
+lost scheduler) stops the run with one line naming the stage
+(:func:`pmiembed.cluster._cluster_failures`; :mod:`pmiembed.cluster` connects to the
+cluster and checks it).
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import functools
 import io
-import logging
 import os
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from .cluster import (  # noqa: F401 (connect, LOCAL_WORKERS_PER_CORE, dask_setup: importable from here too)
+    LOCAL_WORKERS_PER_CORE,
+    _cluster_failures,
+    _held,
+    _import_distributed,
+    _note_peak,
+    _Stages,
+    _submit,
+    _wait,
+    connect,
+    dask_setup,
+    worker_peaks,
+)
+from .cluster_svd import _fold_columns, _fold_rows, distributed_svd
 from .cooccur import (
     Cooccurrence,
     RowBlocks,
@@ -77,365 +90,23 @@ from .cooccur import (
     window_weights,
 )
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
-from .defaults import DEFAULTS, SCHEDULER_TIMEOUT
-from .errors import CorpusError, ParameterError, PMIEmbedError, literal
+from .defaults import DEFAULTS
+from .errors import CorpusError, ParameterError, PMIEmbedError
 from .pmi import PMIMarginals, _PMIWriter, check_pmi_params, empty_rows
-from .progress import StageTimer, progress_bar
+from .progress import StageTimer
 from .resources import limit_threads, peak_rss_bytes
-from .svd import _BlockedCSR, _iterate_and_ritz, _Rows, _sparse_times_dense, check_svd_params, core_size
+from .svd import check_svd_params, core_size
 from .vocab import Vocabulary
 
 #: decompressed bytes a shard holds at most (fewer when the corpus is small: about two
 #: shards a worker; more shards mean more partial counts to sum)
 SHARD_BYTES = 256 << 20
 MIN_SHARD_BYTES = 1 << 20
+
+
 #: a compressed file's text is estimated as this many times its size when it is cut
 #: into shards (the last shard reads to the end whatever the true size)
 COMPRESSION_GUESS = 3.5
-
-
-# ---------------------------------------------------------------- the client
-
-
-def _import_distributed():
-    try:
-        import distributed
-    except ImportError:
-        raise ParameterError("running on a Dask cluster needs Dask: pip install \".[dask]\" in pmiembed's clone "
-                             "(or pip install \"dask[array]\" distributed)") from None
-    return distributed
-
-
-#: ``local:N`` starts at most this many single-threaded workers a core: more only share
-#: the cores (two overlap one worker's computing with another's fetching blocks)
-LOCAL_WORKERS_PER_CORE = 2
-#: the least memory a worker of ``local:N`` is given: the interpreter, numpy, scipy,
-#: numba and pmiembed hold about 0.35 GB before any work
-LOCAL_WORKER_MIN_GB = 0.5
-#: the schemes of Dask's transports (``distributed.comm``); a bare HOST:PORT is tcp
-_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
-
-
-@contextlib.contextmanager
-def connect(scheduler: str | None = None, scheduler_file: str | None = None, *,
-            scheduler_timeout: float = SCHEDULER_TIMEOUT, memory: float | None = None):
-    """A ``distributed.Client`` for ``--scheduler ADDRESS`` (``tcp://host:8786``, or
-    ``local:N`` for a LocalCluster of N single-threaded worker processes on this
-    machine) or ``--scheduler-file FILE`` (what ``dask scheduler --scheduler-file``
-    writes); closed (and a local cluster shut down) at the end.
-
-    A scheduler must answer as one within ``scheduler_timeout`` seconds and have a
-    worker by then; anything else (nothing listening, another service, a worker's
-    address, a file that names no scheduler) is a :class:`PMIEmbedError` naming the
-    address or file and what is wrong.  ``local:N`` is bounded by this machine
-    (:data:`LOCAL_WORKERS_PER_CORE` workers a core, and the memory available);
-    ``memory`` (GB) is the memory limit of each of its workers, and does not apply to a
-    running cluster, whose workers have the limit they were started with."""
-    distributed = _import_distributed()
-    if (scheduler is None) == (scheduler_file is None):
-        raise ParameterError("give one of `scheduler` (an address) and `scheduler_file` (a file)")
-    if (isinstance(scheduler_timeout, bool) or not isinstance(scheduler_timeout, (int, float))
-            or not 0 < scheduler_timeout < float("inf")):
-        raise ParameterError(f"`scheduler_timeout={scheduler_timeout}` must be a positive number of seconds",
-                             param="scheduler_timeout")
-    if scheduler is not None and not str(scheduler).strip():
-        raise ParameterError("`scheduler` is empty; give the scheduler's tcp://HOST:PORT, or local:N for workers on "
-                             "this machine", param="scheduler")
-    if scheduler_file is not None and not str(scheduler_file).strip():
-        raise ParameterError("`scheduler_file` is empty; give the file that 'dask scheduler --scheduler-file FILE' "
-                             "writes", param="scheduler_file")
-    local = scheduler is not None and scheduler.startswith("local:")
-    if memory is not None and not local:
-        raise ParameterError(f"`memory={memory:g}` is the memory limit of each worker that `scheduler` local:N "
-                             "starts; the workers of a running cluster keep the limit they were started with "
-                             "(dask worker --memory-limit 6GB): leave `memory` out", param="memory")
-    with contextlib.ExitStack() as stack:
-        if local:
-            n, limit = _local_workers(scheduler, memory)
-            # ":0": any free port (8787 may be another cluster's on a shared machine); a
-            # task's error reaches the user once, as pmiembed's one line, not also
-            # as the workers' log of it
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=0, threads_per_worker=1, processes=True, dashboard_address=":0",
-                silence_logs=logging.CRITICAL, memory_limit=limit, preload=[__name__]))
-            _start_ignoring_interrupts(cluster, n)
-            client = stack.enter_context(distributed.Client(cluster))
-        else:
-            if scheduler is not None:
-                setting, address = f"`scheduler={literal(scheduler)}`", scheduler
-            else:
-                setting = f"`scheduler_file={literal(scheduler_file)}`"
-                address = _scheduler_file_address(scheduler_file, setting)
-                setting += f" (scheduler {address})"
-            param = "scheduler" if scheduler is not None else "scheduler_file"
-            address = _check_scheduler(address, setting, scheduler_timeout, param)
-            try:
-                client = stack.enter_context(distributed.Client(address, timeout=scheduler_timeout))
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise PMIEmbedError(f"{setting}: cannot connect ({exc}); is the scheduler running?",
-                                    param=param) from None
-            try:
-                client.wait_for_workers(1, timeout=scheduler_timeout)
-            except (TimeoutError, OSError):
-                raise PMIEmbedError(f"{setting}: the scheduler has no workers (waited {scheduler_timeout:g} s); "
-                                    f"start some (dask worker {address}) or raise `scheduler_timeout`",
-                                    param=param) from None
-        if not local:  # pmiembed reports what goes wrong in one line; the client's log would repeat it
-            from distributed.utils import silence_logging_cmgr
-
-            stack.enter_context(silence_logging_cmgr(logging.CRITICAL))
-        try:
-            yield client
-        except BaseException:
-            # the client's own waits, cancelled when it closes, are not news for the user
-            with contextlib.suppress(Exception):
-                client.loop.asyncio_loop.set_exception_handler(lambda loop, context: None)
-            raise
-
-
-def dask_setup(worker) -> None:
-    """Dask's preload hook, run in every worker process that ``local:N`` starts (also one
-    Dask restarts): Ctrl-C in the terminal is for pmiembed, which closes the workers."""
-    import signal
-    import threading
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-_WATCHER = ("import signal, sys, time; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-            "sys.stdout.write('r'); sys.stdout.flush(); time.sleep(3600)")
-
-
-def _start_ignoring_interrupts(cluster, n: int, timeout: float = 60.0) -> None:
-    """Start ``cluster``'s ``n`` worker processes so that they ignore SIGINT.
-
-    Ctrl-C in a terminal reaches every process of the command; the workers must leave it
-    to pmiembed, which closes them.  A process inherits an ignored SIGINT, so this one
-    ignores it while its workers are spawned (a worker Dask restarts later ignores it
-    from the preload hook :func:`dask_setup`).  A Ctrl-C in that short while is not lost:
-    a watcher process, started before, dies of it, and its death is this process'
-    KeyboardInterrupt once the handler is back.  From another thread than the main one
-    (the handler cannot be changed there) only the hook acts."""
-    import signal
-    import subprocess
-    import sys
-    import threading
-
-    import psutil  # a dependency of distributed
-
-    def processes() -> set:
-        """This process' descendants but multiprocessing's helpers (whatever its start
-        method: a spawned worker runs spawn_main, a forked one this command line)."""
-        found = set()
-        for child in psutil.Process().children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                if not any("resource_tracker" in part or "forkserver" in part for part in child.cmdline()):
-                    found.add(child.pid)
-        return found
-
-    main = threading.current_thread() is threading.main_thread()
-    before = processes()
-    if main:
-        # the watcher takes SIGINT's default action (death at once, decided when the
-        # signal is sent), and says so before this process starts ignoring SIGINT
-        watcher = subprocess.Popen([sys.executable, "-S", "-c", _WATCHER], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        before.add(watcher.pid)
-        try:
-            watcher.stdout.read(1)
-        except BaseException:
-            watcher.kill()
-            watcher.wait()
-            raise
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        cluster.scale(n)
-        deadline = time.monotonic() + timeout
-        while len(processes() - before) < n and time.monotonic() < deadline:
-            time.sleep(0.005)
-    finally:
-        if main:
-            signal.signal(signal.SIGINT, handler)
-            # a SIGINT sent before this SIGKILL has already decided the watcher's death,
-            # so its exit status says whether Ctrl-C came while SIGINT was ignored here
-            watcher.kill()
-            watcher.wait()
-            watcher.stdout.close()
-            interrupted = watcher.returncode == -signal.SIGINT
-    if main and interrupted:
-        raise KeyboardInterrupt
-    cluster.wait_for_workers(n)
-
-
-def _local_workers(scheduler: str, memory: float | None) -> tuple[int, int | str]:
-    """``local:N``'s number of workers and each one's memory limit (bytes, or Dask's
-    "auto": the machine's memory shared out), bounded by this machine."""
-    from .resources import available_bytes, cpu_count, format_bytes
-
-    text = scheduler[len("local:"):]
-    try:
-        n = int(text)
-    except ValueError:
-        raise ParameterError(f"`scheduler={literal(scheduler)}`: local:N needs a whole number of workers, e.g. local:2",
-                             param="scheduler") from None
-    if n < 1:
-        raise ParameterError(f"`scheduler={literal(scheduler)}`: local:N needs at least one worker, e.g. local:2",
-                             param="scheduler")
-    if memory is not None and (isinstance(memory, bool) or not isinstance(memory, (int, float))
-                               or not LOCAL_WORKER_MIN_GB <= memory < float("inf")):
-        raise ParameterError(f"`memory={memory}` is the memory limit of each worker of local:N, and a worker "
-                             f"process needs at least {LOCAL_WORKER_MIN_GB:g} GB; raise `memory` or leave it out",
-                             param="memory")
-    per_worker = int((LOCAL_WORKER_MIN_GB if memory is None else memory) * 2**30)
-    cores, avail = cpu_count(), available_bytes()
-    more = "or start workers on more machines (docs/cluster.md)"
-    by_cores = LOCAL_WORKERS_PER_CORE * cores
-    if n > by_cores:
-        raise ParameterError(f"`scheduler={literal(scheduler)}`: at most {by_cores} workers on this machine ({cores} "
-                             f"core{'s' * (cores > 1)}, {LOCAL_WORKERS_PER_CORE} single-threaded workers a core); "
-                             f"give local:{by_cores} or fewer, {more}", param="scheduler")
-    if avail is not None and n * per_worker > avail:
-        if memory is None:
-            raise ParameterError(f"`scheduler={literal(scheduler)}`: at most {avail // per_worker} workers fit in the "
-                                 f"{format_bytes(avail)} of memory available ({format_bytes(per_worker)} a worker "
-                                 f"at least); give local:{max(1, avail // per_worker)} or fewer, {more}",
-                                 param="scheduler")
-        raise ParameterError(f"`scheduler={literal(scheduler)}` with `memory={memory:g}`: {n} workers of "
-                             f"{format_bytes(per_worker)} need {format_bytes(n * per_worker)}, and "
-                             f"{format_bytes(avail)} is available; lower `memory` or the number of workers",
-                             param="memory")
-    return n, ("auto" if memory is None else per_worker)
-
-
-def _scheduler_file_address(path, setting: str) -> str:
-    """The scheduler address in a scheduler file (the JSON object ``dask scheduler
-    --scheduler-file`` writes), or a :class:`ParameterError` saying what the file is."""
-    import json
-
-    p = Path(path)
-    started = "'dask scheduler --scheduler-file FILE' writes it when the scheduler starts"
-    if not p.exists():
-        raise ParameterError(f"{setting}: no such file; {started}", param="scheduler_file")
-    if p.is_dir():
-        raise ParameterError(f"{setting}: a folder, not a scheduler file; {started}", param="scheduler_file")
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ParameterError(f"{setting}: cannot read it ({exc.strerror or exc})", param="scheduler_file") from None
-    except UnicodeDecodeError:
-        raise ParameterError(f"{setting}: not a scheduler file (not text); {started}",
-                             param="scheduler_file") from None
-    if not text.strip():
-        raise ParameterError(f"{setting}: the file is empty; {started}", param="scheduler_file")
-    try:
-        info = json.loads(text)
-    except ValueError as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ParameterError(f"{setting}: not a scheduler file (invalid JSON{where}); {started}",
-                             param="scheduler_file") from None
-    if not isinstance(info, dict):
-        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(info), "a number")
-        raise ParameterError(f"{setting}: not a scheduler file (it holds {kind}, not the JSON object with the "
-                             "scheduler's \"address\" that 'dask scheduler --scheduler-file FILE' writes)",
-                             param="scheduler_file")
-    address = info.get("address")
-    if not isinstance(address, str) or not address.strip():
-        raise ParameterError(f"{setting}: not a scheduler file (no \"address\" string in it); {started}",
-                             param="scheduler_file")
-    return address
-
-
-def _check_scheduler(address: str, setting: str, timeout: float, param: str) -> str:
-    """``address`` with its scheme, once a Dask scheduler answered there within
-    ``timeout`` seconds; otherwise a :class:`PMIEmbedError` that says what is there."""
-    scheme, sep, location = address.partition("://")
-    if not sep:
-        scheme, location = "tcp", address
-    scheme = scheme.lower()
-    hint = "give the scheduler's tcp://HOST:PORT (port 8786 unless it was started with another)"
-    if scheme in ("http", "https"):
-        raise ParameterError(f"{setting}: a web address (the dashboard's?), not a scheduler's; {hint}", param=param)
-    if scheme not in _SCHEMES:
-        raise ParameterError(f"{setting}: not a scheduler address (unknown protocol {scheme!r}); {hint}",
-                             param=param)
-    address = f"{scheme}://{location}"
-    if scheme in ("inproc", "ucx"):
-        return address  # no TCP port to try first; the client's own timeout applies
-    from distributed.comm.addressing import parse_host_port
-
-    try:
-        host, port = parse_host_port(location)
-        port = int(port)
-        if not (host and 0 < port < 65536):
-            raise ValueError
-    except (ValueError, TypeError) as exc:
-        missing = "no port" if "missing port" in str(exc) else "no host and port"
-        raise ParameterError(f"{setting}: not a scheduler address ({missing}); {hint}", param=param) from None
-    import socket
-
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except socket.gaierror:
-        raise PMIEmbedError(f"{setting}: unknown host {host!r}; check the name, or {hint}", param=param) from None
-    except ConnectionRefusedError:
-        raise PMIEmbedError(f"{setting}: nothing listens there (connection refused); start the scheduler "
-                            "(dask scheduler) or check the port", param=param) from None
-    except TimeoutError:
-        raise PMIEmbedError(f"{setting}: no answer within {timeout:g} s (a firewall, or the wrong host?); check the "
-                            "address, or raise `scheduler_timeout` for a slow network", param=param) from None
-    except OSError as exc:
-        raise PMIEmbedError(f"{setting}: cannot connect ({exc.strerror or exc})", param=param) from None
-    answered, answer = _identity(address, timeout)
-    kind = answer.get("type") if isinstance(answer, dict) else None
-    if kind == "Scheduler":
-        return address
-    if kind in ("Worker", "Nanny"):
-        raise PMIEmbedError(f"{setting}: a Dask {kind.lower()}, not the scheduler; {hint}", param=param)
-    if answered:
-        raise PMIEmbedError(f"{setting}: something else listens there (it answered, not in Dask's protocol); {hint}",
-                            param=param)
-    raise PMIEmbedError(f"{setting}: something listens there, but no Dask scheduler answered within {timeout:g} s "
-                        "(another service on that port? a busy scheduler: raise `scheduler_timeout`); " + hint,
-                        param=param)
-
-
-def _identity(address: str, timeout: float) -> tuple[bool, object]:
-    """``(answered, identity)``: whether the server at ``address`` answered within
-    ``timeout`` seconds, and what a Dask server says it is (its ``identity``; None from
-    a server that is not Dask's).  In a thread of its own: the caller may be inside an
-    event loop."""
-    import asyncio
-    import threading
-
-    from distributed.comm import connect as comm_connect
-    from distributed.security import Security
-
-    answer, failed = [], []
-
-    async def ask():
-        comm = await comm_connect(address, timeout=timeout,
-                                  **Security().get_connection_args("client"))
-        try:
-            await comm.write({"op": "identity", "reply": True})
-            answer.append(await comm.read())
-        finally:
-            comm.abort()
-
-    def run():
-        # whatever a server that is not Dask's sends back (a banner or an HTTP reply read
-        # as frame lengths: a huge allocation, a closed connection) means "not a scheduler"
-        try:
-            asyncio.run(asyncio.wait_for(ask(), timeout))
-        except (asyncio.TimeoutError, TimeoutError):
-            pass
-        except BaseException:
-            failed.append(True)
-
-    thread = threading.Thread(target=run, name="pmiembed-scheduler-probe", daemon=True)
-    thread.start()
-    thread.join(timeout + 5)
-    return bool(answer or failed), (answer[0] if answer else None)
 
 
 def _version() -> str:
@@ -468,20 +139,6 @@ def check_cluster(client) -> None:
         if theirs != __version__:
             what = f"has pmiembed {theirs}" if isinstance(theirs, str) else why(theirs)
             raise PMIEmbedError(f"the Dask worker {worker} {what} (this process: pmiembed {__version__}); {install}")
-
-
-def worker_peaks(client) -> dict:
-    """Peak resident memory (bytes) of every worker process, by address (a worker that
-    is being replaced, having died, is left out)."""
-    return {w: v for w, v in client.run(peak_rss_bytes, on_error="return").items() if isinstance(v, int)}
-
-
-def _note_peak(client, info: dict) -> None:
-    """The stage summary's per-worker peak memory (the largest and the smallest)."""
-    peaks = sorted(worker_peaks(client).values())
-    if peaks:
-        info["worker peak"] = (f"{peaks[-1] / 2**30:.2f} GB" if len(peaks) == 1 else
-                               f"{peaks[-1] / 2**30:.2f} GB (smallest {peaks[0] / 2**30:.2f})")
 
 
 # -------------------------------------------------------------------- shards
@@ -847,69 +504,6 @@ def _tree_sum(client, parts: list, name: str):
     return parts[0]
 
 
-def _wait(client, futures, desc: str, progress: bool, unit: str = "task") -> None:
-    """Wait for ``futures`` with a progress bar fed from their completions; raise the
-    first task error."""
-    from distributed import as_completed
-
-    with progress_bar(total=len(futures), desc=desc, unit=unit, enable=progress) as bar:
-        for fut in as_completed(futures):
-            if fut.status == "error":
-                fut.result()
-            if bar is not None:
-                bar.update(1)
-
-
-#: the stage that runs (named when the cluster fails)
-_STAGE: contextvars.ContextVar[str] = contextvars.ContextVar("pmiembed_stage", default="read")
-
-
-class _Stages(StageTimer):
-    """The stage timer, remembering which stage runs (:func:`_cluster_failures`)."""
-
-    @contextlib.contextmanager
-    def stage(self, name: str):
-        _STAGE.set(name)
-        with super().stage(name) as info:
-            yield info
-
-
-def _cluster_failures(fn):
-    """``fn`` (a route through the cluster) with the failures Dask does not recover from
-    as one line that names the stage: a task whose workers kept dying (Dask gives up
-    after ``distributed.scheduler.allowed-failures`` deaths), work the scheduler
-    cancelled (another client restarted the cluster), a lost connection to the
-    scheduler.  A lost worker's results are recomputed and need nothing here; errors of
-    the tasks themselves (a corpus a worker cannot read) are pmiembed's own already."""
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        distributed = _import_distributed()
-        from dask.utils import key_split
-
-        token = _STAGE.set("read")
-        try:
-            return fn(*args, **kwargs)
-        except distributed.KilledWorker as exc:
-            worker = getattr(exc.last_worker, "address", exc.last_worker)
-            deaths = exc.allowed_failures + 1
-            raise PMIEmbedError(
-                f"Dask gave up on a task of the {_STAGE.get()} stage ({key_split(exc.task)}): the worker running it "
-                f"died {deaths} time{'s' * (deaths > 1)} (the last: {worker}); give the workers more memory (dask "
-                "worker --memory-limit, or `memory` with local:N) or see their logs for why they die") from None
-        except distributed.client.FutureCancelledError as exc:
-            raise PMIEmbedError(
-                f"the cluster cancelled the {_STAGE.get()} stage's work ({exc.reason}): the scheduler restarted or "
-                "another client cancelled it; run again") from None
-        except distributed.comm.CommClosedError as exc:
-            raise PMIEmbedError(
-                f"lost the connection to the Dask scheduler in the {_STAGE.get()} stage ({exc}); is it still "
-                "running? run again") from None
-        finally:
-            _STAGE.reset(token)
-
-    return run
-
-
 @_cluster_failures
 def count_distributed(client, corpus, *, min_count: int = DEFAULTS["min_count"],
                       max_vocab: int | None = DEFAULTS["max_vocab"], window: int = DEFAULTS["window"],
@@ -1096,250 +690,7 @@ def _contexts(ends, new_doc, window: int):
     return lefts, rights
 
 
-# ----------------------------------------------------- distributed tall matrices
-
-
-def _same(x):
-    return x
-
-
-def _held(client, items: list) -> list:
-    """Futures of ``items`` (objects on the client) that Dask can make again: each
-    travels inside a task that returns it, which the scheduler keeps, instead of being
-    scattered (of scattered data Dask keeps one copy, which a lost worker takes with it:
-    its dependents are then cancelled)."""
-    return [_submit(client, _same, x) for x in items]
-
-
-def _submit(client, fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        # the small l x l factors travel inside the tasks (so a lost worker's tasks can be
-        # recomputed); distributed warns about arguments of more than a few hundred kB
-        warnings.simplefilter("ignore", UserWarning)
-        return client.submit(fn, *args, pure=False, **kwargs)
-
-
-class _AllFinite:
-    def __init__(self, tall: "DistTall"):
-        self.tall = tall
-
-    def all(self) -> bool:
-        c = self.tall.client
-        return bool(all(c.gather([_submit(c, _block_all_finite, b) for b in self.tall.blocks])))
-
-
-def _block_all_finite(b):
-    return bool(np.isfinite(b).all())
-
-
-class DistTall:
-    """A tall dense matrix held as row blocks (futures of numpy arrays) on the workers,
-    with the few array operations the single-process SVD helpers use on their
-    ``n x l`` blocks (:func:`pmiembed.svd._chebyshev_range`, :func:`_orthonormalize`,
-    :func:`_ritz`): in-place scaling, ``np.isfinite(y).all()``, column slices and
-    ``np.asarray`` (gathers).  "In place" replaces the blocks, so aliases see the new
-    values as they would with numpy."""
-
-    def __init__(self, client, blocks: list, bounds: np.ndarray, ncols: int, dtype):
-        self.client = client
-        self.blocks = list(blocks)
-        self.bounds = np.asarray(bounds, dtype=np.int64)
-        self.ncols = int(ncols)
-        self.dtype = np.dtype(dtype)
-
-    @property
-    def shape(self):
-        return (int(self.bounds[-1]), self.ncols)
-
-    def __imul__(self, scalar):
-        self.blocks = [_submit(self.client, np.multiply, b, scalar) for b in self.blocks]
-        return self
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if ufunc is np.isfinite and method == "__call__" and len(inputs) == 1 and not kwargs:
-            return _AllFinite(self)
-        return NotImplemented
-
-    def __getitem__(self, key):
-        if (isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None) and isinstance(key[1], slice)
-                and key[1].start in (None, 0) and key[1].step in (None, 1)):
-            stop = self.ncols if key[1].stop is None else min(self.ncols, key[1].stop)
-            if stop == self.ncols:
-                return self
-            return DistTall(self.client, [_submit(self.client, _columns, b, stop) for b in self.blocks],
-                            self.bounds, stop, self.dtype)
-        raise TypeError(f"DistTall does not support indexing with {key!r}")
-
-    def __setitem__(self, key, value):
-        if key is not Ellipsis:
-            raise TypeError(f"DistTall does not support assignment to {key!r}")
-        value = np.asarray(value)
-        self.blocks = [_submit(self.client, _copy_as, value[r0:r1], self.dtype)
-                       for r0, r1 in zip(self.bounds[:-1], self.bounds[1:])]
-        self.ncols = value.shape[1]
-
-    def astype(self, dtype):
-        return np.asarray(self).astype(dtype)
-
-    def __array__(self, dtype=None, copy=None):
-        a = np.concatenate(self.client.gather(self.blocks)) if self.blocks else np.zeros((0, self.ncols), self.dtype)
-        return a if dtype is None else a.astype(dtype)
-
-
-def _columns(b, stop):
-    return np.ascontiguousarray(b[:, :stop])
-
-
-def _copy_as(v, dtype):
-    return np.ascontiguousarray(v, dtype=dtype)
-
-
-class DistRows:
-    """The distributed counterpart of :class:`pmiembed.svd._Rows`: Gram matrices summed
-    from every block's (computed by ``_Rows``, one thread, float64 sums) in block order
-    on the client, and right products ``y @ r`` per block."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def gram(self, y: DistTall, precise: bool = True) -> np.ndarray:
-        parts = self.client.gather([_submit(self.client, _block_gram, b, precise) for b in y.blocks])
-        total = np.zeros((y.ncols, y.ncols), dtype=np.float64)
-        for g in parts:
-            total += g
-        return total
-
-    def right_multiply(self, y: DistTall, r: np.ndarray, out: DistTall | None = None) -> DistTall:
-        r = np.ascontiguousarray(r, dtype=y.dtype)
-        target = y if out is None else out
-        target.blocks = [_submit(self.client, _block_right_multiply, b, r) for b in y.blocks]
-        target.ncols = r.shape[1]
-        return target
-
-
-def _block_gram(b, precise):
-    with limit_threads(1):
-        return _Rows(1).gram(b, precise=precise)
-
-
-def _block_right_multiply(b, r):
-    out = np.empty((b.shape[0], r.shape[1]), dtype=b.dtype)
-    with limit_threads(1):
-        return _Rows(1).right_multiply(b, r, out=out)
-
-
-class DistOperator:
-    """A sparse ``m x n`` matrix as row blocks on the workers, each split into the column
-    blocks that match the row blocks of the tall operand (:class:`_BlockedCSR` each), for
-    ``out = alpha A x + beta out`` as :meth:`pmiembed.svd._BlockedCSR.matmul`."""
-
-    def __init__(self, client, ops: list, row_bounds: np.ndarray, ncols: int, dtype, tick=None):
-        self.client = client
-        self.ops = ops
-        self.row_bounds = np.asarray(row_bounds, dtype=np.int64)
-        self.shape = (int(self.row_bounds[-1]), int(ncols))
-        self.dtype = np.dtype(dtype)
-
-    def matmul(self, x: DistTall, out: DistTall | None = None, alpha: float = 1.0, beta: float = 0.0) -> DistTall:
-        if out is None:
-            out = DistTall(self.client, [], self.row_bounds, x.ncols, self.dtype)
-            beta = 0.0
-        olds = out.blocks if beta != 0.0 and out.blocks else [None] * len(self.ops)
-        out.blocks = [_submit(self.client, _block_matmul, op, x.blocks, old, alpha, beta)
-                      for op, old in zip(self.ops, olds)]
-        out.ncols = x.ncols
-        return out
-
-
-def _block_matmul(ops, xs, old, alpha, beta):
-    """One row block of ``alpha A x + beta old``: the sum over the column blocks of
-    ``A_ij x_j`` (``x``'s row blocks, never concatenated); ``old`` is not changed."""
-    out = np.empty((ops[0].shape[0], xs[0].shape[1]), dtype=ops[0].dtype) if old is None else old.copy()
-    with limit_threads(1):
-        for j, (op, x) in enumerate(zip(ops, xs)):
-            op.matmul(x, out=out, alpha=alpha, beta=(beta if old is not None else 0.0) if j == 0 else 1.0)
-    return out
-
-
-def _column_slice(block: sp.csr_matrix, c0: int, c1: int, transpose: bool, dtype) -> sp.csr_matrix:
-    m = block[:, c0:c1]
-    if transpose:
-        m = m.T
-    m = sp.csr_matrix(m, dtype=dtype)
-    m.sort_indices()
-    return m
-
-
-def _blocked_ops(pieces: list, width: int) -> list:
-    return [_BlockedCSR(p, width, copy=True) for p in pieces]
-
-
-def _random_block(seed: int, block: int, rows: int, cols: int, dtype) -> np.ndarray:
-    z = np.empty((rows, cols), dtype=dtype)
-    np.random.default_rng([int(seed), int(block)]).standard_normal(out=z, dtype=dtype)
-    return z
-
-
-def _fold_rows(block: sp.csr_matrix, core_bounds: np.ndarray, factors: list, inv: np.ndarray) -> np.ndarray:
-    """``a F S^-1`` for the rows ``a`` of ``block`` over the core's columns, ``F`` in the
-    core's row blocks (:func:`pmiembed.svd.fold_in`'s products, block by block)."""
-    out = np.zeros((block.shape[0], factors[0].shape[1]), dtype=factors[0].dtype)
-    with limit_threads(1):
-        for (c0, c1), f in zip(zip(core_bounds[:-1], core_bounds[1:]), factors):
-            piece = sp.csr_matrix(block[:, int(c0):int(c1)])
-            out += _sparse_times_dense(piece, f)
-    out *= inv
-    return out
-
-
-def _fold_columns(core_blocks: list, c0: int, c1: int, factors: list, inv: np.ndarray) -> np.ndarray:
-    """``c^T F S^-1`` for the columns ``c0 .. c1-1`` (their entries in the core's rows)."""
-    out = np.zeros((c1 - c0, factors[0].shape[1]), dtype=factors[0].dtype)
-    with limit_threads(1):
-        for block, f in zip(core_blocks, factors):
-            piece = sp.csr_matrix(block[:, c0:c1].T)
-            out += _sparse_times_dense(piece, f)
-    out *= inv
-    return out
-
-
 # ------------------------------------------------------------------ the model
-
-
-def distributed_svd(client, pmi_blocks: list, bounds: np.ndarray, n_core: int, dim: int, *, n_iter: int,
-                    n_oversamples: int, seed: int, symmetric: bool, progress: bool = False):
-    """The randomized SVD of :func:`pmiembed.svd.randomized_svd` of the leading
-    ``n_core x n_core`` block of the row-blocked matrix, on the cluster.  Returns ``U``
-    and ``V^T`` of the core gathered on the client, and ``S``."""
-    core_bounds = bounds[bounds <= n_core]
-    k = len(core_bounds) - 1
-    width = min(dim + n_oversamples, n_core)
-    dtype = np.float32
-    pieces = [[_submit(client, _column_slice, pmi_blocks[i], int(c0), int(c1), False, dtype)
-               for c0, c1 in zip(core_bounds[:-1], core_bounds[1:])] for i in range(k)]
-    ops = [_submit(client, _blocked_ops, row, width) for row in pieces]
-    a_op = DistOperator(client, ops, core_bounds, n_core, dtype)
-    if symmetric:
-        at_op = a_op
-    else:
-        t_pieces = [[_submit(client, _column_slice, pmi_blocks[i], int(core_bounds[j]), int(core_bounds[j + 1]),
-                             True, dtype) for i in range(k)] for j in range(k)]
-        at_op = DistOperator(client, [_submit(client, _blocked_ops, row, width) for row in t_pieces], core_bounds,
-                             n_core, dtype)
-    rows = DistRows(client)
-    with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar:
-        def tick():
-            if bar is not None:
-                bar.update(1)
-
-        z = DistTall(client, [_submit(client, _random_block, seed, i, int(r1 - r0), width, dtype)
-                              for i, (r0, r1) in enumerate(zip(core_bounds[:-1], core_bounds[1:]))],
-                     core_bounds, width, dtype)
-        y = a_op.matmul(z)
-        tick()
-        # the steps of pmiembed.svd.randomized_svd, on distributed blocks
-        u, s, vt = _iterate_and_ritz(a_op, at_op, y, z, dim, n_iter, rows, tick, symmetric=symmetric)
-    return u, s, vt
 
 
 @_cluster_failures
