@@ -92,9 +92,9 @@ from .cooccur import (
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
 from .defaults import DEFAULTS
 from .errors import CorpusError, ParameterError, PMIEmbedError
-from .pmi import PMIMarginals, _PMIWriter, check_pmi_params, empty_rows
+from .pmi import PMIMarginals, check_not_empty, check_pmi_params, pmi_row_block
 from .progress import StageTimer
-from .resources import limit_threads, peak_rss_bytes
+from .resources import limit_threads
 from .svd import check_svd_params, core_size
 from .vocab import Vocabulary
 
@@ -409,23 +409,6 @@ def _block_row_sums(block: sp.csr_matrix, r0: int, n_words: int, keep) -> tuple[
     return rows.row_sum[r0:r1], weighted
 
 
-def _pmi_block(block: sp.csr_matrix, r0: int, n_words: int, marginal: np.ndarray, cds: float, neg: float,
-               keep) -> sp.csr_matrix:
-    """PMI of the rows ``r0 ..`` of symmetric counts with the global marginals, by the
-    single-process writer (each row computed alone: the single-process bits)."""
-    r1 = r0 + block.shape[0]
-    indptr = np.zeros(n_words + 1, dtype=np.int64)
-    indptr[r0 + 1:r1 + 1] = block.indptr[1:]
-    indptr[r1 + 1:] = block.indptr[-1]
-    out = _PMIWriter(indptr, marginal, marginal, cds, neg, True, np.float32, keep)
-    with limit_threads(1):
-        if block.nnz:
-            out.add(r0, r1, block.indices, block.data)
-    m = out.matrix((n_words, n_words))[r0:r1]
-    m.has_sorted_indices = True
-    return sp.csr_matrix(m)
-
-
 # -------------------------------------------------------------- the counts
 
 
@@ -727,10 +710,8 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
     n_words = len(vocab)
     check_svd_params(model.dim, model.eig, n_words)
     model.corpus_stats_ = counts.stats
-    model.vocabulary_ = vocab
-    model.counting_params_ = dict(counts.params)
     model.tokens_ = counts.tokens
-    model.cooccurrence_ = counts.gather() if model.keep_counts else None
+    cooccurrence = counts.gather() if model.keep_counts else None
     bounds = counts.bounds
     keep = subsample_keep(vocab, counts.params)
     with timer.stage("pmi") as info:
@@ -739,28 +720,27 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         row_sum = np.concatenate([s[0] for s in sums])
         marginal = row_sum if keep is None else np.concatenate([s[1] for s in sums])
         nnz = counts.nnz
-        model.cooccurrence_nnz_ = nnz
         if nnz == 0 or not np.any(row_sum):
             raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
         [marginal_f] = _held(client, [marginal])
-        pmi = [_submit(client, _pmi_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep)
+        pmi = [_submit(client, pmi_row_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep)
                for b, r0 in zip(counts.blocks, bounds[:-1])]
         _wait(client, pmi, "pmi", model.progress, unit="block")
-        scale = counts.scale
-        del counts
-        # what the model folder keeps, as the single-process PMI stage leaves it: the
-        # matrix (gathered block by block) and its marginals
-        model.pmi_ = _gather_rows(client, pmi, n_words)
-        model.pmi_marginals_ = PMIMarginals.from_sums(marginal, marginal, keep, scale, model.cds, model.neg)
+        # the single-process PMI stage's result: the matrix (gathered block by block, what
+        # the model folder keeps), its marginals, the counting parameters and the counts
+        matrix = _gather_rows(client, pmi, n_words)
+        check_not_empty(matrix, model.neg)
+        model._set_pmi(vocab, counts.params, nnz, matrix,
+                       PMIMarginals.from_sums(marginal, marginal, keep, counts.scale, model.cds, model.neg),
+                       cooccurrence)
+        del counts, matrix, cooccurrence
         info["nonzeros"] = f"{model.pmi_.nnz:,}"
         _note_peak(client, info)
-    model.n_core_ = core_size(vocab.counts, model.core_min_count, model.dim, model.core_max_words)
-    # the words without a PPMI entry among the core's columns get the zero vector, as in
-    # the single-process SVD stage (PMIEmbedding._svd)
-    empty = empty_rows(model.pmi_, model.n_core_)
-    model.n_empty_rows_ = int(np.count_nonzero(empty))
+    # the single-process SVD stage's plan: the core, the words without a PPMI entry among
+    # its columns (they get the zero vector), refused when fewer than dim are left
+    empty, symmetric = model._svd_plan()
+    symmetric = bool(symmetric)
     n_core = n_words if model.n_core_ is None else model.n_core_
-    symmetric = model.cds == 1.0
     with timer.stage("svd") as info:
         u, s, vt = distributed_svd(client, pmi, bounds, n_core, model.dim, n_iter=model.n_iter,
                                    n_oversamples=model.oversamples, seed=model.seed, symmetric=symmetric,
@@ -799,8 +779,5 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         peak = max(model.worker_peak_bytes_.values()) if model.worker_peak_bytes_ else 0
         info["largest worker peak"] = f"{peak / 2**30:.2f} GB"
         info["workers"] = str(len(model.worker_peak_bytes_))
-    model.timings_ = dict(timer.times)
-    model.timings_["total"] = time.perf_counter() - start
-    model.compiled_kernels_ = list(timer.compiled_kernels)  # this process's; workers compile their own
-    model.peak_rss_bytes_ = peak_rss_bytes()
+    model._finish(timer, start)  # the kernels this process compiled; workers compile their own
     return model

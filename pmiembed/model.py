@@ -353,10 +353,7 @@ class PMIEmbedding(_Params):
                 self._pmi_from_rows(counted, vocab, timer)
                 stack.close()
                 self._set_vectors(*self._svd(timer))
-        self.timings_ = dict(timer.times)
-        self.timings_["total"] = time.perf_counter() - start
-        self.compiled_kernels_ = list(timer.compiled_kernels)
-        self.peak_rss_bytes_ = peak_rss_bytes()
+        self._finish(timer, start)
         return self
 
     def _check_memory(self, vocab: Vocabulary, **fix) -> None:
@@ -384,10 +381,7 @@ class PMIEmbedding(_Params):
         start = time.perf_counter()
         check_svd_params(self.dim, self.eig, len(cooccurrence.vocab))
         self._fit_from_counts(cooccurrence, timer)
-        self.timings_ = dict(timer.times)
-        self.timings_["total"] = time.perf_counter() - start
-        self.compiled_kernels_ = list(timer.compiled_kernels)
-        self.peak_rss_bytes_ = peak_rss_bytes()
+        self._finish(timer, start)
         return self
 
     def update(self, corpus, n_iter: int | None = None) -> "PMIEmbedding":
@@ -451,10 +445,7 @@ class PMIEmbedding(_Params):
                                                               "new_words": int(new_words), "n_iter": int(n_iter),
                                                               "exact": bool(exact)}]
         self.corpus_stats_ = stats
-        self.timings_ = dict(timer.times)
-        self.timings_["total"] = time.perf_counter() - start
-        self.compiled_kernels_ = list(timer.compiled_kernels)
-        self.peak_rss_bytes_ = peak_rss_bytes()
+        self._finish(timer, start)
         return {"new_words": int(new_words), "dropped_words": int(dropped), "new_tokens": int(new_tokens),
                 "tokens": int(n_all), "words": len(vocab), "n_iter": int(n_iter), "exact": bool(exact),
                 "seconds": self.timings_["total"]}
@@ -650,37 +641,32 @@ class PMIEmbedding(_Params):
 
     def _pmi_from_counts(self, cooc: Cooccurrence, timer: StageTimer, dtype=np.float32) -> None:
         """The PMI stage from counts: ``pmi_`` and what turns it back into counts."""
-        self.vocabulary_ = cooc.vocab
-        self.cooccurrence_ = cooc
-        self.counting_params_ = dict(cooc.params)
-        self.cooccurrence_nnz_ = int(cooc.nnz)
         with limit_threads(self.n_workers_):
             with timer.stage("pmi") as info:
-                self.pmi_ = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=cooc.keep, dtype=dtype)
-                check_not_empty(self.pmi_, self.neg)
-                info["nonzeros"] = f"{self.pmi_.nnz:,}"
-        self.pmi_marginals_ = PMIMarginals.from_counts(cooc, self.cds, self.neg)
+                pmi = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=cooc.keep, dtype=dtype)
+                check_not_empty(pmi, self.neg)
+                info["nonzeros"] = f"{pmi.nnz:,}"
+        self._set_pmi(cooc.vocab, cooc.params, cooc.nnz, pmi, PMIMarginals.from_counts(cooc, self.cds, self.neg),
+                      cooc)
 
     def _pmi_from_rows(self, counted, vocab: Vocabulary, timer: StageTimer) -> None:
         """The PMI stage straight from the counter's finished row blocks (a
         :class:`~pmiembed.cooccur.Counted`): the whole count matrix is never held beside
         the PMI matrix."""
-        self.vocabulary_ = vocab
-        self.cooccurrence_ = None
-        self.counting_params_ = dict(counted.params)
-        self.cooccurrence_nnz_ = counted.rows.nnz
         with timer.stage("pmi") as info, limit_threads(self.n_workers_):
-            self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
-            check_not_empty(self.pmi_, self.neg)
-            info["nonzeros"] = f"{self.pmi_.nnz:,}"
+            pmi = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
+            check_not_empty(pmi, self.neg)
+            info["nonzeros"] = f"{pmi.nnz:,}"
         # what turns a PPMI entry back into its count (pmiembed.explain), kept before the
         # row blocks are freed: a few vocabulary-sized arrays
-        self.pmi_marginals_ = PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg)
+        self._set_pmi(vocab, counted.params, counted.rows.nnz, pmi,
+                      PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg), None)
 
-    def _svd(self, timer: StageTimer, warm: tuple[np.ndarray, int] | None = None) -> Factors:
-        """SVD of ``pmi_`` (its core, the rest folded in): the factors of every word.
-        ``warm``: ``(previous vectors in the rows of the vocabulary, power iterations)``,
-        the warm-started SVD of an update (:func:`pmiembed.svd.warm_svd`)."""
+    def _svd_plan(self) -> tuple[np.ndarray, bool | None]:
+        """What the SVD stage needs to know of ``pmi_`` before it runs, on every route:
+        the core (``n_core_``), the words without a PPMI entry among the core's columns
+        (returned; ``n_empty_rows_``), refused when fewer than ``dim`` core words are
+        left, and whether the matrix is symmetric (True; None: not known)."""
         self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim,
                                  self.core_max_words)
         # a word whose PPMI row is empty (over the core's columns, which place it) has no
@@ -700,7 +686,32 @@ class PMIEmbedding(_Params):
         # windowed counts are symmetric, and without smoothing (cds = 1) so is their PMI
         # (pmi_matrix and pmi_from_rows compute (w, c) and (c, w) alike): the SVD need
         # not check it
-        symmetric = True if self.cds == 1.0 else None
+        return empty, (True if self.cds == 1.0 else None)
+
+    def _finish(self, timer: StageTimer, start: float) -> None:
+        """The last step of every route: the stages' timings, the kernels compiled, the
+        peak memory."""
+        self.timings_ = dict(timer.times)
+        self.timings_["total"] = time.perf_counter() - start
+        self.compiled_kernels_ = list(timer.compiled_kernels)
+        self.peak_rss_bytes_ = peak_rss_bytes()
+
+    def _set_pmi(self, vocab: Vocabulary, counting_params: dict, nnz: int, pmi, marginals: PMIMarginals,
+                 cooccurrence: Cooccurrence | None) -> None:
+        """The PMI stage's result, on every route: the vocabulary, the counting
+        parameters, the PMI matrix with its marginals, the counts when kept."""
+        self.vocabulary_ = vocab
+        self.cooccurrence_ = cooccurrence
+        self.counting_params_ = dict(counting_params)
+        self.cooccurrence_nnz_ = int(nnz)
+        self.pmi_ = pmi
+        self.pmi_marginals_ = marginals
+
+    def _svd(self, timer: StageTimer, warm: tuple[np.ndarray, int] | None = None) -> Factors:
+        """SVD of ``pmi_`` (its core, the rest folded in): the factors of every word.
+        ``warm``: ``(previous vectors in the rows of the vocabulary, power iterations)``,
+        the warm-started SVD of an update (:func:`pmiembed.svd.warm_svd`)."""
+        empty, symmetric = self._svd_plan()
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)

@@ -40,6 +40,7 @@ from ._validation import Interval, Param, Real, validate_params
 from .cooccur import weighted_row_sums
 from .defaults import DEFAULTS
 from .errors import ParameterError, VectorsError
+from .resources import limit_threads
 
 #: the PPMI matrix and its marginals in a model folder (:func:`save_ppmi`)
 PPMI_FILE = "ppmi.npz"
@@ -182,6 +183,26 @@ def pmi_from_rows(rows, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["
     result = out.matrix((rows.n_rows, rows.n_rows))
     result.has_sorted_indices = True
     return result
+
+
+def pmi_row_block(block: sp.csr_matrix, r0: int, n_words: int, marginal: np.ndarray, cds: float, neg: float,
+                  keep) -> sp.csr_matrix:
+    """The (S)PPMI of one row block of symmetric counts: rows ``r0 ..`` of the counts
+    (``block``, all columns) with the whole matrix's marginals (``marginal``: its row
+    sums, weighted by ``keep`` when given, which are also its column sums), by the writer
+    :func:`pmi_from_rows` uses, one thread (each row is computed alone, so the rows are
+    those of the whole matrix, bit for bit).  What the cluster route runs per row block."""
+    r1 = r0 + block.shape[0]
+    indptr = np.zeros(n_words + 1, dtype=np.int64)
+    indptr[r0 + 1:r1 + 1] = block.indptr[1:]
+    indptr[r1 + 1:] = block.indptr[-1]
+    out = _PMIWriter(indptr, marginal, marginal, cds, neg, True, np.float32, keep)
+    with limit_threads(1):
+        if block.nnz:
+            out.add(r0, r1, block.indices, block.data)
+    m = out.matrix((n_words, n_words))[r0:r1]
+    m.has_sorted_indices = True
+    return sp.csr_matrix(m)
 
 
 def check_not_empty(result: sp.csr_matrix, neg: float) -> None:
