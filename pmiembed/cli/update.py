@@ -57,7 +57,7 @@ def cmd_update(args) -> int:
         print(f"{'load':>8}: {t_load:6.1f} s  (words {len(model.vocabulary_):,}, {held})", file=sys.stderr)
     import warnings
 
-    from ..update import ApproximateUpdateWarning
+    from ..errors import ApproximateUpdateWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ApproximateUpdateWarning)
