@@ -92,7 +92,7 @@ from .cooccur import (
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
 from .defaults import DEFAULTS
 from .errors import CorpusError, ParameterError, PMIEmbedError
-from .pmi import PMIMarginals, check_not_empty, check_pmi_params, pmi_row_block
+from .pmi import PMIMarginals, check_not_empty, check_pmi_params, empty_rows, pmi_row_block
 from .progress import StageTimer
 from .resources import limit_threads
 from .svd import check_svd_params, core_size
@@ -677,17 +677,20 @@ def _contexts(ends, new_doc, window: int):
 
 
 @_cluster_failures
-def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, row_blocks: int | None = None):
+def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, row_blocks: int | None = None,
+                    keep_pmi: bool = True):
     """:meth:`PMIEmbedding.fit` on the cluster of ``client`` (see the module docstring).
     The client gathers what the model folder keeps, as the single-process route leaves
-    it (:class:`pmiembed.state.ModelState`): the PPMI matrix (``pmi_``) and its marginals,
-    with ``keep_counts`` the counts (``cooccurrence_``), with ``keep_tokens`` the corpus
-    as token ids (``tokens_``), each block by block.  ``worker_peak_bytes_``: the peak resident
-    memory of every worker process.  ``workers`` is one process' setting and is not
-    used here: a worker's threads are Dask's (``dask worker --nthreads``); each task runs
-    single-threaded.  ``memory``, one process' budget, is refused rather than ignored: a
-    worker's memory limit is set where it starts (``dask worker --memory-limit``,
-    ``LocalCluster(memory_limit=...)``, :func:`connect`'s ``memory`` for ``local:N``)."""
+    it (:class:`pmiembed.state.ModelState`): the PPMI matrix (``pmi_``, unless
+    ``keep_pmi`` is False: ``save(save_pmi=False)`` then, as ``train --no-save-pmi``
+    does) and its marginals, with ``keep_counts`` the counts (``cooccurrence_``), with
+    ``keep_tokens`` the corpus as token ids (``tokens_``), each block by block.
+    ``worker_peak_bytes_``: the peak resident memory of every worker process.
+    ``workers`` is one process' setting and is not used here: a worker's threads are
+    Dask's (``dask worker --nthreads``); each task runs single-threaded.  ``memory``,
+    one process' budget, is refused rather than ignored: a worker's memory limit is set
+    where it starts (``dask worker --memory-limit``, ``LocalCluster(memory_limit=...)``,
+    :func:`connect`'s ``memory`` for ``local:N``)."""
     _import_distributed()
     model._validate()
     if model.memory is not None:
@@ -728,17 +731,21 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         _wait(client, pmi, "pmi", model.progress, unit="block")
         # the single-process PMI stage's result: the matrix (gathered block by block, what
         # the model folder keeps), its marginals, the counting parameters and the counts
-        matrix = _gather_rows(client, pmi, n_words)
-        check_not_empty(matrix, model.neg)
-        model._set_pmi(vocab, counts.params, nnz, matrix,
+        pmi_nnz = sum(client.gather([_submit(client, _nnz, p) for p in pmi]))
+        if pmi_nnz == 0:  # what the blocks make up: nothing
+            check_not_empty(sp.csr_matrix((n_words, n_words), dtype=np.float32), model.neg)
+        model._set_pmi(vocab, counts.params, nnz, _gather_rows(client, pmi, n_words) if keep_pmi else None,
                        PMIMarginals.from_sums(marginal, marginal, keep, counts.scale, model.cds, model.neg),
                        cooccurrence)
-        del counts, matrix, cooccurrence
-        info["nonzeros"] = f"{model.pmi_.nnz:,}"
+        del counts, cooccurrence
+        info["nonzeros"] = f"{pmi_nnz:,}"
         _note_peak(client, info)
     # the single-process SVD stage's plan: the core, the words without a PPMI entry among
-    # its columns (they get the zero vector), refused when fewer than dim are left
-    empty, symmetric = model._svd_plan()
+    # its columns (found block by block; they get the zero vector), refused when fewer
+    # than dim are left
+    n_core = core_size(vocab.counts, model.core_min_count, model.dim, model.core_max_words)
+    empty = np.concatenate(client.gather([_submit(client, empty_rows, p, n_core) for p in pmi]))
+    empty, symmetric = model._svd_plan(empty)
     symmetric = bool(symmetric)
     n_core = n_words if model.n_core_ is None else model.n_core_
     with timer.stage("svd") as info:

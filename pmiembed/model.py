@@ -662,18 +662,20 @@ class PMIEmbedding(_Params):
         self._set_pmi(vocab, counted.params, counted.rows.nnz, pmi,
                       PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg), None)
 
-    def _svd_plan(self) -> tuple[np.ndarray, bool | None]:
+    def _svd_plan(self, empty: np.ndarray | None = None) -> tuple[np.ndarray, bool | None]:
         """What the SVD stage needs to know of ``pmi_`` before it runs, on every route:
         the core (``n_core_``), the words without a PPMI entry among the core's columns
-        (returned; ``n_empty_rows_``), refused when fewer than ``dim`` core words are
-        left, and whether the matrix is symmetric (True; None: not known)."""
+        (returned; ``n_empty_rows_``; ``empty``: found already, by the cluster's row
+        blocks), refused when fewer than ``dim`` core words are left, and whether the
+        matrix is symmetric (True; None: not known)."""
         self.n_core_ = core_size(self.vocabulary_.counts, self.core_min_count, self.dim,
                                  self.core_max_words)
         # a word whose PPMI row is empty (over the core's columns, which place it) has no
         # direction of its own: its U row is 0, and centring (abtt) would give every such
         # word the same vector; it gets the zero vector, which neighbour queries skip
         # (score 0, never nan)
-        empty = empty_rows(self.pmi_, self.n_core_)
+        if empty is None:
+            empty = empty_rows(self.pmi_, self.n_core_)
         self.n_empty_rows_ = int(np.count_nonzero(empty))
         n_core = len(empty) if self.n_core_ is None else self.n_core_
         n_left = n_core - int(np.count_nonzero(empty[:n_core]))

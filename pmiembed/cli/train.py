@@ -106,14 +106,15 @@ def cmd_train(args) -> int:
             print(summary(tokens, corpus, phrases, seconds), file=sys.stderr)
         del tokens
     if on_cluster:
-        from ..distributed import connect
+        from ..distributed import connect, fit_distributed
 
         # --memory is the memory limit of each worker local:N starts (refused for a running
         # cluster's workers), not a budget of this process: the model runs without one
         model.memory = None
         timeout = SCHEDULER_TIMEOUT if args.scheduler_timeout is None else args.scheduler_timeout
         with connect(args.scheduler, args.scheduler_file, scheduler_timeout=timeout, memory=args.memory) as client:
-            model.fit(corpus, client=client)
+            # the PPMI matrix is gathered from the workers only for the folder
+            fit_distributed(model, corpus, client, keep_pmi=args.save_pmi)
     else:
         model.fit(corpus)
     if getattr(args, "phrases", False):
