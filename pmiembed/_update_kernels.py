@@ -1,4 +1,4 @@
-"""Compiled loop of :mod:`pmiembed.update`: old counts re-indexed to a new vocabulary plus new counts."""
+"""Compiled loop of :func:`pmiembed.cooccur.reindexed_sum` (updates): old counts re-indexed, plus new counts."""
 
 from __future__ import annotations
 

@@ -392,7 +392,7 @@ class PMIEmbedding(_Params):
         (``cooccurrence_`` of a model fitted with ``keep_tokens=False``, or of a folder
         saved with counts but no token ids), the new counts are added to the old and
         words that now reach ``min_count`` join the vocabulary, which is close to but not
-        equal to training on both: an :class:`~pmiembed.update.ApproximateUpdateWarning`
+        equal to training on both: an :class:`~pmiembed.errors.ApproximateUpdateWarning`
         says so.  The SVD restarts from the previous vectors with ``n_iter`` power
         iterations (default 4).  ``update_summary_`` says what changed (``"exact"``:
         whether the counts equal training on both).  Returns ``self``."""
