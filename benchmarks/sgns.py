@@ -14,7 +14,8 @@ with negative sampling's loss in expectation (Levy & Goldberg 2014),
 never stored: a row block of ``X = W C^T`` is formed densely, turned into the gradient
 ``dL/dX = (n + k n_w P_n) s(X) - n`` by one compiled pass, and multiplied by ``C`` (or
 ``W``).  Start: ``W = U S^1/2``, ``C = V S^1/2`` from the defaults' randomized SVD of the
-core block of the shifted PPMI ``max(PMI_cds - log k, 0)``.  Solvers (``--solver``):
+core block of the shifted PPMI ``max(PMI_cds - log k, 0)`` (``--start ppmi``: of the
+defaults' PPMI).  Solvers (``--solver``):
 
 ``adam``
     full-batch Adam on ``W`` and ``C`` together (3 dense products a pass).
@@ -265,8 +266,10 @@ def vector_sets(w, c, rest, kinds):
     return out
 
 
-def prepare(cache: Path, core: int, k: float, cds: float, dim: int, out: Path):
-    """The core's counts, the shifted PPMI of the rest against the core, and the start."""
+def prepare(cache: Path, core: int, k: float, cds: float, dim: int, start: str, out: Path):
+    """The core's counts, the shifted PPMI of the rest against the core, and the start:
+    the SVD of the core block of the shifted PPMI (``sppmi``) or of the defaults' PPMI
+    (``ppmi``: no shift, no smoothing)."""
     cooc = Cooccurrence.load(cache)
     words = np.array(cooc.vocab.words, dtype=object)
     cnt = cooc.counts.tocsr()
@@ -277,7 +280,8 @@ def prepare(cache: Path, core: int, k: float, cds: float, dim: int, out: Path):
         cnt = (sp.diags(kp) @ cnt @ sp.diags(kp)).tocsr()
     rest = sppmi[core:, :core].tocsr()
     t0 = time.perf_counter()
-    u, s, vt = symmetric_svd(sppmi[:core][:, :core].tocsr(), dim, None)
+    m = sppmi if start == "sppmi" else pmi_matrix(cooc.counts, cds=1.0, keep=cooc.keep)
+    u, s, vt = symmetric_svd(m[:core][:, :core].tocsr(), dim, None)
     svd_s = time.perf_counter() - t0
     np.savez(out, words=words.astype(str), cnt_data=cnt.data.astype(np.float32), cnt_indices=cnt.indices,
              cnt_indptr=cnt.indptr, rest_data=rest.data, rest_indices=rest.indices, rest_indptr=rest.indptr,
@@ -292,6 +296,8 @@ def main() -> int:
     ap.add_argument("--passes", type=int, default=8)
     ap.add_argument("--core", type=int, default=20000, help="words (and contexts) optimised [20000]")
     ap.add_argument("--dim", type=int, default=300)
+    ap.add_argument("--start", choices=("sppmi", "ppmi"), default="sppmi",
+                    help="the SVD started from: of the shifted PPMI (cds, k) or of the defaults' PPMI [sppmi]")
     ap.add_argument("--k", type=float, default=5.0, help="negative samples [5]")
     ap.add_argument("--cds", type=float, default=0.75, help="P_n(c) ~ n_c^cds [0.75]")
     ap.add_argument("--lr", type=float, default=None, help="adam: step [0.01]; rosgns: in units of the safe step [1]")
@@ -302,10 +308,11 @@ def main() -> int:
                     help="passes after which to evaluate [0, 1, 2, 4, 8, ... and the last]")
     ap.add_argument("--json", default=None, help="append every checkpoint as one JSON line to this file")
     args = ap.parse_args()
-    core_file = Path(args.core_file or f"{args.cache}.core{args.core}.npz")
+    tag = "" if args.start == "sppmi" else f".{args.start}"
+    core_file = Path(args.core_file or f"{args.cache}.core{args.core}{tag}.npz")
     if not core_file.exists():
         t0 = time.perf_counter()
-        prepare(Path(args.cache), args.core, args.k, args.cds, args.dim, core_file)
+        prepare(Path(args.cache), args.core, args.k, args.cds, args.dim, args.start, core_file)
         print(f"prepared {core_file} in {time.perf_counter() - t0:.1f} s", flush=True)
     z = np.load(core_file, allow_pickle=False)
     n = args.core
@@ -327,8 +334,8 @@ def main() -> int:
           f"start SVD {float(z['svd_seconds']):.1f} s", flush=True)
     state: dict = {}
     total = 0.0
-    record = {"solver": args.solver, "core": n, "k": args.k, "cds": args.cds, "lr": lr, "cg": args.cg,
-              "block": args.block}
+    record = {"solver": args.solver, "start": args.start, "core": n, "k": args.k, "cds": args.cds, "lr": lr,
+              "cg": args.cg, "block": args.block}
 
     def checkpoint(done, loss):
         t0 = time.perf_counter()
