@@ -23,7 +23,7 @@ defaults' PPMI).  Solvers (``--solver``):
     alternating truncated Newton: every row of ``W`` (then of ``C``) takes ``--cg``
     conjugate-gradient steps on its exact Newton system
     ``(C^T diag(h_w) C) d = -g_w``, ``h_wc = (n_wc + k n_w P_n(c)) s (1 - s)``, the
-    Hessian products done densely a row block at a time (``2 + 2 cg`` products a side).
+    Hessian products done densely a row block at a time (``3 + 2 cg`` products a side).
 ``rosgns``
     RO-SGNS's projector-splitting step (Fonarev et al. 2017) on ``X = U S V^T``:
     ``U' = qr(X V - lr G V)``, ``V' S'^T = qr(X^T U' - lr G^T U')``, ``G = dL/dX``;
