@@ -269,3 +269,23 @@ def test_levers_without_a_lever_are_the_defaults_and_concat_mixes_cosines(tmp_pa
     assert r.returncode == 0, r.stderr
     words3, v = read_word2vec_binary(cat)
     assert words3 == words and v.shape == w.shape and np.isfinite(v).all()
+
+
+def test_sgns_solvers_lower_skipgrams_loss_from_the_svd_start(tmp_path, text8_head):
+    """sgns.py's three solvers, one pass each on the sample's core: the loss after the
+    pass is below the start's, the start is the same for all, and the pass is scored."""
+    r = _run([ROOT / "benchmarks" / "levers.py", text8_head, "--cache", tmp_path / "c.npz"])
+    assert r.returncode == 0, r.stderr
+    start = set()
+    for solver in ("adam", "newton", "rosgns"):
+        out = tmp_path / f"{solver}.jsonl"
+        r = _run([ROOT / "benchmarks" / "sgns.py", "--cache", tmp_path / "c.npz", "--core", "800", "--dim", "20",
+                  "--solver", solver, "--passes", "1", "--checkpoints", "1", "--kinds", "eig", "--json", out])
+        assert r.returncode == 0, r.stderr
+        losses = [float(line.split("loss ")[1].split()[0]) for line in r.stdout.splitlines()
+                  if line.startswith("pass ")]
+        assert len(losses) == 2 and losses[1] < losses[0]
+        start.add(losses[0])
+        (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+        assert row["passes"] == 1 and abs(row["loss"] - losses[1]) < 1e-5 and row["scores"]["eig"]["ws353"] > 0.1
+    assert len(start) == 1
