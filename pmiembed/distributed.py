@@ -79,10 +79,20 @@ from .cooccur import (
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
 from .defaults import DEFAULTS, SCHEDULER_TIMEOUT
 from .errors import CorpusError, ParameterError, PMIEmbedError, literal
-from .pmi import _PMIWriter, check_pmi_params
+from .pmi import _NNEGWriter, _PMIWriter, check_matrix_params, check_pmi_params, frequency_weights
 from .progress import StageTimer, progress_bar
 from .resources import limit_threads, peak_rss_bytes
-from .svd import _BlockedCSR, _iterate_and_ritz, _Rows, _sparse_times_dense, check_svd_params, core_size
+from .svd import (
+    RankOne,
+    _BlockedCSR,
+    _iterate_and_ritz,
+    _Rows,
+    _sparse_times_dense,
+    check_svd_params,
+    core_size,
+    rank_one_rows,
+    unweighted_factors,
+)
 from .vocab import Vocabulary
 
 #: decompressed bytes a shard holds at most (fewer when the corpus is small: about two
@@ -760,6 +770,23 @@ def _pmi_block(block: sp.csr_matrix, r0: int, n_words: int, marginal: np.ndarray
     return sp.csr_matrix(m)
 
 
+def _nneg_block(block: sp.csr_matrix, r0: int, n_words: int, marginal: np.ndarray, cds: float, neg: float,
+                keep, bound: float, weights: np.ndarray) -> sp.csr_matrix:
+    """:func:`_pmi_block` for the observed part of the bounded negative PMI
+    (:func:`pmiembed.pmi.nneg_matrix`), by the single-process writer."""
+    r1 = r0 + block.shape[0]
+    indptr = np.zeros(n_words + 1, dtype=np.int64)
+    indptr[r0 + 1:r1 + 1] = block.indptr[1:]
+    indptr[r1 + 1:] = block.indptr[-1]
+    out = _NNEGWriter(indptr, marginal, marginal, cds, neg, np.float32, keep, bound, weights)
+    with limit_threads(1):
+        if block.nnz:
+            out.add(r0, r1, block.indices, block.data)
+    m = out.matrix((n_words, n_words))[r0:r1]
+    m.has_sorted_indices = True
+    return sp.csr_matrix(m)
+
+
 # -------------------------------------------------------------- the counts
 
 
@@ -1111,6 +1138,29 @@ class DistTall:
     def astype(self, dtype):
         return np.asarray(self).astype(dtype)
 
+    def project(self, r: np.ndarray) -> np.ndarray:
+        """``r^T self`` in float64, summed block by block in order (for
+        :class:`pmiembed.svd.RankOne`)."""
+        parts = self.client.gather([_submit(self.client, _block_project, b, r[r0:r1])
+                                    for b, r0, r1 in zip(self.blocks, self.bounds[:-1], self.bounds[1:])])
+        total = np.zeros(self.ncols, dtype=np.float64)
+        for p in parts:
+            total += p
+        return total
+
+    def add_outer(self, scale: float, r: np.ndarray, proj: np.ndarray) -> None:
+        """``self += scale r proj^T`` (the blocks replaced)."""
+        self.blocks = [_submit(self.client, _block_add_outer, b, scale * r[r0:r1], proj)
+                       for b, r0, r1 in zip(self.blocks, self.bounds[:-1], self.bounds[1:])]
+
+
+def _block_project(b, r):
+    return r @ b.astype(np.float64)
+
+
+def _block_add_outer(b, r, proj):
+    return b + (r[:, None] * proj[None, :]).astype(b.dtype)
+
     def __array__(self, dtype=None, copy=None):
         a = np.concatenate(self.client.gather(self.blocks)) if self.blocks else np.zeros((0, self.ncols), self.dtype)
         return a if dtype is None else a.astype(dtype)
@@ -1237,9 +1287,10 @@ def _fold_columns(core_blocks: list, c0: int, c1: int, factors: list, inv: np.nd
 
 
 def distributed_svd(client, pmi_blocks: list, bounds: np.ndarray, n_core: int, dim: int, *, n_iter: int,
-                    n_oversamples: int, seed: int, symmetric: bool, progress: bool = False):
+                    n_oversamples: int, seed: int, symmetric: bool, progress: bool = False, rank_one=None):
     """The randomized SVD of :func:`pmiembed.svd.randomized_svd` of the leading
-    ``n_core x n_core`` block of the row-blocked matrix, on the cluster.  Returns ``U``
+    ``n_core x n_core`` block of the row-blocked matrix (plus ``rank_one``'s ``c r r^T``,
+    see :func:`pmiembed.svd.truncated_svd`), on the cluster.  Returns ``U``
     and ``V^T`` of the core gathered on the client, and ``S``."""
     core_bounds = bounds[bounds <= n_core]
     k = len(core_bounds) - 1
@@ -1256,6 +1307,9 @@ def distributed_svd(client, pmi_blocks: list, bounds: np.ndarray, n_core: int, d
                              True, dtype) for i in range(k)] for j in range(k)]
         at_op = DistOperator(client, [_submit(client, _blocked_ops, row, width) for row in t_pieces], core_bounds,
                              n_core, dtype)
+    if rank_one is not None:
+        a_op = RankOne(a_op, *rank_one)
+        at_op = a_op if symmetric else RankOne(at_op, *rank_one)
     rows = DistRows(client)
     with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar:
         def tick():
@@ -1292,6 +1346,7 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         raise ParameterError(f"svd={model.svd!r}: on a Dask cluster the SVD is the randomized one; "
                              "use svd='randomized' (the default)")
     check_pmi_params(model.cds, model.neg)
+    check_matrix_params(model.matrix, model.bound, model.freq_weight)
     timer = _Stages(model.verbose)
     start = time.perf_counter()
     counts = count_distributed(
@@ -1319,8 +1374,17 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         if nnz == 0 or not np.any(row_sum):
             raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
         [marginal_f] = _held(client, [marginal])
-        pmi = [_submit(client, _pmi_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep)
-               for b, r0 in zip(counts.blocks, bounds[:-1])]
+        rank_one = weights = None
+        if model.matrix == "nneg":
+            # the SVD's matrix is the bounded one ("sparse minus rank one"); pmi_ stays None as for PPMI
+            weights = frequency_weights(vocab.counts, model.freq_weight)
+            rank_one = (-float(model.bound), weights)
+            [weights_f] = _held(client, [weights])
+            pmi = [_submit(client, _nneg_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep,
+                           float(model.bound), weights_f) for b, r0 in zip(counts.blocks, bounds[:-1])]
+        else:
+            pmi = [_submit(client, _pmi_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep)
+                   for b, r0 in zip(counts.blocks, bounds[:-1])]
         _wait(client, pmi, "pmi", model.progress, unit="block")
         del counts
         info["nonzeros"] = f"{sum(client.gather([_submit(client, lambda m: m.nnz, p) for p in pmi])):,}"
@@ -1332,7 +1396,7 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
     with timer.stage("svd") as info:
         u, s, vt = distributed_svd(client, pmi, bounds, n_core, model.dim, n_iter=model.n_iter,
                                    n_oversamples=model.oversamples, seed=model.seed, symmetric=symmetric,
-                                   progress=model.progress)
+                                   progress=model.progress, rank_one=rank_one)
         info["dim"] = str(model.dim)
         info["core"] = "all words" if model.n_core_ is None else f"{model.n_core_:,} words"
         info["row blocks"] = str(int(np.sum(bounds[1:] <= n_core)))
@@ -1356,10 +1420,16 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
             _wait(client, u_extra + v_extra, "fold-in", model.progress, unit="block")
             out_u = np.concatenate([u] + client.gather(u_extra))
             out_v = np.concatenate([vt.T] + client.gather(v_extra))
+            if rank_one is not None:
+                # the rank-one term's share of the folded-in rows and columns (svd.fold_in)
+                out_u[n_core:] += rank_one_rows(rank_one, slice(n_core, n_words), np.ascontiguousarray(vt.T), inv)
+                out_v[n_core:] += rank_one_rows(rank_one, slice(n_core, n_words), u, inv)
             u, vt = out_u, np.ascontiguousarray(out_v.T)
             info["words"] = f"{n_words - n_core:,}"
             _note_peak(client, info)
     del pmi
+    if weights is not None:
+        u, vt = unweighted_factors(u, vt, weights)
     model.worker_peak_bytes_ = worker_peaks(client)
     with timer.stage("vectors") as info:
         model._set_vectors(u, s, vt)

@@ -301,15 +301,16 @@ def reindexed_sum(old: Cooccurrence, new: Cooccurrence, rare: Cooccurrence | Non
 def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = DEFAULT_UPDATE_N_ITER,
              n_oversamples: int = DEFAULTS["oversamples"], seed: int = 0, workers: int | None = None,
              progress: bool = False,
-             copy: bool = True, core: int | None = None, symmetric: bool | None = None):
+             copy: bool = True, core: int | None = None, symmetric: bool | None = None, rank_one=None):
     """:func:`pmiembed.svd.randomized_svd` of the leading ``core x core`` block of
     ``matrix`` with the start block's first columns taken from ``start`` (rows: the
     block's columns; typically the previous word vectors) instead of Gaussian ones.
-    Returns ``(U, S, Vt)`` of the block."""
+    ``rank_one``: see :func:`pmiembed.svd.truncated_svd`.  Returns ``(U, S, Vt)`` of the block."""
     from .svd import randomized_svd
 
     return randomized_svd(matrix, dim, n_iter=n_iter, n_oversamples=n_oversamples, seed=seed, workers=workers,
-                          progress=progress, copy=copy, core=core, symmetric=symmetric, start=start)
+                          progress=progress, copy=copy, core=core, symmetric=symmetric, start=start,
+                          rank_one=rank_one)
 
 
 def update_model(model, corpus, n_iter: int | None = None) -> dict:
