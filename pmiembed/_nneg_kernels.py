@@ -35,3 +35,33 @@ def nneg_fill(indptr, r0, cols, counts, log_row, log_col, constant, log_keep, lo
                 out_indices[o] = c
                 out_data[o] = (v + bound) * (weight[w] * weight[c])
                 o += 1
+
+
+@kernel(parallel=True)
+def rank_one_project(r, x, out):
+    """``out[j] = sum_i r[i] x[i, j]`` in float64 (each column summed in order by one
+    thread: the same bits for any number of threads), without a float64 copy of ``x``."""
+    n, k = x.shape
+    n_groups = 64
+    acc = np.zeros((n_groups, k), dtype=np.float64)
+    chunk = (n + n_groups - 1) // n_groups
+    for g in prange(n_groups):
+        for i in range(g * chunk, min(n, (g + 1) * chunk)):
+            ri = r[i]
+            for j in range(k):
+                acc[g, j] += ri * x[i, j]
+    for j in range(k):
+        total = 0.0
+        for g in range(n_groups):
+            total += acc[g, j]
+        out[j] = total
+
+
+@kernel(parallel=True)
+def rank_one_add(out, scale, r, proj):
+    """``out[i, j] += scale r[i] proj[j]`` in place, row by row."""
+    n, k = out.shape
+    for i in prange(n):
+        ri = scale * r[i]
+        for j in range(k):
+            out[i, j] += ri * proj[j]

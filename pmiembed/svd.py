@@ -263,13 +263,21 @@ class RankOne:
 def _rank_one_projection(r: np.ndarray, x) -> np.ndarray:
     """``r^T x`` in float64 (``x`` a numpy array or a distributed tall block)."""
     if isinstance(x, np.ndarray):
-        return r @ x.astype(np.float64)
+        from ._nneg_kernels import rank_one_project
+
+        out = np.empty(x.shape[1], dtype=np.float64)
+        rank_one_project(r, np.ascontiguousarray(x), out)
+        return out
     return x.project(r)
 
 
 def _add_outer(out, scale: float, r: np.ndarray, proj: np.ndarray) -> None:
     """``out += scale * r proj^T`` in ``out``'s dtype."""
-    if isinstance(out, np.ndarray):
+    if isinstance(out, np.ndarray) and out.flags.c_contiguous:
+        from ._nneg_kernels import rank_one_add
+
+        rank_one_add(out, float(scale), r, proj)
+    elif isinstance(out, np.ndarray):
         out += (scale * r[:, None] * proj[None, :]).astype(out.dtype)
     else:
         out.add_outer(scale, r, proj)
