@@ -1153,6 +1153,10 @@ class DistTall:
         self.blocks = [_submit(self.client, _block_add_outer, b, scale * r[r0:r1], proj)
                        for b, r0, r1 in zip(self.blocks, self.bounds[:-1], self.bounds[1:])]
 
+    def __array__(self, dtype=None, copy=None):
+        a = np.concatenate(self.client.gather(self.blocks)) if self.blocks else np.zeros((0, self.ncols), self.dtype)
+        return a if dtype is None else a.astype(dtype)
+
 
 def _block_project(b, r):
     return r @ b.astype(np.float64)
@@ -1160,10 +1164,6 @@ def _block_project(b, r):
 
 def _block_add_outer(b, r, proj):
     return b + (r[:, None] * proj[None, :]).astype(b.dtype)
-
-    def __array__(self, dtype=None, copy=None):
-        a = np.concatenate(self.client.gather(self.blocks)) if self.blocks else np.zeros((0, self.ncols), self.dtype)
-        return a if dtype is None else a.astype(dtype)
 
 
 def _columns(b, stop):
