@@ -39,6 +39,7 @@ from .pmi import (
     empty_rows,
     frequency_weights,
     nneg_matrix,
+    park_on_disk,
     pmi_and_nneg_from_rows,
     pmi_from_rows,
     pmi_matrix,
@@ -317,6 +318,11 @@ class PMIEmbedding(_Params):
     def _validate(self) -> None:
         validate_params(self._constraints(), self.get_params())
         check_window(self.window, self.weighting)  # the window's bound for its weighting
+        if self.matrix == "nneg" and self.svd == "sklearn":
+            # scikit-learn's randomized_svd takes a matrix it can hold, and the bounded one is
+            # dense (its unobserved pairs): the other backends factorise it as an operator
+            raise ParameterError("`svd=sklearn` cannot factorise `matrix=nneg` (dense: its unobserved pairs are "
+                                 "-bound); use `svd=randomized`, `krylov` or `arpack`, or `matrix=ppmi`", param="svd")
 
     @property
     def n_workers_(self) -> int:
@@ -575,6 +581,9 @@ class PMIEmbedding(_Params):
         if nneg is not None:
             weights = self._weights(self.vocabulary_)
             target, rank_one = nneg, (-float(self.bound), weights)
+            # the SVD reads the bounded matrix only: the PPMI (for explanations and ppmi.npz)
+            # waits on disk, mapped, instead of in memory beside it
+            self.pmi_ = park_on_disk(self.pmi_)
         empty = empty_rows(target, self.n_core_)
         self.n_empty_rows_ = int(np.count_nonzero(empty))
         n_core = len(empty) if self.n_core_ is None else self.n_core_

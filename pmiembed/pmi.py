@@ -422,3 +422,29 @@ def pmi_and_nneg_from_rows(rows, weights: np.ndarray, *, bound: float = DEFAULTS
         m.has_sorted_indices = True
         result.append(m)
     return tuple(result)
+
+
+def park_on_disk(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """The same CSR matrix with its arrays written to a temporary folder and mapped back
+    read-only (``np.load(mmap_mode="r")``): its pages leave the process's memory until
+    they are read again.  The folder is removed at once (the mappings stay valid where
+    the system allows it, else when the process exits)."""
+    import shutil
+    import tempfile
+
+    if not isinstance(matrix, (sp.csr_matrix, sp.csr_array)) or not matrix.data.flags.writeable:
+        return matrix
+    folder = tempfile.mkdtemp(prefix="pmiembed-ppmi-")
+    try:
+        arrays = []
+        for name in ("data", "indices", "indptr"):
+            path = f"{folder}/{name}.npy"
+            np.save(path, getattr(matrix, name))
+            arrays.append(np.load(path, mmap_mode="r"))
+        parked = sp.csr_matrix(tuple(arrays), shape=matrix.shape, copy=False)
+        parked.has_sorted_indices = matrix.has_sorted_indices
+        return parked
+    except OSError:
+        return matrix  # no room on disk: keep it in memory
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

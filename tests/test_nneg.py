@@ -130,7 +130,8 @@ def test_ppmi_is_the_previous_recipe(lee_path):
     assert np.array_equal(model.vectors_, ref)
 
 
-@pytest.mark.parametrize("kw", [dict(matrix="dense"), dict(bound=-1), dict(freq_weight=2), dict(bound=float("nan"))])
+@pytest.mark.parametrize("kw", [dict(matrix="dense"), dict(bound=-1), dict(freq_weight=2), dict(bound=float("nan")),
+                                dict(svd="sklearn")])
 def test_bad_settings_are_refused_in_one_line(lee_path, kw):
     with pytest.raises(ParameterError) as err:
         PMIEmbedding(dim=10, **kw).fit(lee_path)
