@@ -241,7 +241,7 @@ class PMIEmbedding(_Params):
     >>> model.wv.vectors.shape
     (3027, 50)
     >>> model.wv.most_similar("police", topn=1)[0][0]
-    'officers'
+    'witnesses'
     >>> PMIEmbedding(dim=50, window=2)
     PMIEmbedding(dim=50, window=2)
     """
