@@ -448,3 +448,58 @@ def park_on_disk(matrix: sp.csr_matrix) -> sp.csr_matrix:
         return matrix  # no room on disk: keep it in memory
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def nneg_from_rows(rows, weights: np.ndarray, *, bound: float = DEFAULTS["bound"], cds: float = DEFAULTS["cds"],
+                   neg: float = DEFAULTS["neg"], dtype=np.float32, block_nnz: int = 1 << 22,
+                   keep: np.ndarray | None = None) -> sp.csr_matrix:
+    """:func:`nneg_matrix` of symmetric counts that arrive as row blocks (as
+    :func:`pmi_from_rows`), alone: under a memory budget the PPMI is made afterwards from
+    it (:func:`ppmi_from_nneg`) instead of beside it."""
+    check_pmi_params(cds, neg)
+    indptr = rows.indptr()
+    if indptr[-1] == 0 or not np.any(rows.row_sum):
+        raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
+    row_sum = rows.row_sum
+    if keep is not None:
+        keep = _check_keep(keep, (rows.n_rows, rows.n_rows))
+        if rows.keep is None or not np.array_equal(rows.keep, keep):
+            raise ValueError("nneg_from_rows(keep=...) needs rows counted with the same keep weights")
+        row_sum = rows.weighted_row_sum
+    out = _NNEGWriter(indptr, row_sum, row_sum, cds, neg, dtype, keep, bound, weights)
+    for start, indices, data in rows.parts():
+        stop = start + len(indices)
+        r0 = int(np.searchsorted(indptr, start, side="right")) - 1
+        r1 = int(np.searchsorted(indptr, stop, side="left"))
+        local = np.clip(indptr[r0:r1 + 1], start, stop) - start
+        bounds = _row_blocks(local, block_nnz)
+        for b0, b1 in zip(bounds[:-1], bounds[1:]):
+            a, b = local[b0], local[b1]
+            out.add(r0 + b0, r0 + b1, indices[a:b], data[a:b])
+    result = out.matrix((rows.n_rows, rows.n_rows))
+    result.has_sorted_indices = True
+    return result
+
+
+def ppmi_from_nneg(nneg: sp.csr_matrix, weights: np.ndarray, bound: float, block_nnz: int = 1 << 22) -> sp.csr_matrix:
+    """The PPMI cells of a :func:`nneg_matrix` result: ``S / (d_w d_c) - bound`` where it
+    is positive (the PMI of those pairs, up to float32 rounding), block by block."""
+    w = np.asarray(weights, dtype=np.float64)
+    n_rows = nneg.shape[0]
+    parts_i, parts_d = [], []
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    for r0, r1 in zip(*(lambda b: (b[:-1], b[1:]))(_row_blocks(nneg.indptr, block_nnz))):
+        a, b = int(nneg.indptr[r0]), int(nneg.indptr[r1])
+        rows = np.repeat(np.arange(r0, r1), np.diff(nneg.indptr[r0:r1 + 1]))
+        cols = nneg.indices[a:b]
+        val = nneg.data[a:b].astype(np.float64) / (w[rows] * w[cols]) - bound
+        pos = val > 0
+        parts_i.append(cols[pos])
+        parts_d.append(val[pos].astype(nneg.dtype))
+        indptr[r0 + 1:r1 + 1] = np.bincount(rows[pos] - r0, minlength=r1 - r0)
+    np.cumsum(indptr, out=indptr)
+    indices = np.concatenate(parts_i) if parts_i else np.zeros(0, dtype=np.int32)
+    data = np.concatenate(parts_d) if parts_d else np.zeros(0, dtype=nneg.dtype)
+    out = sp.csr_matrix((data, indices, indptr), shape=nneg.shape)
+    out.has_sorted_indices = True
+    return out
