@@ -38,13 +38,11 @@ from .pmi import (
     check_not_empty,
     empty_rows,
     frequency_weights,
-    nneg_from_rows,
     nneg_matrix,
     park_on_disk,
     pmi_and_nneg_from_rows,
     pmi_from_rows,
     pmi_matrix,
-    ppmi_from_nneg,
 )
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes, thread_count
@@ -553,22 +551,14 @@ class PMIEmbedding(_Params):
         self.cooccurrence_nnz_ = counted.rows.nnz
         with timer.stage("pmi") as info, limit_threads(self.n_workers_):
             self.nneg_ = None
-            if self.matrix == "nneg" and self.memory is not None:
-                # under a budget the PPMI is made from the bounded matrix after the SVD
-                # (ppmi_from_nneg), never beside it
-                self.nneg_ = nneg_from_rows(counted.rows, self._weights(vocab), bound=self.bound, cds=self.cds,
-                                            neg=self.neg, keep=counted.rows.keep)
-                self.pmi_ = None
-                info["bounded"] = f"{self.nneg_.nnz:,} observed pairs, unobserved at -{self.bound:g}"
-            elif self.matrix == "nneg":
+            if self.matrix == "nneg":
                 self.pmi_, self.nneg_ = pmi_and_nneg_from_rows(counted.rows, self._weights(vocab), bound=self.bound,
                                                                cds=self.cds, neg=self.neg, keep=counted.rows.keep)
                 info["bounded"] = f"{self.nneg_.nnz:,} observed pairs, unobserved at -{self.bound:g}"
             else:
                 self.pmi_ = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
-            if self.pmi_ is not None:
-                check_not_empty(self.pmi_, self.neg)
-                info["nonzeros"] = f"{self.pmi_.nnz:,}"
+            check_not_empty(self.pmi_, self.neg)
+            info["nonzeros"] = f"{self.pmi_.nnz:,}"
         # what turns a PPMI entry back into its count (pmiembed.explain), kept before the
         # row blocks are freed: a few vocabulary-sized arrays
         self.pmi_marginals_ = PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg)
@@ -593,8 +583,7 @@ class PMIEmbedding(_Params):
             target, rank_one = nneg, (-float(self.bound), weights)
             # the SVD reads the bounded matrix only: the PPMI (for explanations and ppmi.npz)
             # waits on disk, mapped, instead of in memory beside it
-            if self.pmi_ is not None:
-                self.pmi_ = park_on_disk(self.pmi_)
+            self.pmi_ = park_on_disk(self.pmi_)
         empty = empty_rows(target, self.n_core_)
         self.n_empty_rows_ = int(np.count_nonzero(empty))
         n_core = len(empty) if self.n_core_ is None else self.n_core_
@@ -633,11 +622,6 @@ class PMIEmbedding(_Params):
                     self.factorisation_ = self._factorisation(warm_n_iter=n_iter)
                 if weights is not None:
                     u, vt = unweighted_factors(u, vt, weights)
-                if self.pmi_ is None:
-                    # the budget route: the PPMI from the bounded matrix, which is then freed
-                    self.pmi_ = ppmi_from_nneg(nneg, weights, self.bound)
-                    del target, nneg
-                    self.nneg_ = None
                 info["dim"] = str(self.dim)
                 info["core"] = "all words" if self.n_core_ is None else f"{self.n_core_:,} words"
                 if self.n_empty_rows_:

@@ -143,11 +143,6 @@ def test_memory_route_and_command_line_give_the_same_vectors(lee_path, tmp_path,
     ref = PMIEmbedding(**kw).fit(lee_path)
     lean = PMIEmbedding(**kw, keep_counts=False, memory=1).fit(lee_path)
     assert np.array_equal(lean.vectors_, ref.vectors_)
-    # under the budget the PPMI is made from the bounded matrix after the SVD: the same
-    # cells, the same values up to float32 rounding
-    assert lean.nneg_ is None and lean.pmi_.nnz == ref.pmi_.nnz
-    assert np.array_equal(lean.pmi_.indices, ref.pmi_.indices) and np.array_equal(lean.pmi_.indptr, ref.pmi_.indptr)
-    np.testing.assert_allclose(lean.pmi_.data, ref.pmi_.data, rtol=1e-5, atol=1e-5)
     assert main(["train", str(lee_path), "--out", str(tmp_path / "c"), "--dim", "30", "--min-count", "3",
                  "--quiet"]) == 0
     assert main(["train", str(lee_path), "--out", str(tmp_path / "p"), "--dim", "30", "--min-count", "3",
