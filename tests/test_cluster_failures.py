@@ -100,7 +100,7 @@ def killing(cluster, prefix: str, when: str = "memory"):
     ("read", "pmiembed-shard-"),     # a tokenised shard
     ("vocab", "_same-"),              # the vocabulary, held for the workers
     ("count", "pmiembed-count-"),    # a shard's partial counts
-    ("pmi", "_pmi_block-"),          # a row block of the PMI matrix
+    ("pmi", "_nneg_block-"),         # a row block of the (default, bounded) PMI matrix
     ("svd", "_block_matmul-"),       # a block of a product of the SVD
     ("fold-in", "_fold_rows-"),      # folded-in rows
 ])
