@@ -7,7 +7,9 @@ Every run counts like the defaults (window 8 weighted 1/d^2, expected subsamplin
 min_count 5), factorises the core of words seen >= 10 times with the randomized SVD (6
 iterations, 140 extra columns, Chebyshev filter), folds the rest in, and applies eig 0.5
 and all-but-the-top 1 unless a flag says otherwise; with no lever flag it reproduces the
-defaults' vectors' scores.  ``--cache FILE`` keeps the counts (``Cooccurrence.save``) so
+vectors of ``--matrix ppmi`` (the defaults before 2026-12-05, which the levers were measured
+against; ``--matrix nneg --unobserved 0.75 --freq-weight 0.05`` is today's default recipe).
+``--cache FILE`` keeps the counts (``Cooccurrence.save``) so
 that further levers on the same corpus skip reading and counting.
 
 Levers (see docs/ablation.md for what each measured):

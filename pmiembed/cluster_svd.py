@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from .cluster import _submit
 from .progress import progress_bar
 from .resources import limit_threads
-from .svd import _BlockedCSR, _iterate_and_ritz, _Rows, _sparse_times_dense
+from .svd import RankOne, _BlockedCSR, _iterate_and_ritz, _Rows, _sparse_times_dense
 
 
 class _AllFinite:
@@ -78,9 +78,32 @@ class DistTall:
     def astype(self, dtype):
         return np.asarray(self).astype(dtype)
 
+    def project(self, r: np.ndarray) -> np.ndarray:
+        """``r^T self`` in float64, summed block by block in order (for
+        :class:`pmiembed.svd.RankOne`)."""
+        parts = self.client.gather([_submit(self.client, _block_project, b, r[r0:r1])
+                                    for b, r0, r1 in zip(self.blocks, self.bounds[:-1], self.bounds[1:])])
+        total = np.zeros(self.ncols, dtype=np.float64)
+        for p in parts:
+            total += p
+        return total
+
+    def add_outer(self, scale: float, r: np.ndarray, proj: np.ndarray) -> None:
+        """``self += scale r proj^T`` (the blocks replaced)."""
+        self.blocks = [_submit(self.client, _block_add_outer, b, scale * r[r0:r1], proj)
+                       for b, r0, r1 in zip(self.blocks, self.bounds[:-1], self.bounds[1:])]
+
     def __array__(self, dtype=None, copy=None):
         a = np.concatenate(self.client.gather(self.blocks)) if self.blocks else np.zeros((0, self.ncols), self.dtype)
         return a if dtype is None else a.astype(dtype)
+
+
+def _block_project(b, r):
+    return r @ b.astype(np.float64)
+
+
+def _block_add_outer(b, r, proj):
+    return b + (r[:, None] * proj[None, :]).astype(b.dtype)
 
 
 def _columns(b, stop):
@@ -201,9 +224,10 @@ def _fold_columns(core_blocks: list, c0: int, c1: int, factors: list, inv: np.nd
 
 
 def distributed_svd(client, pmi_blocks: list, bounds: np.ndarray, n_core: int, dim: int, *, n_iter: int,
-                    n_oversamples: int, seed: int, symmetric: bool, progress: bool = False):
+                    n_oversamples: int, seed: int, symmetric: bool, progress: bool = False, rank_one=None):
     """The randomized SVD of :func:`pmiembed.svd.randomized_svd` of the leading
-    ``n_core x n_core`` block of the row-blocked matrix, on the cluster.  Returns ``U``
+    ``n_core x n_core`` block of the row-blocked matrix (plus ``rank_one``'s ``c r r^T``,
+    see :func:`pmiembed.svd.truncated_svd`), on the cluster.  Returns ``U``
     and ``V^T`` of the core gathered on the client, and ``S``."""
     core_bounds = bounds[bounds <= n_core]
     k = len(core_bounds) - 1
@@ -220,6 +244,9 @@ def distributed_svd(client, pmi_blocks: list, bounds: np.ndarray, n_core: int, d
                              True, dtype) for i in range(k)] for j in range(k)]
         at_op = DistOperator(client, [_submit(client, _blocked_ops, row, width) for row in t_pieces], core_bounds,
                              n_core, dtype)
+    if rank_one is not None:
+        a_op = RankOne(a_op, *rank_one)
+        at_op = a_op if symmetric else RankOne(at_op, *rank_one)
     rows = DistRows(client)
     with progress_bar(total=2 * n_iter + 2, desc="svd", unit="product", enable=progress) as bar:
         def tick():

@@ -9,6 +9,10 @@ and the docs read it.
   the few contexts of a rare word;
 - no context distribution smoothing (cds 1, which also keeps the PPMI matrix symmetric)
   and no shift;
+- bounded negative PMI ("nneg"): the PMI of an observed pair, divided by
+  ``-log p(w, c)`` where it is negative, and ``-0.75`` for unobserved pairs, each cell
+  weighted by ``(#w #c) ** 0.05``: what a pair was never seen together says is kept, but
+  bounded, and frequent words' better estimated rows count a little more;
 - eigenvalue weighting 0.5, the mean and the top principal direction removed
   ("all-but-the-top");
 - the SVD run on the words seen at least 10 times (at most 50,000 of them), the rarer
@@ -30,6 +34,9 @@ DEFAULTS = {
     "subsample_mode": "expected",
     "cds": 1.0,
     "neg": 1.0,
+    "matrix": "nneg",
+    "bound": 0.75,
+    "freq_weight": 0.05,
     "eig": 0.5,
     "wc": False,
     "abtt": 1,

@@ -92,10 +92,19 @@ from .cooccur import (
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
 from .defaults import DEFAULTS
 from .errors import CorpusError, ParameterError, PMIEmbedError
-from .pmi import PMIMarginals, check_not_empty, check_pmi_params, empty_rows, pmi_row_block
+from .pmi import (
+    PMIMarginals,
+    _NNEGWriter,
+    check_matrix_params,
+    check_not_empty,
+    check_pmi_params,
+    empty_rows,
+    frequency_weights,
+    pmi_row_block,
+)
 from .progress import StageTimer
 from .resources import limit_threads
-from .svd import check_svd_params, core_size
+from .svd import check_svd_params, core_size, rank_one_rows, unweighted_factors
 from .vocab import Vocabulary
 
 #: decompressed bytes a shard holds at most (fewer when the corpus is small: about two
@@ -409,6 +418,23 @@ def _block_row_sums(block: sp.csr_matrix, r0: int, n_words: int, keep) -> tuple[
     return rows.row_sum[r0:r1], weighted
 
 
+def _nneg_block(block: sp.csr_matrix, r0: int, n_words: int, marginal: np.ndarray, cds: float, neg: float,
+                keep, bound: float, weights: np.ndarray) -> sp.csr_matrix:
+    """:func:`pmiembed.pmi.pmi_row_block` for the observed part of the bounded negative PMI
+    (:func:`pmiembed.pmi.nneg_matrix`), by the single-process writer."""
+    r1 = r0 + block.shape[0]
+    indptr = np.zeros(n_words + 1, dtype=np.int64)
+    indptr[r0 + 1:r1 + 1] = block.indptr[1:]
+    indptr[r1 + 1:] = block.indptr[-1]
+    out = _NNEGWriter(indptr, marginal, marginal, cds, neg, np.float32, keep, bound, weights)
+    with limit_threads(1):
+        if block.nnz:
+            out.add(r0, r1, block.indices, block.data)
+    m = out.matrix((n_words, n_words))[r0:r1]
+    m.has_sorted_indices = True
+    return sp.csr_matrix(m)
+
+
 # -------------------------------------------------------------- the counts
 
 
@@ -701,6 +727,7 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         raise ParameterError(f"svd={model.svd!r}: on a Dask cluster the SVD is the randomized one; "
                              "use svd='randomized' (the default)")
     check_pmi_params(model.cds, model.neg)
+    check_matrix_params(model.matrix, model.bound, model.freq_weight)
     timer = _Stages(model.verbose)
     start = time.perf_counter()
     counts = count_distributed(
@@ -726,15 +753,24 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
         if nnz == 0 or not np.any(row_sum):
             raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
         [marginal_f] = _held(client, [marginal])
-        pmi = [_submit(client, pmi_row_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep)
-               for b, r0 in zip(counts.blocks, bounds[:-1])]
-        _wait(client, pmi, "pmi", model.progress, unit="block")
+        ppmi = [_submit(client, pmi_row_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep)
+                for b, r0 in zip(counts.blocks, bounds[:-1])]
+        # what the SVD factorises: the PPMI, or the observed part of the bounded matrix
+        # ("sparse minus rank one"); the PPMI is what the folder and explanations keep
+        pmi, rank_one, weights = ppmi, None, None
+        if model.matrix == "nneg":
+            weights = frequency_weights(vocab.counts, model.freq_weight)
+            rank_one = (-float(model.bound), weights)
+            [weights_f] = _held(client, [weights])
+            pmi = [_submit(client, _nneg_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep,
+                           float(model.bound), weights_f) for b, r0 in zip(counts.blocks, bounds[:-1])]
+        _wait(client, ppmi if pmi is ppmi else ppmi + pmi, "pmi", model.progress, unit="block")
         # the single-process PMI stage's result: the matrix (gathered block by block, what
         # the model folder keeps), its marginals, the counting parameters and the counts
-        pmi_nnz = sum(client.gather([_submit(client, _nnz, p) for p in pmi]))
+        pmi_nnz = sum(client.gather([_submit(client, _nnz, p) for p in ppmi]))
         if pmi_nnz == 0:  # what the blocks make up: nothing
             check_not_empty(sp.csr_matrix((n_words, n_words), dtype=np.float32), model.neg)
-        model._set_pmi(vocab, counts.params, nnz, _gather_rows(client, pmi, n_words) if keep_pmi else None,
+        model._set_pmi(vocab, counts.params, nnz, _gather_rows(client, ppmi, n_words) if keep_pmi else None,
                        PMIMarginals.from_sums(marginal, marginal, keep, counts.scale, model.cds, model.neg),
                        cooccurrence)
         del counts, cooccurrence
@@ -751,7 +787,7 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
     with timer.stage("svd") as info:
         u, s, vt = distributed_svd(client, pmi, bounds, n_core, model.dim, n_iter=model.n_iter,
                                    n_oversamples=model.oversamples, seed=model.seed, symmetric=symmetric,
-                                   progress=model.progress)
+                                   progress=model.progress, rank_one=rank_one)
         info["dim"] = str(model.dim)
         info["core"] = "all words" if model.n_core_ is None else f"{model.n_core_:,} words"
         info["row blocks"] = str(int(np.sum(bounds[1:] <= n_core)))
@@ -775,10 +811,16 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
             _wait(client, u_extra + v_extra, "fold-in", model.progress, unit="block")
             out_u = np.concatenate([u] + client.gather(u_extra))
             out_v = np.concatenate([vt.T] + client.gather(v_extra))
+            if rank_one is not None:
+                # the rank-one term's share of the folded-in rows and columns (svd.fold_in)
+                out_u[n_core:] += rank_one_rows(rank_one, slice(n_core, n_words), np.ascontiguousarray(vt.T), inv)
+                out_v[n_core:] += rank_one_rows(rank_one, slice(n_core, n_words), u, inv)
             u, vt = out_u, np.ascontiguousarray(out_v.T)
             info["words"] = f"{n_words - n_core:,}"
             _note_peak(client, info)
-    del pmi
+    del pmi, ppmi
+    if weights is not None:
+        u, vt = unweighted_factors(u, vt, weights)
     model.worker_peak_bytes_ = worker_peaks(client)
     with timer.stage("vectors") as info:
         model.factorisation_ = model._factorisation()

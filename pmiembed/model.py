@@ -33,7 +33,18 @@ from .defaults import DEFAULTS, UPDATE_N_ITER
 from .errors import ApproximateUpdateWarning, ParameterError, VectorsError
 from .io import stable_read
 from .pmi import CONSTRAINTS as PMI_CONSTRAINTS
-from .pmi import PPMI_FILE, PMIMarginals, check_not_empty, empty_rows, pmi_from_rows, pmi_matrix
+from .pmi import (
+    PPMI_FILE,
+    PMIMarginals,
+    check_not_empty,
+    empty_rows,
+    frequency_weights,
+    nneg_matrix,
+    park_on_disk,
+    pmi_and_nneg_from_rows,
+    pmi_from_rows,
+    pmi_matrix,
+)
 from .progress import StageTimer
 from .resources import check_fits, cpu_count, estimate_fit_bytes, limit_threads, peak_rss_bytes, thread_count
 from .state import COUNTS_FILE, SINGULAR_VALUES_FILE, ModelState, write_model
@@ -45,6 +56,7 @@ from .svd import (
     core_size,
     fold_in,
     folded_svd,
+    unweighted_factors,
     warm_svd,
     word_vectors,
 )
@@ -162,6 +174,13 @@ class PMIEmbedding(_Params):
         average of clean over all draws, without its noise; the default).
     cds : float in (0, 1], context distribution smoothing exponent.
     neg : float >= 1, shift: PMI - log(neg).
+    matrix : {'nneg', 'ppmi'}, what the SVD factorises: bounded negative PMI (the
+        default; observed pairs' PMI, divided by ``-log p(w, c)`` where negative,
+        unobserved pairs at ``-bound``, cells weighted by ``(#w #c) ** freq_weight``; see
+        :func:`pmiembed.pmi.nneg_matrix`) or positive PMI (the recipe before 2026-12-05).
+    bound : float >= 0, ``matrix='nneg'``: the value ``-bound`` of unobserved pairs.
+    freq_weight : float in [0, 1], ``matrix='nneg'``: the frequency weight exponent
+        (word vectors are unweighted again after the SVD).
     eig : float in [0, 1], eigenvalue weighting p: vectors U * S**p.
     wc : bool, add the (normalised) context vectors: W + C.
     abtt : int or None, post-processing "all-but-the-top": subtract the mean vector and
@@ -208,7 +227,8 @@ class PMIEmbedding(_Params):
     vocabulary_ : Vocabulary
     cooccurrence_ : Cooccurrence, weighted counts (scipy.sparse inside); None after
         ``fit`` with ``keep_counts=False``
-    pmi_ : scipy.sparse.csr_matrix, the (S)PPMI matrix that was factorised (of a loaded
+    pmi_ : scipy.sparse.csr_matrix, the (S)PPMI matrix (what ``matrix='ppmi'``
+        factorises, and what :meth:`contexts` and :meth:`explain` read; of a loaded
         model: read from the folder's ppmi.npz on first use)
     singular_values_ : ndarray of shape (dim,)
     context_vectors_ : ndarray, V * S**eig
@@ -232,7 +252,7 @@ class PMIEmbedding(_Params):
     >>> model.wv.vectors.shape
     (3027, 50)
     >>> model.wv.most_similar("police", topn=1)[0][0]
-    'officers'
+    'witnesses'
     >>> PMIEmbedding(dim=50, window=2)
     PMIEmbedding(dim=50, window=2)
     """
@@ -240,6 +260,7 @@ class PMIEmbedding(_Params):
     def __init__(self, dim=DEFAULTS["dim"], window=DEFAULTS["window"], weighting=DEFAULTS["weighting"],
                  min_count=DEFAULTS["min_count"], max_vocab=DEFAULTS["max_vocab"], subsample=DEFAULTS["subsample"],
                  subsample_mode=DEFAULTS["subsample_mode"], cds=DEFAULTS["cds"], neg=DEFAULTS["neg"],
+                 matrix=DEFAULTS["matrix"], bound=DEFAULTS["bound"], freq_weight=DEFAULTS["freq_weight"],
                  eig=DEFAULTS["eig"], wc=DEFAULTS["wc"], abtt=DEFAULTS["abtt"],
                  core_min_count=DEFAULTS["core_min_count"], core_max_words=DEFAULTS["core_max_words"],
                  svd=DEFAULTS["svd"],
@@ -255,6 +276,9 @@ class PMIEmbedding(_Params):
         self.subsample_mode = subsample_mode
         self.cds = cds
         self.neg = neg
+        self.matrix = matrix
+        self.bound = bound
+        self.freq_weight = freq_weight
         self.eig = eig
         self.wc = wc
         self.abtt = abtt
@@ -305,6 +329,11 @@ class PMIEmbedding(_Params):
     def _validate(self) -> None:
         validate_params(self._constraints(), self.get_params())
         check_window(self.window, self.weighting)  # the window's bound for its weighting
+        if self.matrix == "nneg" and self.svd == "sklearn":
+            # scikit-learn's randomized_svd takes a matrix it can hold, and the bounded one is
+            # dense (its unobserved pairs): the other backends factorise it as an operator
+            raise ParameterError("`svd=sklearn` cannot factorise `matrix=nneg` (dense: its unobserved pairs are "
+                                 "-bound); use `svd=randomized`, `krylov` or `arpack`, or `matrix=ppmi`", param="svd")
 
     @property
     def n_workers_(self) -> int:
@@ -609,7 +638,7 @@ class PMIEmbedding(_Params):
         ``cds``, ``neg`` and ``dtype`` stay the same, so that several SVD settings
         (:meth:`factorise`) cost one PMI."""
         self._validate()
-        key = (id(cooccurrence), self.cds, self.neg, np.dtype(dtype))
+        key = (id(cooccurrence), self.cds, self.neg, self.matrix, self.bound, self.freq_weight, np.dtype(dtype))
         if self.__dict__.get("_pmi_key") != key or self.__dict__.get("cooccurrence_") is not cooccurrence:
             self._pmi_from_counts(cooccurrence, StageTimer(self.verbose), dtype)
             self._pmi_key = key
@@ -646,21 +675,34 @@ class PMIEmbedding(_Params):
                 pmi = pmi_matrix(cooc.counts, cds=self.cds, neg=self.neg, keep=cooc.keep, dtype=dtype)
                 check_not_empty(pmi, self.neg)
                 info["nonzeros"] = f"{pmi.nnz:,}"
+                nneg = None
+                if self.matrix == "nneg":
+                    nneg = nneg_matrix(cooc.counts, self._weights(cooc.vocab), bound=self.bound, cds=self.cds,
+                                       neg=self.neg, keep=cooc.keep, dtype=dtype)
+                    info["bounded"] = f"{nneg.nnz:,} observed pairs, unobserved at -{self.bound:g}"
         self._set_pmi(cooc.vocab, cooc.params, cooc.nnz, pmi, PMIMarginals.from_counts(cooc, self.cds, self.neg),
                       cooc)
+        self.nneg_ = nneg
 
     def _pmi_from_rows(self, counted, vocab: Vocabulary, timer: StageTimer) -> None:
         """The PMI stage straight from the counter's finished row blocks (a
         :class:`~pmiembed.cooccur.Counted`): the whole count matrix is never held beside
         the PMI matrix."""
         with timer.stage("pmi") as info, limit_threads(self.n_workers_):
-            pmi = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
+            nneg = None
+            if self.matrix == "nneg":
+                pmi, nneg = pmi_and_nneg_from_rows(counted.rows, self._weights(vocab), bound=self.bound,
+                                                   cds=self.cds, neg=self.neg, keep=counted.rows.keep)
+                info["bounded"] = f"{nneg.nnz:,} observed pairs, unobserved at -{self.bound:g}"
+            else:
+                pmi = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
             check_not_empty(pmi, self.neg)
             info["nonzeros"] = f"{pmi.nnz:,}"
         # what turns a PPMI entry back into its count (pmiembed.explain), kept before the
         # row blocks are freed: a few vocabulary-sized arrays
         self._set_pmi(vocab, counted.params, counted.rows.nnz, pmi,
                       PMIMarginals.from_rows(counted.rows, counted.scale, self.cds, self.neg), None)
+        self.nneg_ = nneg
 
     def _svd_plan(self, empty: np.ndarray | None = None) -> tuple[np.ndarray, bool | None]:
         """What the SVD stage needs to know of ``pmi_`` before it runs, on every route:
@@ -675,7 +717,7 @@ class PMIEmbedding(_Params):
         # word the same vector; it gets the zero vector, which neighbour queries skip
         # (score 0, never nan)
         if empty is None:
-            empty = empty_rows(self.pmi_, self.n_core_)
+            empty = empty_rows(self._svd_target()[0], self.n_core_)
         self.n_empty_rows_ = int(np.count_nonzero(empty))
         n_core = len(empty) if self.n_core_ is None else self.n_core_
         n_left = n_core - int(np.count_nonzero(empty[:n_core]))
@@ -709,31 +751,51 @@ class PMIEmbedding(_Params):
         self.pmi_ = pmi
         self.pmi_marginals_ = marginals
 
+    def _svd_target(self):
+        """What the SVD factorises: ``(matrix, rank_one, weights)``, the PPMI (``None,
+        None``) or the observed part of the bounded matrix with its rank-one term
+        ``(-bound, weights)`` and the frequency weights (:func:`pmiembed.pmi.nneg_matrix`)."""
+        nneg = self.__dict__.get("nneg_") if self.matrix == "nneg" else None
+        if self.matrix == "nneg" and nneg is None:
+            raise ParameterError("`matrix=nneg` needs the bounded matrix of the counts: run the PMI stage again "
+                                 "(fit, or pmi(counts)) after changing `matrix`", param="matrix")
+        if nneg is None:
+            return self.pmi_, None, None
+        weights = self._weights(self.vocabulary_)
+        return nneg, (-float(self.bound), weights), weights
+
     def _svd(self, timer: StageTimer, warm: tuple[np.ndarray, int] | None = None) -> Factors:
         """SVD of ``pmi_`` (its core, the rest folded in): the factors of every word.
         ``warm``: ``(previous vectors in the rows of the vocabulary, power iterations)``,
         the warm-started SVD of an update (:func:`pmiembed.svd.warm_svd`)."""
+        target, rank_one, weights = self._svd_target()
         empty, symmetric = self._svd_plan()
+        if rank_one is not None:
+            # the SVD reads the bounded matrix only: the PPMI (for explanations and ppmi.npz)
+            # waits on disk, mapped, instead of in memory beside it
+            self.pmi_ = park_on_disk(self.pmi_)
         with limit_threads(self.n_workers_):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
                 if warm is None:
-                    u, s, vt = folded_svd(self.pmi_, self.dim, core=self.n_core_, backend=self.svd,
+                    u, s, vt = folded_svd(target, self.dim, core=self.n_core_, backend=self.svd,
                                           n_iter=self.n_iter, n_oversamples=self.oversamples, seed=self.seed,
                                           workers=self.n_workers_, progress=self.progress, copy=self.memory is None,
-                                          symmetric=symmetric)
+                                          symmetric=symmetric, rank_one=rank_one)
                     info["backend"] = self.svd
                     self.factorisation_ = self._factorisation()
                 else:
                     start, n_iter = warm
-                    u, s, vt = warm_svd(self.pmi_, self.dim, start if self.n_core_ is None else start[:self.n_core_],
+                    u, s, vt = warm_svd(target, self.dim, start if self.n_core_ is None else start[:self.n_core_],
                                         n_iter=n_iter, n_oversamples=self.oversamples, seed=self.seed,
                                         workers=self.n_workers_, progress=self.progress, copy=self.memory is None,
-                                        core=self.n_core_, symmetric=symmetric)
+                                        core=self.n_core_, symmetric=symmetric, rank_one=rank_one)
                     if self.n_core_ is not None:
-                        u, s, vt = fold_in(self.pmi_, u, s, vt, symmetric=bool(symmetric))
+                        u, s, vt = fold_in(target, u, s, vt, symmetric=bool(symmetric), rank_one=rank_one)
                     info["warm start"] = f"{n_iter} iterations"
                     self.factorisation_ = self._factorisation(warm_n_iter=n_iter)
+                if weights is not None:
+                    u, vt = unweighted_factors(u, vt, weights)
                 info["dim"] = str(self.dim)
                 info["core"] = "all words" if self.n_core_ is None else f"{self.n_core_:,} words"
                 if self.n_empty_rows_:
@@ -741,6 +803,10 @@ class PMIEmbedding(_Params):
                     info["words without a vector (no PPMI entry among the factorised words)"] = (
                         f"{self.n_empty_rows_:,}{shift}")
         return Factors(u, s, vt, empty if self.n_empty_rows_ else None)
+
+    def _weights(self, vocab: Vocabulary) -> np.ndarray:
+        """The frequency weights of the bounded matrix (:func:`pmiembed.pmi.frequency_weights`)."""
+        return frequency_weights(vocab.counts, self.freq_weight)
 
     def _factorisation(self, warm_n_iter: int | None = None) -> dict:
         """What the SVD that made the vectors ran (``factorisation_``, the manifest's
@@ -771,7 +837,7 @@ class PMIEmbedding(_Params):
         self._wv = None  # built from vectors_ on first use
 
     #: fitted attributes a model folder does not keep (PMIEmbedding.load)
-    _NOT_SAVED = ("context_vectors_", "compiled_kernels_", "peak_rss_bytes_", "pmi_marginals_")
+    _NOT_SAVED = ("context_vectors_", "compiled_kernels_", "peak_rss_bytes_", "pmi_marginals_", "nneg_")
 
     def __getattr__(self, name: str):
         """Fitted attributes a loaded model lacks: ``pmi_`` is read from the folder's
@@ -926,6 +992,8 @@ class PMIEmbedding(_Params):
             params["workers"] = meta["workers_requested"]
         params["tokenizer"] = None
         params = {k: v for k, v in params.items() if k in cls._get_param_names()}
+        # folders written before the bounded matrix was the default factorised PPMI
+        params.setdefault("matrix", "ppmi")
         params.update(overrides)
         return cls(**params)
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import Interval, Param, Real, validate_params
+from ._validation import Interval, Param, Real, StrOptions, validate_params
 from .cooccur import weighted_row_sums
 from .defaults import DEFAULTS
 from .errors import ParameterError, VectorsError
@@ -45,10 +45,18 @@ from .resources import limit_threads
 #: the PPMI matrix and its marginals in a model folder (:func:`save_ppmi`)
 PPMI_FILE = "ppmi.npz"
 
+#: the matrices the SVD can factorise: "nneg" bounded negative PMI (unobserved pairs at
+#: ``-bound``, :func:`nneg_matrix`), "ppmi" positive PMI
+MATRICES = ("nneg", "ppmi")
+
 #: what the PMI parameters accept (see :mod:`pmiembed._validation`)
 CONSTRAINTS = {
     "cds": Param((Interval(Real, 0, 1, "right"),), "in (0, 1]: 1 means no smoothing, 0.75 is the usual value"),
     "neg": Param((Interval(Real, 1, None),), "a number >= 1 (the shift is log(neg); 1 means no shift)"),
+    "matrix": [StrOptions(MATRICES)],
+    "bound": Param((Interval(Real, 0, None),), "a number >= 0 (unobserved pairs get -bound; typical: 0.5-1)"),
+    "freq_weight": Param((Interval(Real, 0, 1),), "in [0, 1] (each word weighted by its count ** freq_weight; "
+                                                  "0 means no weight, typical: 0.03-0.08)"),
 }
 
 
@@ -386,3 +394,166 @@ def load_ppmi(path: str | os.PathLike) -> tuple[sp.csr_matrix, PMIMarginals]:
     except (OSError, ValueError, KeyError, EOFError):
         raise VectorsError(f"{path}: damaged (not a PPMI archive); re-train or restore the folder") from None
     return matrix, marginals
+
+
+# ------------------------------------------------------------ bounded negative PMI
+
+
+def check_matrix_params(matrix, bound, freq_weight) -> None:
+    validate_params(CONSTRAINTS, {"matrix": matrix, "bound": bound, "freq_weight": freq_weight})
+
+
+def frequency_weights(word_counts: np.ndarray, freq_weight: float) -> np.ndarray:
+    """``#w ** freq_weight`` for every word, scaled to geometric mean 1 (float64): the
+    diagonal ``D`` of :func:`nneg_matrix` (all ones for ``freq_weight=0``)."""
+    counts = np.asarray(word_counts, dtype=np.float64)
+    if freq_weight == 0 or len(counts) == 0:
+        return np.ones(len(counts), dtype=np.float64)
+    log_d = freq_weight * np.log(np.maximum(counts, 1.0))
+    return np.exp(log_d - np.mean(log_d))
+
+
+class _NNEGWriter(_PMIWriter):
+    """:class:`_PMIWriter` for the bounded negative PMI: every observed pair is kept
+    (:func:`pmiembed._nneg_kernels.nneg_fill`)."""
+
+    def __init__(self, indptr, row_sum, col_sum, cds, neg, dtype, keep, bound, weights):
+        super().__init__(indptr, row_sum, col_sum, cds, neg, False, dtype, keep)
+        n = len(indptr) - 1
+        self.log_keep = np.zeros(n, dtype=np.float64) if keep is None else np.log(keep)
+        self.log_total = float(np.log(np.sum(row_sum)))
+        self.bound = float(bound)
+        self.weights = np.asarray(weights, dtype=np.float64)
+
+    def add(self, r0: int, r1: int, cols: np.ndarray, counts: np.ndarray) -> None:
+        from . import _kernels
+        from ._nneg_kernels import nneg_fill
+
+        pos = self.pos
+        self.out_indptr[self.done + 1:r0 + 1] = pos
+        local = self.indptr[r0:r1 + 1] - self.indptr[r0]
+        kept = np.empty(r1 - r0, dtype=np.int64)
+        _kernels.pmi_rows(local, r0, cols, counts, self.log_row, self.log_col, self.constant, False, kept)
+        ends = pos + np.cumsum(kept)
+        starts = ends - kept
+        nneg_fill(local, r0, cols, counts, self.log_row, self.log_col, self.constant, self.log_keep, self.log_total,
+                  self.bound, self.weights, starts, self.indices, self.data)
+        self.out_indptr[r0 + 1:r1 + 1] = ends
+        self.pos = int(ends[-1]) if len(ends) else pos
+        self.done = r1
+
+
+def nneg_matrix(counts: sp.spmatrix, weights: np.ndarray, *, bound: float = DEFAULTS["bound"],
+                cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["neg"], dtype=np.float32,
+                block_nnz: int = 1 << 22, keep: np.ndarray | None = None) -> sp.csr_matrix:
+    """The observed part ``S`` of the bounded negative PMI matrix (NNEGPMI, Salle &
+    Villavicencio 2019) with frequency weights (Srebro & Jaakkola 2003):
+
+        M = D (N + bound) D - bound d d^T,   D = diag(d),  d = ``weights``
+
+    where ``N(w, c)`` is the PMI of an observed pair (with ``cds``, ``neg`` and ``keep``
+    as :func:`pmi_matrix`), divided by ``-log p(w, c)`` where it is negative (so in
+    [-1, 0)), and 0 for an unobserved one: unobserved pairs are at ``-bound`` before
+    the weights.  Returns ``S = D (N + bound) D`` on the observed pairs (the counts'
+    sparsity; the same rows, columns and order), so that ``M = S - bound d d^T`` is
+    "sparse minus rank one" and never dense (:class:`pmiembed.svd.RankOne`).  ``weights``:
+    :func:`frequency_weights` of the words' counts.  Symmetric counts with ``cds=1``
+    give an exactly symmetric ``S``.
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> counts = sp.csr_matrix(np.array([[0, 4, 1], [4, 0, 1], [1, 1, 0]]))
+    >>> s = nneg_matrix(counts, np.ones(3), bound=0.75)
+    >>> (s.toarray() - 0.75).round(3)
+    array([[-0.75 ,  0.652,  0.182],
+           [ 0.652, -0.75 ,  0.182],
+           [ 0.182,  0.182, -0.75 ]], dtype=float32)
+    """
+    check_pmi_params(cds, neg)
+    m = counts if sp.isspmatrix_csr(counts) or isinstance(counts, sp.csr_array) else sp.csr_matrix(counts)
+    if not m.has_canonical_format:
+        m = m.copy()
+        m.sum_duplicates()
+    if m.nnz == 0 or not np.any(m.data):
+        raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
+    if keep is not None:
+        keep = _check_keep(keep, m.shape)
+        row_sum = weighted_row_sums(m.indptr, m.indices, m.data, keep)
+        t = m.T.tocsr()
+        t.sort_indices()
+        col_sum = weighted_row_sums(t.indptr, t.indices, t.data, keep)
+        del t
+    else:
+        row_sum = np.asarray(m.sum(axis=1), dtype=np.float64).ravel()
+        col_sum = np.asarray(m.sum(axis=0), dtype=np.float64).ravel()
+        if np.array_equal(row_sum, col_sum):
+            col_sum = row_sum
+    out = _NNEGWriter(m.indptr, row_sum, col_sum, cds, neg, dtype, keep, bound, weights)
+    bounds = _row_blocks(m.indptr, block_nnz)
+    for r0, r1 in zip(bounds[:-1], bounds[1:]):
+        a, b = m.indptr[r0], m.indptr[r1]
+        out.add(r0, r1, m.indices[a:b], m.data[a:b])
+    result = out.matrix(m.shape)
+    result.has_sorted_indices = m.has_sorted_indices
+    return result
+
+
+def pmi_and_nneg_from_rows(rows, weights: np.ndarray, *, bound: float = DEFAULTS["bound"],
+                           cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["neg"], dtype=np.float32,
+                           block_nnz: int = 1 << 22, keep: np.ndarray | None = None):
+    """:func:`pmi_from_rows` and :func:`nneg_matrix` of the same row blocks, in the one
+    pass the blocks allow (spilled blocks are read once): ``(ppmi, nneg)``, the same
+    bits as each function alone."""
+    check_pmi_params(cds, neg)
+    indptr = rows.indptr()
+    if indptr[-1] == 0 or not np.any(rows.row_sum):
+        raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
+    row_sum = rows.row_sum
+    if keep is not None:
+        keep = _check_keep(keep, (rows.n_rows, rows.n_rows))
+        if rows.keep is None or not np.array_equal(rows.keep, keep):
+            raise ValueError("pmi_and_nneg_from_rows(keep=...) needs rows counted with the same keep weights")
+        row_sum = rows.weighted_row_sum
+    writers = (_PMIWriter(indptr, row_sum, row_sum, cds, neg, True, dtype, keep),
+               _NNEGWriter(indptr, row_sum, row_sum, cds, neg, dtype, keep, bound, weights))
+    for start, indices, data in rows.parts():
+        stop = start + len(indices)
+        r0 = int(np.searchsorted(indptr, start, side="right")) - 1
+        r1 = int(np.searchsorted(indptr, stop, side="left"))
+        local = np.clip(indptr[r0:r1 + 1], start, stop) - start
+        bounds = _row_blocks(local, block_nnz)
+        for b0, b1 in zip(bounds[:-1], bounds[1:]):
+            a, b = local[b0], local[b1]
+            for out in writers:
+                out.add(r0 + b0, r0 + b1, indices[a:b], data[a:b])
+    result = []
+    for out in writers:
+        m = out.matrix((rows.n_rows, rows.n_rows))
+        m.has_sorted_indices = True
+        result.append(m)
+    return tuple(result)
+
+
+def park_on_disk(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """The same CSR matrix with its arrays written to a temporary folder and mapped back
+    read-only (``np.load(mmap_mode="r")``): its pages leave the process's memory until
+    they are read again.  The folder is removed at once (the mappings stay valid where
+    the system allows it, else when the process exits)."""
+    import shutil
+    import tempfile
+
+    if not isinstance(matrix, (sp.csr_matrix, sp.csr_array)) or not matrix.data.flags.writeable:
+        return matrix
+    folder = tempfile.mkdtemp(prefix="pmiembed-ppmi-")
+    try:
+        arrays = []
+        for name in ("data", "indices", "indptr"):
+            path = f"{folder}/{name}.npy"
+            np.save(path, getattr(matrix, name))
+            arrays.append(np.load(path, mmap_mode="r"))
+        parked = sp.csr_matrix(tuple(arrays), shape=matrix.shape, copy=False)
+        parked.has_sorted_indices = matrix.has_sorted_indices
+        return parked
+    except OSError:
+        return matrix  # no room on disk: keep it in memory
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -87,7 +87,7 @@ def check_svd_params(dim, eig, n_words: int | None = None) -> None:
 def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = DEFAULTS["svd"],
                   n_iter: int | None = DEFAULTS["n_iter"], n_oversamples: int = DEFAULTS["oversamples"],
                   seed: int = 0, workers: int | None = None, progress: bool = False,
-                  copy: bool = True, core: int | None = None, symmetric: bool | None = None):
+                  copy: bool = True, core: int | None = None, symmetric: bool | None = None, rank_one=None):
     """The ``dim`` largest singular triplets of ``matrix``: ``(U, S, Vt)``, S descending.
 
     ``n_iter``: power iterations of the randomized backends (None: the default,
@@ -100,7 +100,8 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = DEFAULTS["svd
     ``symmetric``: whether ``matrix`` equals its transpose; None detects it
     (:func:`is_symmetric`, a transposed copy for a moment); True is a promise by a
     caller that knows (PPMI with cds = 1 of the model's own symmetric counts) and is not
-    checked.
+    checked.  ``rank_one``: ``(c, r)``, factorise ``matrix + c r r^T`` (its core block)
+    without forming it (:class:`RankOne`; the bounded negative PMI).
     """
     validate_params(CONSTRAINTS, {"core": core, "backend": backend})
     if core is not None:
@@ -110,33 +111,36 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, *, backend: str = DEFAULTS["svd
     check_svd_params(dim, 0.5, min(matrix.shape) if core is None else core)
     if backend == "krylov":
         u, s, vt = block_krylov_svd(matrix, dim, n_iter=DEFAULTS["n_iter"] if n_iter is None else n_iter, seed=seed,
-                                    workers=workers, progress=progress, copy=copy, core=core, symmetric=symmetric)
+                                    workers=workers, progress=progress, copy=copy, core=core, symmetric=symmetric,
+                                    rank_one=rank_one)
     elif backend == "randomized":
         u, s, vt = randomized_svd(matrix, dim, n_iter=DEFAULTS["n_iter"] if n_iter is None else n_iter,
                                   n_oversamples=n_oversamples, seed=seed, workers=workers, progress=progress,
-                                  copy=copy, core=core, symmetric=symmetric)
+                                  copy=copy, core=core, symmetric=symmetric, rank_one=rank_one)
     else:
         u, s, vt = _library_svd(matrix, dim, backend, DEFAULTS["n_iter"] if n_iter is None else n_iter, n_oversamples,
-                                seed, core)
+                                seed, core, rank_one)
     check_rank(s, dim, u.dtype)
     return u, s, vt
 
 
-def _library_svd(matrix, dim, backend, n_iter, n_oversamples, seed, core):
+def _library_svd(matrix, dim, backend, n_iter, n_oversamples, seed, core, rank_one=None):
     """scikit-learn's randomized_svd or ARPACK, with BLAS on one thread: OpenBLAS splits
     products differently for different thread counts (up to 1.3e-3 apart in the
     vectors), and the result must not depend on the number of workers."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return _library_svd_1(matrix, dim, backend, n_iter, n_oversamples, seed, core)
+        return _library_svd_1(matrix, dim, backend, n_iter, n_oversamples, seed, core, rank_one)
 
 
-def _library_svd_1(matrix, dim, backend, n_iter, n_oversamples, seed, core):
+def _library_svd_1(matrix, dim, backend, n_iter, n_oversamples, seed, core, rank_one=None):
     from sklearn.utils.extmath import svd_flip
 
     if core is not None:
         matrix = sp.csr_matrix(matrix)[:core, :core]
+    if rank_one is not None:
+        matrix = _rank_one_operator(sp.csr_matrix(matrix), *rank_one)
     if backend == "sklearn":
         from sklearn.utils.extmath import randomized_svd as sk_randomized_svd
 
@@ -152,6 +156,21 @@ def _library_svd_1(matrix, dim, backend, n_iter, n_oversamples, seed, core):
         u, s, vt = u[:, order], s[order], vt[order]
     u, vt = svd_flip(u, vt)
     return np.ascontiguousarray(u), s, np.ascontiguousarray(vt)
+
+
+def _rank_one_operator(a: sp.csr_matrix, c: float, r: np.ndarray):
+    """``a + c r r^T`` as a scipy LinearOperator (for ARPACK and scikit-learn)."""
+    from scipy.sparse.linalg import LinearOperator
+
+    r = np.asarray(r[:a.shape[0]], dtype=np.float64)
+    at = a.T.tocsr()
+
+    def mv(x, m=a):
+        x = np.asarray(x)
+        return (m @ x + c * np.multiply.outer(r, r @ x)).astype(a.dtype)
+
+    return LinearOperator(a.shape, matvec=mv, matmat=mv, rmatvec=lambda x: mv(x, at), rmatmat=lambda x: mv(x, at),
+                          dtype=a.dtype)
 
 
 def _block_shape(shape: tuple[int, int], core: int | None) -> tuple[int, int]:
@@ -216,6 +235,61 @@ class _BlockedCSR:
         return out
 
     __matmul__ = matmul
+
+
+class RankOne:
+    """``A + c r r^T`` as an operator for the SVD's products, ``A`` a prepared sparse
+    operator (:class:`_BlockedCSR`, or a distributed one) and ``r`` a vector (its first
+    ``A.shape[0]`` entries are used: the core's): the bounded negative PMI is
+    "sparse minus rank one" (:func:`pmiembed.pmi.nneg_matrix`, ``c = -bound``), so its
+    products never need the dense matrix.  ``A x`` then ``+ c r (r^T x)``: one more
+    vector-sized array, no copy of ``A``."""
+
+    def __init__(self, op, c: float, r: np.ndarray):
+        self.op, self.c = op, float(c)
+        self.r = np.asarray(r[:op.shape[0]], dtype=np.float64)
+        self.shape, self.dtype = op.shape, op.dtype
+
+    def matmul(self, x, out=None, alpha: float = 1.0, beta: float = 0.0):
+        """``out = alpha * (A + c r r^T) x + beta * out`` (``out`` must not be ``x``)."""
+        proj = _rank_one_projection(self.r, x)  # before out is written
+        out = self.op.matmul(x, out=out, alpha=alpha, beta=beta)
+        _add_outer(out, alpha * self.c, self.r, proj)
+        return out
+
+    __matmul__ = matmul
+
+
+def _rank_one_projection(r: np.ndarray, x) -> np.ndarray:
+    """``r^T x`` in float64 (``x`` a numpy array or a distributed tall block)."""
+    if isinstance(x, np.ndarray):
+        from ._nneg_kernels import rank_one_project
+
+        out = np.empty(x.shape[1], dtype=np.float64)
+        rank_one_project(r, np.ascontiguousarray(x), out)
+        return out
+    return x.project(r)
+
+
+def _add_outer(out, scale: float, r: np.ndarray, proj: np.ndarray) -> None:
+    """``out += scale * r proj^T`` in ``out``'s dtype."""
+    if isinstance(out, np.ndarray) and out.flags.c_contiguous:
+        from ._nneg_kernels import rank_one_add
+
+        rank_one_add(out, float(scale), r, proj)
+    elif isinstance(out, np.ndarray):
+        out += (scale * r[:, None] * proj[None, :]).astype(out.dtype)
+    else:
+        out.add_outer(scale, r, proj)
+
+
+def rank_one_rows(rank_one, rows: slice, basis: np.ndarray, inv: np.ndarray) -> np.ndarray:
+    """The rank-one term's share of folded-in rows: ``c r_rows (r_core^T basis) S^-1``
+    (``basis``: ``V`` for rows, ``U`` for columns, over the core)."""
+    c, r = rank_one
+    r = np.asarray(r, dtype=np.float64)
+    proj = r[:basis.shape[0]] @ basis.astype(np.float64)
+    return (c * r[rows, None] * (proj * inv.astype(np.float64))[None, :]).astype(basis.dtype)
 
 
 def is_symmetric(a: sp.spmatrix) -> bool:
@@ -340,7 +414,7 @@ def _orthonormalize(y: np.ndarray, rows: _Rows, passes: int = 2) -> np.ndarray:
 
 @contextlib.contextmanager
 def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: int | None, progress: bool,
-                   copy: bool = True, core: int | None = None, symmetric: bool | None = None):
+                   copy: bool = True, core: int | None = None, symmetric: bool | None = None, rank_one=None):
     """What both randomized backends run in: ``A`` in float32/float64 prepared for
     products of ``width`` columns, ``A^T`` (the same object when ``A`` is symmetric), the
     row-chunk pool for dense steps, and a progress ``tick`` per product.  Dense BLAS
@@ -348,7 +422,7 @@ def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: in
     products differently for different thread counts, and the result must not depend on
     the number of workers.  With ``core``, the operators are the leading ``core x core`` block
     (of ``A`` and of ``A^T``; a symmetric ``A`` has a symmetric block).  Yields
-    ``(a_op, at_op, rows, tick)``.  ``symmetric``: see :func:`truncated_svd`."""
+    ``(a_op, at_op, rows, tick)``.  ``symmetric``, ``rank_one``: see :func:`truncated_svd`."""
     from .progress import progress_bar
     from .resources import cpu_count, limit_threads
 
@@ -359,6 +433,9 @@ def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: in
         symmetric = is_symmetric(a)
     at_op = a_op if symmetric else _BlockedCSR(a.T.tocsr(), width, copy=copy, core=core)
     del a
+    if rank_one is not None:
+        a_op, at_op = RankOne(a_op, *rank_one), (None if symmetric else RankOne(at_op, *rank_one))
+        at_op = at_op or a_op
     n_workers = workers or cpu_count()
     rows = _Rows(n_workers)
     try:
@@ -376,7 +453,8 @@ def _svd_workspace(matrix: sp.spmatrix, width: int, n_products: int, workers: in
 def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULTS["n_iter"],
                    n_oversamples: int = DEFAULTS["oversamples"],
                    seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True,
-                   core: int | None = None, symmetric: bool | None = None, start: np.ndarray | None = None):
+                   core: int | None = None, symmetric: bool | None = None, start: np.ndarray | None = None,
+                   rank_one=None):
     """Randomized SVD by subspace iteration with parallel sparse products.
 
     With ``l = dim + n_oversamples`` and a seeded Gaussian ``Omega`` (n x l), the range
@@ -402,8 +480,8 @@ def randomized_svd(matrix: sp.spmatrix, dim: int, *, n_iter: int = DEFAULTS["n_i
     """
     m, n = _block_shape(matrix.shape, core)
     width = min(dim + n_oversamples, min(m, n))
-    with _svd_workspace(matrix, width, 2 * n_iter + 2, workers, progress, copy, core, symmetric) as (a_op, at_op, rows,
-                                                                                                 tick):
+    with _svd_workspace(matrix, width, 2 * n_iter + 2, workers, progress, copy, core, symmetric,
+                        rank_one) as (a_op, at_op, rows, tick):
         z = np.empty((n, width), dtype=a_op.dtype)
         np.random.default_rng(seed).standard_normal(out=z, dtype=a_op.dtype)
         if start is not None:
@@ -566,7 +644,7 @@ def _project_out(y: np.ndarray, basis: list[np.ndarray]) -> np.ndarray:
 def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
                      n_iter: int = DEFAULTS["n_iter"],
                      seed: int = 0, workers: int | None = None, progress: bool = False, copy: bool = True,
-                     core: int | None = None, symmetric: bool | None = None):
+                     core: int | None = None, symmetric: bool | None = None, rank_one=None):
     """Randomized block Krylov SVD (Musco & Musco 2015) with parallel sparse products.
 
     With a seeded Gaussian ``Omega`` (n x b), the basis ``Q`` spans the block Krylov
@@ -583,8 +661,8 @@ def block_krylov_svd(matrix: sp.spmatrix, dim: int, *, block: int | None = None,
         block = -(-2 * dim // (n_iter + 1))
         block = -(-block // 16) * 16
     block = max(1, min(block, min(m, n)))
-    with _svd_workspace(matrix, block, 2 * n_iter + 2, workers, progress, copy, core, symmetric) as (a_op, at_op,
-                                                                                                     rows, tick):
+    with _svd_workspace(matrix, block, 2 * n_iter + 2, workers, progress, copy, core, symmetric,
+                        rank_one) as (a_op, at_op, rows, tick):
         omega = np.random.default_rng(seed).standard_normal((n, block), dtype=np.float64).astype(a_op.dtype)
         q = _orthonormalize(a_op.matmul(omega), rows)
         tick()
@@ -629,7 +707,8 @@ def core_size(counts: np.ndarray, core_min_count: int | None, dim: int,
     return n_core
 
 
-def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, symmetric: bool = False):
+def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, symmetric: bool = False,
+            rank_one=None):
     """Extend an SVD of the leading ``k x kc`` block of ``matrix`` (``k = len(u)``, ``kc``
     the columns of ``vt``; the core is usually square) to all its rows and columns
     ("folding in", Deerwester et al. 1990; Berry, Dumais & O'Brien 1995).
@@ -643,7 +722,8 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, s
     contexts among the frequent words.  Entries of further rows in further columns
     are not used.  ``symmetric`` (``matrix`` equals its transpose, not checked): the
     further columns are the further rows, so their block is not sliced again.
-    Returns ``(U, S, Vt)`` for the whole matrix (new arrays; S as given).  The
+    ``rank_one``: ``(c, r)``, fold in the rows and columns of ``matrix + c r r^T``
+    (:func:`truncated_svd`).  Returns ``(U, S, Vt)`` for the whole matrix (new arrays; S as given).  The
     products run on numba's threads, each row summed in a fixed order: the same bits
     for any number of threads."""
     a = sp.csr_matrix(matrix)
@@ -659,12 +739,16 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, s
     rows = a[k:, :kc] if m > k else None
     if m > k:
         _sparse_times_dense(rows, vt.T, out_u[k:])
+        if rank_one is not None:
+            out_u[k:] += rank_one_rows(rank_one, slice(k, m), np.ascontiguousarray(vt.T), np.ones_like(inv))
         out_u[k:] *= inv
     out_vt = np.empty((vt.shape[0], n), dtype=vt.dtype)
     out_vt[:, :kc] = vt
     if n > kc:
         cols = rows if symmetric and k == kc and rows is not None else a[:k, kc:].T.tocsr()
         v = _sparse_times_dense(cols, u)
+        if rank_one is not None:
+            v += rank_one_rows(rank_one, slice(kc, n), u, np.ones_like(inv))
         v *= inv
         out_vt[:, kc:] = v.T
     return out_u, s, out_vt
@@ -693,20 +777,35 @@ def folded_svd(matrix: sp.spmatrix, dim: int, *, core: int | None = None, **svd_
     factorise."""
     u, s, vt = truncated_svd(matrix, dim, core=core, **svd_args)
     if core is not None and core < min(matrix.shape):
-        u, s, vt = fold_in(matrix, u, s, vt, symmetric=bool(svd_args.get("symmetric")))
+        u, s, vt = fold_in(matrix, u, s, vt, symmetric=bool(svd_args.get("symmetric")),
+                           rank_one=svd_args.get("rank_one"))
     return u, s, vt
 
 
 def warm_svd(matrix: sp.spmatrix, dim: int, start: np.ndarray, *, n_iter: int = UPDATE_N_ITER,
              n_oversamples: int = DEFAULTS["oversamples"], seed: int = 0, workers: int | None = None,
-             progress: bool = False, copy: bool = True, core: int | None = None, symmetric: bool | None = None):
+             progress: bool = False, copy: bool = True, core: int | None = None, symmetric: bool | None = None,
+             rank_one=None):
     """:func:`randomized_svd` of the leading ``core x core`` block of ``matrix`` with
     the start block's first columns taken from ``start`` (rows: the block's columns;
     typically the previous word vectors, the warm start of an update,
-    :mod:`pmiembed.update`) instead of Gaussian ones.  Returns ``(U, S, Vt)`` of the
-    block."""
+    :mod:`pmiembed.update`) instead of Gaussian ones; ``rank_one``: see
+    :func:`truncated_svd`.  Returns ``(U, S, Vt)`` of the block."""
     return randomized_svd(matrix, dim, n_iter=n_iter, n_oversamples=n_oversamples, seed=seed, workers=workers,
-                          progress=progress, copy=copy, core=core, symmetric=symmetric, start=start)
+                          progress=progress, copy=copy, core=core, symmetric=symmetric, start=start,
+                          rank_one=rank_one)
+
+
+def unweighted_factors(u: np.ndarray, vt: np.ndarray, weights: np.ndarray):
+    """The factors of ``D M D`` (``D = diag(weights)``, :func:`pmiembed.pmi.nneg_matrix`)
+    turned into those of ``M``'s rows and columns: ``D^-1 U`` and ``V^T D^-1`` (in place
+    when the dtypes allow)."""
+    inv = (1.0 / np.asarray(weights, dtype=np.float64)).astype(u.dtype)
+    u = np.asarray(u)
+    u *= inv[:u.shape[0], None]
+    vt = np.asarray(vt)
+    vt *= inv[:vt.shape[1]].astype(vt.dtype)[None, :]
+    return u, vt
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:

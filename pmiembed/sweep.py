@@ -42,10 +42,11 @@ from .model import PMIEmbedding
 from .vectors import make_keyed_vectors
 
 COUNT_KEYS = ("min_count", "max_vocab", "window", "weighting", "subsample", "subsample_mode")
-FACTOR_KEYS = ("cds", "neg", "dim", "core_min_count", "core_max_words", "svd", "n_iter", "oversamples", "seed")
+FACTOR_KEYS = ("cds", "neg", "matrix", "bound", "freq_weight", "dim", "core_min_count", "core_max_words", "svd",
+               "n_iter", "oversamples", "seed")
 VECTOR_KEYS = ("eig", "wc", "abtt")
 ALIASES = {"sub": "subsample", "sub_mode": "subsample_mode", "min-count": "min_count", "sub-mode": "subsample_mode",
-           "max-vocab": "max_vocab", "n-iter": "n_iter"}
+           "max-vocab": "max_vocab", "n-iter": "n_iter", "freq-weight": "freq_weight"}
 
 
 def _parse_value(text: str):

@@ -237,7 +237,8 @@ def test_svd_accuracy_runs_the_recipe_its_flags_name(tmp_path, lee_path):
 
 def test_levers_without_a_lever_are_the_defaults_and_concat_mixes_cosines(tmp_path, text8_head):
     """levers.py's rows in docs/ablation.md compare with its no-lever row, which must be
-    the defaults' vectors themselves; ``--concat`` appends a row-normalised block."""
+    the PPMI recipe's vectors themselves (``matrix="ppmi"``, the defaults those rows were
+    measured against); ``--concat`` appends a row-normalised block."""
     import numpy as np
 
     from pmiembed import PMIEmbedding
@@ -248,7 +249,7 @@ def test_levers_without_a_lever_are_the_defaults_and_concat_mixes_cosines(tmp_pa
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "c.npz").exists()
     words, w = read_word2vec_binary(base)
-    kv = PMIEmbedding().fit(text8_head).wv
+    kv = PMIEmbedding(matrix="ppmi").fit(text8_head).wv
     assert words == list(kv.index_to_key)
     np.testing.assert_array_equal(w, kv.vectors)
     printed = json.loads(r.stdout.strip().splitlines()[-1])

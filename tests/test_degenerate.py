@@ -27,13 +27,14 @@ def star_lines(lee_docs, n_words):
 
 def test_star_corpus_is_refused_naming_rank_and_dim(lee_docs):
     """The issue's reproduction (``awk '{print "x " $i}'`` over Lee): every backend,
-    with and without a core, in place or blocked, says rank 2 < dim 50."""
+    with and without a core, in place or blocked, says rank 2 < dim 50 (of the PPMI
+    matrix; scikit-learn's backend takes no other)."""
     docs = star_lines(lee_docs, 10**9)
     for svd in SVD_BACKENDS:
         for core in (5, None):
             for memory in (None, 1):
                 with pytest.raises(ParameterError) as exc:
-                    PMIEmbedding(dim=50, svd=svd, core_min_count=core, memory=memory).fit(docs)
+                    PMIEmbedding(dim=50, svd=svd, core_min_count=core, memory=memory, matrix="ppmi").fit(docs)
                 msg = str(exc.value)
                 assert "\n" not in msg
                 assert msg.startswith("dim=50: the PPMI matrix has only 2 dimensions above rounding noise"), msg
@@ -41,7 +42,7 @@ def test_star_corpus_is_refused_naming_rank_and_dim(lee_docs):
 
 
 def test_star_corpus_within_its_rank_gives_finite_unit_scale_vectors(lee_docs):
-    m = PMIEmbedding(dim=2, abtt=None).fit(star_lines(lee_docs, 10**9))
+    m = PMIEmbedding(dim=2, abtt=None, matrix="ppmi").fit(star_lines(lee_docs, 10**9))
     v = m.vectors_
     assert np.isfinite(v).all()
     # every leaf has the same PPMI row (log 2 at the hub), so the same vector, whether

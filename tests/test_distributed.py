@@ -211,3 +211,23 @@ def test_fsspec_urls(clusters, lee_path, text8):
     got = count_distributed(clusters(2), urls, shard_bytes=400_000, **kw)
     assert got.stats["shards"] > 3
     assert_same_counts(got.gather(), ref)
+
+
+def test_the_cluster_factorises_the_same_matrix_kind(clusters, lee_path, tmp_path):
+    """The bounded matrix (the default) and PPMI alike: the cluster's singular values are
+    the single process's of the same matrix, and not the other's; params.json says which."""
+    kw = dict(dim=30, min_count=3, core_min_count=5)
+    refs = {m: PMIEmbedding(**kw, matrix=m).fit(lee_path) for m in ("nneg", "ppmi")}
+    for m, ref in refs.items():
+        got = PMIEmbedding(**kw, matrix=m).fit(str(lee_path), client=clusters(2))
+        assert got.n_core_ == ref.n_core_ < len(ref.vocabulary_)
+        np.testing.assert_allclose(got.singular_values_, ref.singular_values_, rtol=2e-3)
+        other = refs["ppmi" if m == "nneg" else "nneg"]
+        assert np.abs(got.singular_values_ / other.singular_values_ - 1).max() > 0.05
+        # the same directions in the leading dimensions (the last ones of a small corpus's flat
+        # spectrum are not converged by either route)
+        a, b = got.vectors_[:, :15], ref.vectors_[:, :15]
+        cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
+        assert np.median(cos) > 0.99, m
+        got.save(tmp_path / m)
+        assert PMIEmbedding.load(tmp_path / m).matrix == m

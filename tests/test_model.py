@@ -155,9 +155,9 @@ def test_same_seed_same_bits_any_workers(lee_path, lee_model):
 def test_all_backends_agree(lee_path):
     vecs = {}
     for backend in ("randomized", "sklearn", "arpack"):
-        # Levy et al.'s recipe: its spectrum on this small corpus has clear gaps at rank 20
+        # Levy et al.'s recipe (PPMI): its spectrum on this small corpus has clear gaps at rank 20
         m = PMIEmbedding(dim=20, min_count=3, window=2, weighting="dynamic", subsample=None, cds=0.75, abtt=None,
-                         svd=backend, n_iter=10).fit(lee_path)
+                         matrix="ppmi", svd=backend, n_iter=10).fit(lee_path)
         vecs[backend] = m
     s0 = vecs["arpack"].singular_values_
     for backend in ("randomized", "sklearn"):
@@ -244,13 +244,18 @@ def test_core_max_words_caps_the_core(lee_path):
     m = PMIEmbedding(dim=30, min_count=3, seed=1).fit(lee_path)
     capped = PMIEmbedding(dim=30, min_count=3, seed=1, core_max_words=80).fit_counts(m.cooccurrence_)
     assert m.n_core_ > 80 and capped.n_core_ == 80
-    u, s, vt = folded_svd(capped.pmi_, 30, core=80, seed=1, n_iter=capped.n_iter,
-                          n_oversamples=capped.oversamples)
-    expected = word_vectors(u, s, vt, eig=capped.eig, abtt=capped.abtt)
-    # words with no PPMI entry in the core's 80 columns get the zero vector (test_robustness)
-    from pmiembed.pmi import empty_rows
+    # the default bounded matrix: its observed cells, the rank-one term of its unobserved
+    # ones, and the frequency weights taken off after the SVD
+    from pmiembed.pmi import empty_rows, frequency_weights
+    from pmiembed.svd import unweighted_factors
 
-    expected[empty_rows(capped.pmi_, 80)] = 0.0
+    weights = frequency_weights(capped.vocabulary_.counts, capped.freq_weight)
+    u, s, vt = folded_svd(capped.nneg_, 30, core=80, seed=1, n_iter=capped.n_iter,
+                          n_oversamples=capped.oversamples, rank_one=(-capped.bound, weights))
+    u, vt = unweighted_factors(u, vt, weights)
+    expected = word_vectors(u, s, vt, eig=capped.eig, abtt=capped.abtt)
+    # words with no observed pair in the core's 80 columns get the zero vector (test_robustness)
+    expected[empty_rows(capped.nneg_, 80)] = 0.0
     assert np.array_equal(capped.vectors_, expected)
     assert not np.allclose(capped.vectors_, m.vectors_)
     uncapped = PMIEmbedding(dim=30, min_count=3, seed=1, core_max_words=None).fit_counts(m.cooccurrence_)

@@ -64,7 +64,9 @@ def test_all_empty_ppmi_is_an_error_naming_neg(tmp_path, lee_path, capsys):
 
 
 def test_ppmi_with_too_few_rows_left_names_neg(tmp_path, lee_path, capsys):
-    code, _, err = run(capsys, "train", lee_path, "--out", tmp_path / "o", "--dim", "20", "--neg", "1000", "--quiet")
+    # the shift empties PPMI rows (the bounded matrix keeps every observed pair)
+    code, _, err = run(capsys, "train", lee_path, "--out", tmp_path / "o", "--dim", "20", "--neg", "1000",
+                       "--matrix", "ppmi", "--quiet")
     assert code == 2
     line = one_error_line(err)
     assert "lower --neg" in line and "--dim 20" in line and "dim=" not in line
@@ -76,7 +78,8 @@ def test_words_with_empty_ppmi_rows_are_counted_zero_and_never_nan(tmp_path, lee
     from pmiembed.vectors import load_vectors
 
     out = tmp_path / "o"
-    code, _, err = run(capsys, "train", lee_path, "--out", out, "--dim", "20", "--neg", neg, "--abtt", abtt)
+    code, _, err = run(capsys, "train", lee_path, "--out", out, "--dim", "20", "--neg", neg, "--abtt", abtt,
+                       "--matrix", "ppmi")
     assert code == 0, err
     label = "words without a vector (no PPMI entry among the factorised words)"
     assert label in err
@@ -99,7 +102,7 @@ def test_words_with_empty_ppmi_rows_are_counted_zero_and_never_nan(tmp_path, lee
     # the API agrees: the zero rows are exactly the words without a PPMI entry
     from pmiembed import PMIEmbedding
 
-    m = PMIEmbedding(dim=20, neg=float(neg), abtt=None if abtt == "none" else int(abtt)).fit(lee_path)
+    m = PMIEmbedding(dim=20, neg=float(neg), abtt=None if abtt == "none" else int(abtt), matrix="ppmi").fit(lee_path)
     assert m.n_empty_rows_ == zero.sum()
     assert np.array_equal(empty_rows(m.pmi_, m.n_core_), zero)
     assert np.isfinite(m.wv.most_similar(word, topn=5)[0][1])
@@ -544,8 +547,9 @@ def test_manifest_edits_without_the_checksum_are_caught(lee_model, tmp_path, cap
 def test_sklearn_backend_gives_the_same_bits_for_any_worker_count(lee_path):
     from pmiembed import PMIEmbedding
 
-    a = PMIEmbedding(dim=40, svd="sklearn", workers=1).fit(lee_path).vectors_
-    b = PMIEmbedding(dim=40, svd="sklearn", workers=2).fit(lee_path).vectors_
+    # scikit-learn factorises matrices it can hold: the PPMI (the bounded matrix is refused, test_nneg)
+    a = PMIEmbedding(dim=40, svd="sklearn", matrix="ppmi", workers=1).fit(lee_path).vectors_
+    b = PMIEmbedding(dim=40, svd="sklearn", matrix="ppmi", workers=2).fit(lee_path).vectors_
     assert a.tobytes() == b.tobytes()
 
 

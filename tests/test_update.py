@@ -77,6 +77,7 @@ def test_updated_counts_and_pmi_equal_training_on_both(halves, sub):
     a, b = model.cooccurrence_.counts, scratch.cooccurrence_.counts
     assert a.nnz == b.nnz and (a != b).nnz == 0
     assert (model.pmi_ != scratch.pmi_).nnz == 0
+    assert (model.nneg_ != scratch.nneg_).nnz == 0  # and the bounded matrix the SVD factorises
     if sub["subsample"] is None:
         words = model.vocabulary_.words
         expected = np.zeros((len(words), len(words)))
@@ -155,7 +156,8 @@ def test_warm_svd_from_the_previous_vectors_converges_faster(halves):
     closer to ARPACK's singular values than one started from random with as many
     products, and with enough iterations it reaches them."""
     old, new = halves
-    model = _model(dim=30, core_min_count=None).fit(old)
+    # the PPMI matrix is what pmi_ holds and what ARPACK below factorises
+    model = _model(dim=30, core_min_count=None, matrix="ppmi").fit(old)
     before, v_old = model.vectors_.copy(), model.vocabulary_
     model.update(new, n_iter=6)
     exact = truncated_svd(model.pmi_, 30, backend="arpack")[1]

@@ -77,6 +77,15 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"context distribution smoothing exponent in (0, 1]; 1 = none, 0.75 = Levy et al. [{d['cds']}]")
     g.add_argument("--neg", type=_float, default=d["neg"],
                    help=f"shift the PMI by log(NEG) (skip-gram's negative samples); 1 = no shift [{d['neg']:g}]")
+    g.add_argument("--matrix", choices=("nneg", "ppmi"), default=d["matrix"],
+                   help="what the SVD factorises: nneg (bounded negative PMI: observed pairs' PMI, negative values "
+                        "divided by -log p(w,c), unobserved pairs at -BOUND, frequency-weighted) or ppmi (positive "
+                        f"PMI, the recipe before 2026-12-05) [{d['matrix']}]")
+    g.add_argument("--bound", type=_float, default=d["bound"],
+                   help=f"--matrix nneg: unobserved pairs are at -BOUND [{d['bound']}]")
+    g.add_argument("--freq-weight", type=_float, default=d["freq_weight"],
+                   help="--matrix nneg: each cell weighted by (#w #c)^FREQ_WEIGHT in the SVD; 0 = none "
+                        f"[{d['freq_weight']}]")
     g.add_argument("--eig", type=_float, default=d["eig"],
                    help=f"eigenvalue weighting p: vectors = U * S^p, in [0, 1] [{d['eig']}]")
     g.add_argument("--wc", action=argparse.BooleanOptionalAction, default=d["wc"],
@@ -135,7 +144,8 @@ def model_from_args(args, **extra):
     return PMIEmbedding(
         dim=args.dim, window=args.window, weighting=args.weighting, min_count=args.min_count,
         max_vocab=args.max_vocab, subsample=args.sub, subsample_mode=args.sub_mode, cds=args.cds,
-        neg=args.neg, eig=args.eig, wc=args.wc, abtt=args.abtt, core_min_count=args.core_min_count,
+        neg=args.neg, matrix=args.matrix, bound=args.bound, freq_weight=args.freq_weight, eig=args.eig, wc=args.wc,
+        abtt=args.abtt, core_min_count=args.core_min_count,
         core_max_words=args.core_max_words, svd=args.svd, n_iter=args.n_iter, oversamples=args.oversamples,
         lowercase=args.lowercase, seed=args.seed, workers=args.workers, memory=args.memory, **extra,
     )
