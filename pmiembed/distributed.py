@@ -94,12 +94,12 @@ from .defaults import DEFAULTS
 from .errors import CorpusError, ParameterError, PMIEmbedError
 from .pmi import (
     PMIMarginals,
-    _NNEGWriter,
     check_matrix_params,
     check_not_empty,
     check_pmi_params,
     empty_rows,
     frequency_weights,
+    nneg_row_block,
     pmi_row_block,
 )
 from .progress import StageTimer
@@ -416,23 +416,6 @@ def _block_row_sums(block: sp.csr_matrix, r0: int, n_words: int, keep) -> tuple[
     r1 = r0 + block.shape[0]
     weighted = None if rows.weighted_row_sum is None else rows.weighted_row_sum[r0:r1]
     return rows.row_sum[r0:r1], weighted
-
-
-def _nneg_block(block: sp.csr_matrix, r0: int, n_words: int, marginal: np.ndarray, cds: float, neg: float,
-                keep, bound: float, weights: np.ndarray) -> sp.csr_matrix:
-    """:func:`pmiembed.pmi.pmi_row_block` for the observed part of the bounded negative PMI
-    (:func:`pmiembed.pmi.nneg_matrix`), by the single-process writer."""
-    r1 = r0 + block.shape[0]
-    indptr = np.zeros(n_words + 1, dtype=np.int64)
-    indptr[r0 + 1:r1 + 1] = block.indptr[1:]
-    indptr[r1 + 1:] = block.indptr[-1]
-    out = _NNEGWriter(indptr, marginal, marginal, cds, neg, np.float32, keep, bound, weights)
-    with limit_threads(1):
-        if block.nnz:
-            out.add(r0, r1, block.indices, block.data)
-    m = out.matrix((n_words, n_words))[r0:r1]
-    m.has_sorted_indices = True
-    return sp.csr_matrix(m)
 
 
 # -------------------------------------------------------------- the counts
@@ -762,7 +745,7 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
             weights = frequency_weights(vocab.counts, model.freq_weight)
             rank_one = (-float(model.bound), weights)
             [weights_f] = _held(client, [weights])
-            pmi = [_submit(client, _nneg_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep,
+            pmi = [_submit(client, nneg_row_block, b, int(r0), n_words, marginal_f, model.cds, model.neg, keep,
                            float(model.bound), weights_f) for b, r0 in zip(counts.blocks, bounds[:-1])]
         _wait(client, ppmi if pmi is ppmi else ppmi + pmi, "pmi", model.progress, unit="block")
         # the single-process PMI stage's result: the matrix (gathered block by block, what

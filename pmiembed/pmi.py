@@ -200,11 +200,26 @@ def pmi_row_block(block: sp.csr_matrix, r0: int, n_words: int, marginal: np.ndar
     sums, weighted by ``keep`` when given, which are also its column sums), by the writer
     :func:`pmi_from_rows` uses, one thread (each row is computed alone, so the rows are
     those of the whole matrix, bit for bit).  What the cluster route runs per row block."""
+    return _row_block(block, r0, n_words, lambda indptr: _PMIWriter(indptr, marginal, marginal, cds, neg, True,
+                                                                    np.float32, keep))
+
+
+def nneg_row_block(block: sp.csr_matrix, r0: int, n_words: int, marginal: np.ndarray, cds: float, neg: float,
+                   keep, bound: float, weights: np.ndarray) -> sp.csr_matrix:
+    """:func:`pmi_row_block` for the observed part of the bounded negative PMI
+    (:func:`nneg_matrix`), by the single-process writer."""
+    return _row_block(block, r0, n_words, lambda indptr: _NNEGWriter(indptr, marginal, marginal, cds, neg,
+                                                                     np.float32, keep, bound, weights))
+
+
+def _row_block(block: sp.csr_matrix, r0: int, n_words: int, writer) -> sp.csr_matrix:
+    """Rows ``r0 ..`` of the matrix ``writer(indptr)`` makes of one row block of counts
+    (the whole matrix's indptr with only this block's rows filled), one thread."""
     r1 = r0 + block.shape[0]
     indptr = np.zeros(n_words + 1, dtype=np.int64)
     indptr[r0 + 1:r1 + 1] = block.indptr[1:]
     indptr[r1 + 1:] = block.indptr[-1]
-    out = _PMIWriter(indptr, marginal, marginal, cds, neg, True, np.float32, keep)
+    out = writer(indptr)
     with limit_threads(1):
         if block.nnz:
             out.add(r0, r1, block.indices, block.data)
