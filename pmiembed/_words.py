@@ -29,7 +29,7 @@ def ascii_words(buf, starts, ends, owner):
             while True:
                 while j < n and ((48 <= buf[j] <= 57) or (65 <= buf[j] <= 90) or (97 <= buf[j] <= 122)):
                     j += 1
-                if j + 1 < n and (buf[j] == 39 or buf[j] == 45):
+                if j + 1 < n and (buf[j] == 39 or buf[j] == 45 or buf[j] == 95):
                     d = buf[j + 1]
                     if (48 <= d <= 57) or (65 <= d <= 90) or (97 <= d <= 122):
                         j += 1

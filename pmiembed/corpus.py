@@ -20,9 +20,10 @@ U+FFFD (counted, never fatal).  ``lowercase=True`` lowercases (Unicode-aware).
 ``tokenize`` picks the tokenisation (:data:`TOKENIZE`): ``"whitespace"`` is the above;
 ``"words"`` (the default) splits every whitespace token further into words by
 :func:`split_words` (letters, digits and combining marks of any script; inner ``'``,
-``’`` and ``-`` kept; everything else dropped); ``"nltk"`` runs nltk's Treebank word
-tokenizer line by line, drops a word's trailing period when it has no other (Treebank
-splits only a line's last one) and drops the tokens without a letter or digit.
+``’``, ``-`` and ``_`` kept; everything else dropped); ``"nltk"`` runs nltk's Treebank word
+tokenizer line by line and cuts the punctuation left at either end of its tokens
+(``said.`` mid-line, the clitic ``'s``: Treebank expects one sentence a line), dropping
+the tokens that are only punctuation.
 ``tokenizer`` takes any callable ``str -> list[str]`` (for example
 ``nltk.tokenize.wordpunct_tokenize``); it is called once per line (a line longer than a
 chunk is handed over in whitespace-delimited pieces).
@@ -76,7 +77,8 @@ _WORD_RE = None
 def _word_re():
     r"""A word: a letter or digit of any script (``[^\W_]``) followed by letters, digits
     and combining marks (so Devanagari vowel signs stay inside their word), in groups
-    joined by a single ``'``, ``’`` or ``-`` with a word character on both sides."""
+    joined by a single ``'``, ``’``, ``-`` or ``_`` (a joined phrase, ``new_york``) with a
+    word character on both sides."""
     global _WORD_RE
     if _WORD_RE is None:
         import re
@@ -93,7 +95,7 @@ def _word_re():
                 start = None
         marks = "".join(ranges)
         part = f"[^\\W_](?:[^\\W_]|[{marks}])*"
-        _WORD_RE = re.compile(f"{part}(?:['\u2019-]{part})*")
+        _WORD_RE = re.compile(f"{part}(?:['\u2019_-]{part})*")
     return _WORD_RE
 
 
@@ -117,18 +119,20 @@ def _words_of_types(types: list[str]) -> list[list[str]]:
     return out  # type: ignore[return-value]
 
 
+_EDGE_PUNCT = __import__("re").compile(r"^[\W_]+|[\W_]+$")
+
+
 def _treebank():
     from nltk.tokenize import TreebankWordTokenizer
     tok = TreebankWordTokenizer().tokenize
 
     def nltk_words(line: str) -> list[str]:
-        # Treebank splits only a line's final period (it expects one sentence a line): a
-        # word's trailing period with no other period in it (``said.``, not ``U.S.``) goes too
+        # Treebank splits only a line's final period (it expects one sentence a line) and
+        # keeps clitics as ``'s``/``n't``: punctuation left at either end of a token is cut
         out = []
         for t in tok(line):
-            if t.endswith(".") and t.count(".") == 1:
-                t = t[:-1]
-            if any(c.isalnum() for c in t):
+            t = _EDGE_PUNCT.sub("", t)
+            if t:
                 out.append(t)
         return out
     return nltk_words
