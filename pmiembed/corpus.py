@@ -24,7 +24,9 @@ U+FFFD (counted, never fatal).  ``lowercase=True`` lowercases (Unicode-aware).
 tokenizer line by line and cuts the punctuation left at either end of its tokens
 (``said.`` mid-line, the clitic ``'s``: Treebank expects one sentence a line), dropping
 the tokens that are only punctuation.
-``tokenizer`` takes any callable ``str -> list[str]`` (for example
+An iterable whose documents are token lists is taken as tokenised: its tokens are kept
+(``tokenize`` applies to text: files and string documents; ``lowercase=True`` still
+lowercases).  ``tokenizer`` takes any callable ``str -> list[str]`` (for example
 ``nltk.tokenize.wordpunct_tokenize``); it is called once per line (a line longer than a
 chunk is handed over in whitespace-delimited pieces).
 
@@ -38,6 +40,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import itertools
 import lzma
 import os
 import zlib
@@ -558,6 +561,7 @@ def read_corpus(
     validate_params(CONSTRAINTS, {"chunk_bytes": chunk_bytes, "tokenizer": tokenizer, "tokenize": tokenize})
     if isinstance(source, TokenizedCorpus):
         return source
+    lowercase_given = lowercase
     if lowercase is None:
         lowercase = default_lowercase(tokenize) if tokenizer is None else False
     if tokenizer is None and tokenize == "nltk":
@@ -611,6 +615,14 @@ def read_corpus(
                 f"corpus of type {type(source).__name__} is not readable; give a path, a folder, "
                 "a list of paths or an iterable of token lists"
             ) from None
+        first_doc = next(documents, None)
+        if first_doc is not None and not isinstance(first_doc, (str, bytes)) and tokenizer is None:
+            # documents given as token lists are already tokenised: their tokens are kept
+            tokenize = "whitespace"
+            if lowercase_given is None:
+                lowercase = False
+        if first_doc is not None:
+            documents = itertools.chain([first_doc], documents)
         consume(_iter_documents_as_bytes(documents), None)
         if n_tokens == 0:
             raise CorpusError("the corpus iterable yielded no tokens; it is empty")
