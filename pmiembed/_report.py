@@ -396,6 +396,7 @@ def render_markdown(report: Mapping, plots: Sequence[str] = ()) -> str:
         tokens = corpus.get("tokens")
         out.append(f"- **Corpus**: {md_text(name)}" + (f", {tokens:,} tokens" if tokens else "")
                    + (f", {corpus['types']:,} distinct words" if corpus.get("types") else "")
+                   + (f", tokenize={corpus['tokenize']}" if corpus.get("tokenize") else "")
                    + (" (lowercased)" if corpus.get("lowercase") else ""))
         if corpus.get("paths"):
             out.append("- **Files**: " + ", ".join(md_code(p) for p in corpus["paths"]))

@@ -23,6 +23,45 @@ class _Lowercased:
             yield [w.lower() for w in sentence]
 
 
+class _Words:
+    """Restartable iterable: the sentences of ``corpus`` tokenised by ``words`` (what
+    :func:`pmiembed.corpus.read_corpus` gives the PMI model), each distinct token split once."""
+
+    def __init__(self, corpus: Iterable[list[str]]):
+        self.corpus = corpus
+        self.memo: dict[str, list[str]] = {}
+
+    def __iter__(self) -> Iterator[list[str]]:
+        from .corpus import split_words
+
+        memo = self.memo
+        for sentence in self.corpus:
+            out: list[str] = []
+            for w in sentence:
+                words = memo.get(w)
+                if words is None:
+                    words = memo[w] = split_words(w)
+                out.extend(words)
+            if out:
+                yield out
+
+
+class _Nltk:
+    """Restartable iterable: the sentences of ``corpus`` tokenised as ``tokenize="nltk"``."""
+
+    def __init__(self, corpus: Iterable[list[str]]):
+        self.corpus = corpus
+
+    def __iter__(self) -> Iterator[list[str]]:
+        from .corpus import _treebank
+
+        tok = _treebank()
+        for sentence in self.corpus:
+            out = tok(" ".join(sentence))
+            if out:
+                yield out
+
+
 def _quiet_logging() -> None:
     import logging
 
@@ -72,6 +111,10 @@ def _train_word2vec(spec: dict) -> dict:
     if quiet:
         _quiet_logging()
     sentences: Any = ChunkedSentences(spec["corpus"])
+    if spec.get("tokenize", "whitespace") == "words":
+        sentences = _Words(sentences)
+    elif spec.get("tokenize") == "nltk":
+        sentences = _Nltk(sentences)
     if spec.get("lowercase"):
         sentences = _Lowercased(sentences)
     rss_before = current_rss_bytes()
@@ -87,9 +130,11 @@ def _train_word2vec(spec: dict) -> dict:
     info = dict(info)
     info["corpus"] = [str(p) for p in spec["corpus"]]
     info["lowercase"] = bool(spec.get("lowercase"))
+    info["tokenize"] = spec.get("tokenize", "whitespace")
     info["peak_rss_bytes"] = peak
     params = dict(info["params"])
     params["lowercase"] = bool(spec.get("lowercase"))
+    params["tokenize"] = spec.get("tokenize", "whitespace")
     # laid out like a pmiembed model folder (vectors.bin, vocab.tsv, params.json), so the
     # same tools and checks read both; info.json keeps gensim's own account of the run
     counts = [kv.get_vecattr(w, "count") for w in kv.index_to_key]
@@ -116,7 +161,8 @@ def _train_word2vec(spec: dict) -> dict:
 
 
 def train_in_child(kind: str, corpus: Sequence[str | os.PathLike], params: Mapping[str, Any], out: Path,
-                   scratch: Path, quiet: bool = False, lowercase: bool = False) -> dict:
+                   scratch: Path, quiet: bool = False, lowercase: bool = False,
+                   tokenize: str = "whitespace") -> dict:
     """Train one model (``kind`` 'pmi' or 'word2vec') in a fresh Python process
     (:func:`pmiembed._child.run_in_child`).
 
@@ -125,7 +171,7 @@ def train_in_child(kind: str, corpus: Sequence[str | os.PathLike], params: Mappi
     :class:`PMIEmbedError` subclass; Ctrl-C stops the child too.
     """
     spec = {"corpus": [str(p) for p in corpus], "params": dict(params), "out": str(out), "quiet": bool(quiet),
-            "lowercase": bool(lowercase)}
+            "lowercase": bool(lowercase), "tokenize": tokenize}
     result = run_in_child(f"pmiembed._training:_train_{kind}", spec, scratch, kind, quiet=quiet,
                           what=f"training {kind}",
                           memory_error="out of memory while training; lower `dim` or `max_vocab`, or raise `min_count`")

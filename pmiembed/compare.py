@@ -67,6 +67,7 @@ from ._report import (
 )
 from ._training import train_in_child
 from ._validation import Integral, Interval, validate_params
+from .corpus import default_lowercase
 from .errors import CorpusError, ParameterError, VectorsError
 
 __all__ = [
@@ -254,9 +255,13 @@ def compare(
         if model.tokenizer is not None:
             raise ParameterError("pmi: a custom tokenizer cannot be sent to the training process; pre-tokenise the "
                                  "corpus")
+    tokenize = pmi_params.get("tokenize", "words") if pmi_params else "whitespace"
     if lowercase is None:
-        lowercase = bool(pmi_params["lowercase"]) if pmi_params else False
-    elif pmi_params is not None:
+        if pmi_params and pmi_params.get("lowercase") is not None:
+            lowercase = bool(pmi_params["lowercase"])
+        else:
+            lowercase = default_lowercase(tokenize)
+    if pmi_params is not None:
         pmi_params["lowercase"] = bool(lowercase)
     w2v_params: dict[str, Any] | None = None
     if train_w2v:
@@ -312,7 +317,8 @@ def compare(
         trained: list[ModelEntry] = []
         corpus_info: dict[str, Any] | None = None
         if corpus_paths:
-            corpus_info = {"paths": corpus_paths, "name": corpus_name, "lowercase": bool(lowercase)}
+            corpus_info = {"paths": corpus_paths, "name": corpus_name, "lowercase": bool(lowercase),
+                           "tokenize": tokenize}
         steps = [k for k, on in (("pmi", train_pmi), ("word2vec", train_w2v)) if on]
         for i, kind in enumerate(steps, start=1):
             params = pmi_params if kind == "pmi" else w2v_params
@@ -320,7 +326,8 @@ def compare(
             what = _KIND_NAMES[kind]
             epochs = f", {params['epochs']} epoch{'s' if params['epochs'] != 1 else ''}" if kind == "word2vec" else ""
             log(f"[{i}/{len(steps)}] training {kind}: {what}, dim {params['dim']}{epochs} (in its own process) ...")
-            result = train_in_child(kind, corpus_paths, params, tmp / folder, scratch, quiet=quiet, lowercase=lowercase)
+            result = train_in_child(kind, corpus_paths, params, tmp / folder, scratch, quiet=quiet, lowercase=lowercase,
+                                    tokenize=tokenize)
             compiled = (f" (+ {_fmt_seconds(result['compile_seconds'])} compiling {result['compiled_kernels']} numba "
                         "kernels, first run only)") if result.get("compiled_kernels") else ""
             log(f"{kind}: trained in {_fmt_seconds(result['train_seconds'])}{compiled}, peak memory "

@@ -17,7 +17,16 @@ are *documents*: windows never cross them.  Chunk boundaries are not boundaries.
 Tokenisation: by default tokens are the maximal runs of bytes above 0x20 (split at ASCII
 whitespace and control bytes), decoded as UTF-8 with undecodable bytes replaced by
 U+FFFD (counted, never fatal).  ``lowercase=True`` lowercases (Unicode-aware).
-``tokenizer`` takes any callable ``str -> list[str]`` (for example
+``tokenize`` picks the tokenisation (:data:`TOKENIZERS`): ``"whitespace"`` is the above;
+``"words"`` (the default) splits every whitespace token further into words by
+:func:`split_words` (letters, digits and combining marks of any script; inner ``'``,
+``’``, ``-`` and ``_`` kept; everything else dropped); ``"nltk"`` runs nltk's Treebank word
+tokenizer line by line and cuts the punctuation left at either end of its tokens
+(``said.`` mid-line, the clitic ``'s``: Treebank expects one sentence a line), dropping
+the tokens that are only punctuation.
+An iterable whose documents are token lists is taken as tokenised: its tokens are kept
+(``tokenize`` applies to text: files and string documents; ``lowercase=True`` still
+lowercases).  ``tokenizer`` takes any callable ``str -> list[str]`` (for example
 ``nltk.tokenize.wordpunct_tokenize``); it is called once per line (a line longer than a
 chunk is handed over in whitespace-delimited pieces).
 
@@ -31,6 +40,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import itertools
 import json
 import lzma
 import os
@@ -43,6 +53,7 @@ import numpy as np
 
 from . import _kernels
 from ._validation import Integral, Interval, Param, validate_params
+from .defaults import TOKENIZE, TOKENIZERS
 from .errors import CorpusError, ParameterError, VectorsError
 from .io import atomic_path
 from .progress import progress_bar
@@ -53,7 +64,81 @@ DEFAULT_CHUNK_BYTES = 1 << 24
 CONSTRAINTS = {
     "chunk_bytes": [Interval(Integral, 1, None)],
     "tokenizer": Param((callable, None), "a callable str -> list of str"),
+    "tokenize": Param(TOKENIZERS, "one of whitespace, words, nltk"),
 }
+
+
+def default_lowercase(tokenize: str) -> bool:
+    """What ``lowercase=None`` means for a tokenisation: lowercase, except ``whitespace``
+    (which keeps the text's tokens as they are)."""
+    return tokenize != "whitespace"
+
+
+_WORD_RE = None
+
+
+def _word_re():
+    r"""A word: a letter or digit of any script (``[^\W_]``) followed by letters, digits
+    and combining marks (so Devanagari vowel signs stay inside their word), in groups
+    joined by a single ``'``, ``’``, ``-`` or ``_`` (a joined phrase, ``new_york``) with a
+    word character on both sides."""
+    global _WORD_RE
+    if _WORD_RE is None:
+        import re
+        import sys
+        import unicodedata
+        ranges, start, prev = [], None, None
+        for cp in range(sys.maxunicode + 1):
+            if unicodedata.category(chr(cp)).startswith("M"):
+                if start is None:
+                    start = cp
+                prev = cp
+            elif start is not None:
+                ranges.append(f"\\U{start:08x}-\\U{prev:08x}")
+                start = None
+        marks = "".join(ranges)
+        part = f"[^\\W_](?:[^\\W_]|[{marks}])*"
+        _WORD_RE = re.compile(f"{part}(?:['\u2019_-]{part})*")
+    return _WORD_RE
+
+
+def split_words(text: str) -> list[str]:
+    """The ``words`` tokens of ``text`` (not lowercased): see :func:`_word_re`."""
+    return _word_re().findall(text)
+
+
+def _words_of_types(types: list[str]) -> list[list[str]]:
+    """``split_words`` of every type; the ASCII types go through the compiled kernel
+    (:mod:`pmiembed._words`), which gives the same tokens."""
+    from ._words import ascii_split
+    out: list[list[str] | None] = [None] * len(types)
+    ascii_idx = [i for i, t in enumerate(types) if t.isascii()]
+    if ascii_idx:
+        for i, words in zip(ascii_idx, ascii_split([types[i] for i in ascii_idx])):
+            out[i] = words
+    for i, t in enumerate(types):
+        if out[i] is None:
+            out[i] = split_words(t)
+    return out  # type: ignore[return-value]
+
+
+_EDGE_PUNCT = __import__("re").compile(r"^[\W_]+|[\W_]+$")
+
+
+def _treebank():
+    from nltk.tokenize import TreebankWordTokenizer
+    tok = TreebankWordTokenizer().tokenize
+
+    def nltk_words(line: str) -> list[str]:
+        # Treebank splits only a line's final period (it expects one sentence a line) and
+        # keeps clitics as ``'s``/``n't``: punctuation left at either end of a token is cut
+        out = []
+        for t in tok(line):
+            t = _EDGE_PUNCT.sub("", t)
+            if t:
+                out.append(t)
+        return out
+    return nltk_words
 
 _MAGIC = {
     b"\x1f\x8b": "gz",
@@ -456,8 +541,9 @@ def _tokenize_with(tokenizer: Callable[[str], list[str]], chunks: Iterable[bytes
 def read_corpus(
     source,
     *,
-    lowercase: bool = False,
+    lowercase: bool | None = None,
     tokenizer: Callable[[str], list[str]] | None = None,
+    tokenize: str = TOKENIZE,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     progress: bool = False,
     check_binary: bool = True,
@@ -472,9 +558,14 @@ def read_corpus(
     Raises :class:`CorpusError` for a missing path, an empty file or folder, binary
     data, a corrupt compressed file, or a corpus without a single token.
     """
-    validate_params(CONSTRAINTS, {"chunk_bytes": chunk_bytes, "tokenizer": tokenizer})
+    validate_params(CONSTRAINTS, {"chunk_bytes": chunk_bytes, "tokenizer": tokenizer, "tokenize": tokenize})
     if isinstance(source, TokenizedCorpus):
         return source
+    lowercase_given = lowercase
+    if lowercase is None:
+        lowercase = default_lowercase(tokenize) if tokenizer is None else False
+    if tokenizer is None and tokenize == "nltk":
+        tokenizer = _treebank()
     table = _TypeTable()
     ids_parts: list[np.ndarray] = []
     starts_parts: list[np.ndarray] = []
@@ -524,6 +615,14 @@ def read_corpus(
                 f"corpus of type {type(source).__name__} is not readable; give a path, a folder, "
                 "a list of paths or an iterable of token lists"
             ) from None
+        first_doc = next(documents, None)
+        if first_doc is not None and not isinstance(first_doc, (str, bytes)) and tokenizer is None:
+            # documents given as token lists are already tokenised: their tokens are kept
+            tokenize = "whitespace"
+            if lowercase_given is None:
+                lowercase = False
+        if first_doc is not None:
+            documents = itertools.chain([first_doc], documents)
         consume(_iter_documents_as_bytes(documents), None)
         if n_tokens == 0:
             raise CorpusError("the corpus iterable yielded no tokens; it is empty")
@@ -538,7 +637,12 @@ def read_corpus(
         [t.count("\ufffd") - r.count(b"\xef\xbf\xbd") for t, r in zip(types, raw_types)], dtype=np.int64
     )
     n_replaced = int(bad @ counts) if len(bad) else 0
-    if lowercase:
+    if tokenizer is None and tokenize == "words":
+        ids, doc_starts, types, counts = _split_types(ids, doc_starts, types, counts, lowercase)
+        if not len(ids):
+            raise CorpusError(f"{', '.join(sources[:3]) or 'the corpus iterable'}: no words found (tokenize=words "
+                              "keeps letters and digits); give text, or use `tokenize=whitespace`")
+    elif lowercase:
         types = [t.lower() for t in types]
     ids, types, counts = _merge_equal_types(ids, types, counts)
     return TokenizedCorpus(ids, doc_starts, types, counts, n_replaced, n_bytes, sources,
@@ -595,6 +699,36 @@ def _check_not_binary(path: Path, sample_bytes: int = 1 << 16) -> None:
     why = looks_binary(sample)
     if why:
         raise CorpusError(f"{path}: looks like binary data, not text ({why}); give a text file")
+
+
+def _split_types(ids: np.ndarray, doc_starts: np.ndarray, types: list[str], counts: np.ndarray,
+                 lowercase: bool):
+    """Replace every whitespace token by its ``words`` tokens.  Words never hold
+    whitespace, so splitting each distinct type once gives the tokens of splitting the
+    text.  When every type is one word (text8-style text) only the ids are renamed."""
+    words = _words_of_types(types)
+    index: dict[str, int] = {}
+    if all(len(w) == 1 for w in words):
+        remap = np.fromiter((index.setdefault(w[0].lower() if lowercase else w[0], len(index)) for w in words),
+                            dtype=np.int32, count=len(words))
+        new_ids = remap[ids]
+        merged = np.zeros(len(index), dtype=np.int64)
+        np.add.at(merged, remap, counts)
+        return new_ids, doc_starts, list(index), merged
+    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    flat = np.fromiter((index.setdefault(x.lower() if lowercase else x, len(index)) for w in words for x in w),
+                       dtype=np.int32, count=int(lengths.sum()))
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    per_token = lengths[ids]
+    ends = np.cumsum(per_token)
+    total = int(ends[-1]) if len(ends) else 0
+    begins = ends - per_token
+    within = np.arange(total, dtype=np.int64) - np.repeat(begins, per_token)
+    new_ids = flat[np.repeat(offsets[ids], per_token) + within]
+    starts = np.unique(begins[doc_starts]) if len(doc_starts) else doc_starts
+    starts = starts[(starts > 0) & (starts < total)]
+    new_counts = np.bincount(new_ids, minlength=len(index)).astype(np.int64)
+    return new_ids, starts.astype(np.int64), list(index), new_counts
 
 
 def _merge_equal_types(ids: np.ndarray, types: list[str], counts: np.ndarray):

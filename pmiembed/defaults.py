@@ -47,6 +47,13 @@ DEFAULTS = {
     "oversamples": 140,
 }
 
+#: how text becomes tokens (``tokenize=``, ``--tokenize``): words of any script, inner ``'``
+#: and ``-`` kept, punctuation dropped, lowercased; text8-style corpora read the same as by
+#: ``"whitespace"`` (docs/usage.md, "Tokenisation")
+TOKENIZE = "words"
+#: the tokenisations ``tokenize=`` accepts
+TOKENIZERS = ("whitespace", "words", "nltk")
+
 #: seconds a Dask scheduler has to answer, and to have a worker, before the cluster route
 #: gives up (``pmiembed.distributed.connect(scheduler_timeout=...)``, ``--scheduler-timeout``)
 SCHEDULER_TIMEOUT = 20.0

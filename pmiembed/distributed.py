@@ -90,7 +90,7 @@ from .cooccur import (
     window_weights,
 )
 from .corpus import _compression, open_text_bytes, read_corpus, resolve_paths
-from .defaults import DEFAULTS
+from .defaults import DEFAULTS, TOKENIZE
 from .errors import CorpusError, ParameterError, PMIEmbedError
 from .pmi import (
     PMIMarginals,
@@ -330,7 +330,7 @@ class _ShardText:
     n_bytes: int
 
 
-def _tokenize_shard(shard: Shard, lowercase: bool, tokenizer) -> _ShardText:
+def _tokenize_shard(shard: Shard, lowercase: bool | None, tokenizer, tokenize: str = TOKENIZE) -> _ShardText:
     import tempfile
 
     data = read_shard_bytes(shard)
@@ -348,7 +348,8 @@ def _tokenize_shard(shard: Shard, lowercase: bool, tokenizer) -> _ShardText:
             f.write(data)
         del data
         try:
-            corpus = read_corpus(tmp, lowercase=lowercase, tokenizer=tokenizer, check_binary=shard.first)
+            corpus = read_corpus(tmp, lowercase=lowercase, tokenizer=tokenizer, tokenize=tokenize,
+                                 check_binary=shard.first)
         except CorpusError as exc:
             raise CorpusError(str(exc).replace(tmp, shard.path)) from None
     finally:
@@ -501,7 +502,8 @@ def count_distributed(client, corpus, *, min_count: int = DEFAULTS["min_count"],
                       max_vocab: int | None = DEFAULTS["max_vocab"], window: int = DEFAULTS["window"],
                       weighting: str = DEFAULTS["weighting"], subsample: float | None = DEFAULTS["subsample"],
                       subsample_mode: str = DEFAULTS["subsample_mode"],
-                      seed: int = 0, lowercase: bool = False, tokenizer=None, shard_bytes: int | None = None,
+                      seed: int = 0, lowercase: bool | None = None, tokenizer=None, tokenize: str = TOKENIZE,
+                      shard_bytes: int | None = None,
                       row_blocks: int | None = None, n_core_min_count: int | None = None, dim: int | None = None,
                       core_max_words: int | None = None, keep_tokens: bool = False,
                       progress: bool = False, timer: StageTimer | None = None) -> DistributedCounts:
@@ -522,7 +524,7 @@ def count_distributed(client, corpus, *, min_count: int = DEFAULTS["min_count"],
     shards = plan_shards(corpus, shard_bytes, n_workers)
     tag = f"{client.id}-{time.monotonic_ns()}"
     with timer.stage("read") as info:
-        texts = [client.submit(_tokenize_shard, s, lowercase, tokenizer, key=f"pmiembed-shard-{i}-{tag}")
+        texts = [client.submit(_tokenize_shard, s, lowercase, tokenizer, tokenize, key=f"pmiembed-shard-{i}-{tag}")
                  for i, s in enumerate(shards)]
         summaries = [client.submit(_shard_summary, t, key=f"pmiembed-summary-{i}-{tag}") for i, t in enumerate(texts)]
         _wait(client, summaries, "read", progress, unit="shard")
@@ -716,7 +718,8 @@ def fit_distributed(model, corpus, client, *, shard_bytes: int | None = None, ro
     counts = count_distributed(
         client, corpus, min_count=model.min_count, max_vocab=model.max_vocab, window=model.window,
         weighting=model.weighting, subsample=model.subsample, subsample_mode=model.subsample_mode, seed=model.seed,
-        lowercase=model.lowercase, tokenizer=model.tokenizer, shard_bytes=shard_bytes, row_blocks=row_blocks,
+        lowercase=model.lowercase, tokenizer=model.tokenizer, tokenize=model.tokenize,
+        shard_bytes=shard_bytes, row_blocks=row_blocks,
         n_core_min_count=model.core_min_count, dim=model.dim, core_max_words=model.core_max_words,
         keep_tokens=model.keep_tokens, progress=model.progress, timer=timer)
     vocab = counts.vocab

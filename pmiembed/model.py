@@ -29,7 +29,7 @@ from ._validation import Integral, Interval, Param, Real, StrOptions, check_para
 from .cooccur import CONSTRAINTS as COUNTING_CONSTRAINTS
 from .cooccur import Cooccurrence, check_window, counting, reindexed_sum
 from .corpus import TOKENS_FILE, concat_corpora, load_tokens, read_corpus
-from .defaults import DEFAULTS, UPDATE_N_ITER
+from .defaults import DEFAULTS, TOKENIZE, UPDATE_N_ITER
 from .errors import ApproximateUpdateWarning, ParameterError, VectorsError
 from .io import stable_read
 from .pmi import CONSTRAINTS as PMI_CONSTRAINTS
@@ -199,7 +199,8 @@ class PMIEmbedding(_Params):
     oversamples : int, extra columns the randomized SVD iterates beyond ``dim``: the top
         ``dim`` directions converge at the rate of ``s_dim / s_(dim + oversamples)``, so a
         flat spectrum needs many (see :mod:`pmiembed.svd`).
-    lowercase : bool, lowercase tokens.
+    lowercase : bool or None, lowercase tokens (None: yes, unless ``tokenize="whitespace"``).
+    tokenize : ``"words"`` (default), ``"whitespace"`` or ``"nltk"``: see :mod:`pmiembed.corpus`.
     tokenizer : callable str -> list of str, or None for whitespace splitting.
     seed : int, seeds subsampling and the SVD; the same seed gives the same bits.
     workers : int or None, threads for the numeric stages (None: all cores).
@@ -264,7 +265,8 @@ class PMIEmbedding(_Params):
                  eig=DEFAULTS["eig"], wc=DEFAULTS["wc"], abtt=DEFAULTS["abtt"],
                  core_min_count=DEFAULTS["core_min_count"], core_max_words=DEFAULTS["core_max_words"],
                  svd=DEFAULTS["svd"],
-                 n_iter=DEFAULTS["n_iter"], oversamples=DEFAULTS["oversamples"], lowercase=False, tokenizer=None,
+                 n_iter=DEFAULTS["n_iter"], oversamples=DEFAULTS["oversamples"], lowercase=None, tokenizer=None,
+                 tokenize=TOKENIZE,
                  seed=0, workers=None, memory=None,
                  keep_counts=True, keep_tokens=True, progress=False, verbose=False):
         self.dim = dim
@@ -288,6 +290,7 @@ class PMIEmbedding(_Params):
         self.n_iter = n_iter
         self.oversamples = oversamples
         self.lowercase = lowercase
+        self.tokenize = tokenize
         self.tokenizer = tokenizer
         self.seed = seed
         self.workers = workers
@@ -585,7 +588,8 @@ class PMIEmbedding(_Params):
         with this model's ``lowercase``, ``tokenizer``, ``progress`` and ``workers``),
         recorded in ``corpus_stats_`` unless ``record`` is False (an update's new text)."""
         with timer.stage("read") as info:
-            tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, progress=self.progress,
+            tokens = read_corpus(corpus, lowercase=self.lowercase, tokenizer=self.tokenizer, tokenize=self.tokenize,
+                                 progress=self.progress,
                                  workers=self.n_workers_)
             info["tokens"] = f"{tokens.n_tokens:,}"
             info["types"] = f"{len(tokens.types):,}"
@@ -991,6 +995,7 @@ class PMIEmbedding(_Params):
         if "workers_requested" in meta:
             params["workers"] = meta["workers_requested"]
         params["tokenizer"] = None
+        params.setdefault("tokenize", "whitespace")  # models saved before tokenize= tokenised so
         params = {k: v for k, v in params.items() if k in cls._get_param_names()}
         # folders written before the bounded matrix was the default factorised PPMI
         params.setdefault("matrix", "ppmi")

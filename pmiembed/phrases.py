@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import Integral, Interval, Param, Real, StrOptions, validate_params
-from .corpus import TokenizedCorpus, _merge_equal_types, read_corpus
+from .corpus import TokenizedCorpus, _merge_equal_types, default_lowercase, read_corpus
+from .defaults import TOKENIZE
 from .errors import ParameterError
 
 MEASURES = ("npmi", "pmi", "llr")
@@ -217,7 +218,8 @@ class Phrases:
     """
 
     def __init__(self, corpus=None, min_count: int = 5, threshold: float = 0.5, passes: int = 1,
-                 delimiter: str = DEFAULT_DELIMITER, lowercase: bool = False, keep_corpus: bool = False):
+                 delimiter: str = DEFAULT_DELIMITER, lowercase: bool | None = None, keep_corpus: bool = False,
+                 tokenize: str = TOKENIZE):
         check_phrase_params(min_count, threshold, passes)
         if not isinstance(delimiter, str) or not delimiter or any(ch.isspace() for ch in delimiter):
             raise ParameterError(f"delimiter={delimiter!r} must be a non-empty string without whitespace")
@@ -226,6 +228,7 @@ class Phrases:
         self.passes = int(passes)
         self.delimiter = delimiter
         self.lowercase = lowercase
+        self.tokenize = tokenize
         self.phrases_: list[dict] = []
         self.corpus_ = None
         if corpus is not None:
@@ -235,7 +238,7 @@ class Phrases:
 
     def fit_transform(self, corpus) -> TokenizedCorpus:
         """Find the phrases of every pass on ``corpus`` and return it joined."""
-        tokens = read_corpus(corpus, lowercase=self.lowercase)
+        tokens = read_corpus(corpus, lowercase=self.lowercase, tokenize=self.tokenize)
         self.phrases_ = []
         for _ in range(self.passes):
             bigrams = count_bigrams(tokens, self.min_count)
@@ -249,7 +252,7 @@ class Phrases:
 
     def transform(self, corpus) -> TokenizedCorpus:
         """Join the learned phrases in ``corpus`` (any corpus :func:`read_corpus` reads)."""
-        tokens = read_corpus(corpus, lowercase=self.lowercase)
+        tokens = read_corpus(corpus, lowercase=self.lowercase, tokenize=self.tokenize)
         for found in self.phrases_:
             if not found:
                 break
@@ -284,7 +287,8 @@ class Phrases:
         if isinstance(sentence, str):
             raise ParameterError("give a list of tokens (e.g. text.split()), not a string")
         if isinstance(sentence, (list, tuple)) and (not sentence or isinstance(sentence[0], str)):
-            words = [w.lower() for w in sentence] if self.lowercase else list(sentence)
+            lower = default_lowercase(self.tokenize) if self.lowercase is None else self.lowercase
+            words = [w.lower() for w in sentence] if lower else list(sentence)
             return self._join(words)
         return (self[s] for s in sentence)
 
@@ -296,11 +300,12 @@ class Phrases:
                 f"phrases={[len(p) for p in self.phrases_]})")
 
 
-def collocations(corpus, n: int = 50, min_count: int = 5, measure: str = "npmi", lowercase: bool = False):
+def collocations(corpus, n: int = 50, min_count: int = 5, measure: str = "npmi", lowercase: bool | None = None,
+                 tokenize: str = TOKENIZE):
     """The ``n`` best adjacent pairs of ``corpus`` by ``measure`` (see :meth:`Bigrams.top`)."""
     check_phrase_params(min_count, measure=measure)
     validate_params(CONSTRAINTS, {"n": n})
-    tokens = read_corpus(corpus, lowercase=lowercase)
+    tokens = read_corpus(corpus, lowercase=lowercase, tokenize=tokenize)
     return count_bigrams(tokens, min_count).top(n, measure)
 
 

@@ -41,7 +41,7 @@ from .io import atomic_path, check_not_input, check_output_path
 from .model import PMIEmbedding
 from .vectors import make_keyed_vectors
 
-COUNT_KEYS = ("min_count", "max_vocab", "window", "weighting", "subsample", "subsample_mode")
+COUNT_KEYS = ("min_count", "max_vocab", "window", "weighting", "subsample", "subsample_mode", "tokenize", "lowercase")
 FACTOR_KEYS = ("cds", "neg", "matrix", "bound", "freq_weight", "dim", "core_min_count", "core_max_words", "svd",
                "n_iter", "oversamples", "seed")
 VECTOR_KEYS = ("eig", "wc", "abtt")

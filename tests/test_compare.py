@@ -14,6 +14,7 @@ import pytest
 
 from pmiembed.cli.main import main
 from pmiembed.compare import parse_vectors_spec, train_in_child
+from pmiembed.corpus import read_corpus
 from pmiembed.datasets import data_dir
 from pmiembed.defaults import DEFAULTS
 from pmiembed.evaluate import BENCHMARKS, available_benchmarks, evaluate
@@ -52,7 +53,7 @@ def report(compared):
     return json.loads((compared[0] / "report.json").read_text(encoding="utf-8"))
 
 
-def test_report_json_has_both_models_every_benchmark_and_both_analogy_methods(report, lee_docs):
+def test_report_json_has_both_models_every_benchmark_and_both_analogy_methods(report, lee_path):
     names = [b["name"] for b in report["benchmarks"]]
     assert names == available_benchmarks()
     if data_dir() is not None and (data_dir() / "benchmarks").is_dir():
@@ -83,7 +84,7 @@ def test_report_json_has_both_models_every_benchmark_and_both_analogy_methods(re
     assert got == (1, 5, 5, 1e-4, 1, 3, 20)
     assert p["workers"] == report["machine"]["cores"] and p["seed"] == 1
     # both models saw the same text
-    assert report["corpus"]["tokens"] == sum(len(d) for d in lee_docs)
+    assert report["corpus"]["tokens"] == read_corpus(lee_path).n_tokens  # the tokens the default reads
     assert pmi["vocabulary_size"] == w2v["vocabulary_size"]
     machine = report["machine"]
     assert machine["cores"] >= 1 and machine["python"].count(".") == 2 and machine["gensim"]
@@ -110,7 +111,7 @@ def test_saved_vectors_load_and_give_the_reported_scores(compared, report):
 
 def test_report_md_table_marks_the_best_per_row(compared, report):
     md = (compared[0] / "report.md").read_text(encoding="utf-8")
-    assert "59,890 tokens" in md and "`pmiembed compare " in md
+    assert "60,005 tokens" in md and "tokenize=words (lowercased)" in md and "`pmiembed compare " in md
     lines = md.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| |"))
     assert "pmi" in lines[header] and "word2vec" in lines[header]

@@ -11,8 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmiembed.corpus import read_corpus, resolve_paths
+from pmiembed.corpus import read_corpus as _read_corpus
+from pmiembed.corpus import resolve_paths
 from pmiembed.errors import CorpusError
+
+
+def read_corpus(source, **kwargs):
+    """The reader with ``tokenize="whitespace"``: this file tests reading (files, chunks,
+    compression, decoding); the ``words`` and ``nltk`` tokenisations: test_tokenize.py."""
+    return _read_corpus(source, **{"tokenize": "whitespace", **kwargs})
 
 
 def docs_of(corpus):

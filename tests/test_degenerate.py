@@ -144,7 +144,8 @@ def test_star_corpus_through_the_command_line(tmp_path, lee_path, capsys, comman
     with open(lee_path, encoding="utf-8") as f, open(corpus, "w", encoding="utf-8") as out:
         for line in f:
             out.writelines(f"x {w}\n" for w in line.split())
-    code = main([command[0], str(corpus), *command[1:], "--out", str(tmp_path / "o"), "--dim", "50", "--quiet"])
+    code = main([command[0], str(corpus), *command[1:], "--out", str(tmp_path / "o"), "--dim", "50", "--quiet",
+                 "--tokenize", "whitespace"])  # the star is made of whitespace tokens
     _, err = capsys.readouterr()
     assert code == 2 and "Traceback" not in err
     lines = err.strip().splitlines()

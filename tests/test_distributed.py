@@ -162,7 +162,7 @@ def test_cli_flags_end_to_end(clusters, lee_path, tmp_path, capsys):
     assert kv.index_to_key == model.vocabulary_.words
     np.testing.assert_array_equal(kv.vectors, model.vectors_)
     params = json.loads((out / "params.json").read_text())
-    assert params["corpus"]["tokens"] == 59890
+    assert params["corpus"]["tokens"] == 60005  # Lee read as words (the default), as in one process
 
     # a running scheduler, by address and by scheduler file
     client = clusters(3)

@@ -91,8 +91,9 @@ def test_concatenated_token_ids_are_those_of_reading_both(halves, tmp_path):
     old, new = halves
     (tmp_path / "old.txt").write_text("\n".join(" ".join(d) for d in old) + "\n")
     (tmp_path / "new.txt").write_text("\n".join(" ".join(d) for d in new) + "\n")
-    both = concat_corpora(read_corpus(tmp_path / "old.txt"), read_corpus(tmp_path / "new.txt"))
-    ref = read_corpus([tmp_path / "old.txt", tmp_path / "new.txt"])
+    ws = {"tokenize": "whitespace"}  # the files hold the token lists as they are
+    both = concat_corpora(read_corpus(tmp_path / "old.txt", **ws), read_corpus(tmp_path / "new.txt", **ws))
+    ref = read_corpus([tmp_path / "old.txt", tmp_path / "new.txt"], **ws)
     assert list(both.documents()) == list(ref.documents()) == old + new
     assert both.doc_starts.tolist() == ref.doc_starts.tolist()
     assert dict(zip(both.types, both.counts.tolist())) == dict(zip(ref.types, ref.counts.tolist()))
@@ -199,7 +200,8 @@ def test_update_command_and_python_agree_and_chain(halves, tmp_path, capsys):
     old, new = halves
     (tmp_path / "old.txt").write_text("\n".join(" ".join(d) for d in old) + "\n")
     (tmp_path / "new.txt").write_text("\n".join(" ".join(d) for d in new) + "\n")
-    flags = ["--dim", "20", "--min-count", "3", "--window", "3", "--weighting", "harmonic", "--sub", "none"]
+    flags = ["--dim", "20", "--min-count", "3", "--window", "3", "--weighting", "harmonic", "--sub", "none",
+             "--tokenize", "whitespace"]  # the files hold the token lists as they are
     assert main(["train", str(tmp_path / "old.txt"), "--out", str(tmp_path / "a"), "--save-counts", "--quiet",
                  *flags]) == 0
     assert (tmp_path / "a" / "tokens.npz").is_file() and not (tmp_path / "a" / "rare_pairs.npz").exists()
@@ -281,7 +283,7 @@ def test_a_folder_saved_before_token_ids_is_still_updated(halves, tmp_path, caps
     code, out, err = run(capsys, "update", tmp_path / "new.txt", "--vectors", tmp_path / "a", "--out", tmp_path / "b")
     assert code == 0, err
     with pytest.warns(ApproximateUpdateWarning):
-        python = _legacy_model(old).update(new)
+        python = _legacy_model(old).update(tmp_path / "new.txt")  # read as the command reads it
     loaded = PMIEmbedding.load(tmp_path / "b")
     assert loaded.vocabulary_.words == python.vocabulary_.words
     np.testing.assert_allclose(loaded.vectors_, python.vectors_, atol=1e-5)

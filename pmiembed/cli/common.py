@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..defaults import DEFAULTS
+from ..defaults import DEFAULTS, TOKENIZE, TOKENIZERS
 
 #: ``--help`` of every ``--vectors`` that reads vectors only
 VECTORS_HELP = ("output folder of 'pmiembed train', a word2vec file (.bin, .vec, .txt) or a gensim model or "
@@ -108,7 +108,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--oversamples", type=_int, default=d["oversamples"],
                    help="extra columns the randomized SVD iterates beyond --dim; more converge the last "
                         f"dimensions faster, each costs time [{d['oversamples']}]")
-    g.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
+    add_tokenize_args(g)
     g.add_argument("--seed", type=_int, default=0, help="random seed (subsampling, SVD); same seed, same bits [0]")
     g.add_argument("--workers", type=_int, default=None, help="threads for the numeric stages [all cores]")
     g.add_argument("--memory", type=_float, default=None, metavar="GB",
@@ -147,7 +147,8 @@ def model_from_args(args, **extra):
         neg=args.neg, matrix=args.matrix, bound=args.bound, freq_weight=args.freq_weight, eig=args.eig, wc=args.wc,
         abtt=args.abtt, core_min_count=args.core_min_count,
         core_max_words=args.core_max_words, svd=args.svd, n_iter=args.n_iter, oversamples=args.oversamples,
-        lowercase=args.lowercase, seed=args.seed, workers=args.workers, memory=args.memory, **extra,
+        lowercase=args.lowercase, tokenize=args.tokenize,
+        seed=args.seed, workers=args.workers, memory=args.memory, **extra,
     )
 
 
@@ -177,3 +178,13 @@ def _check_words(kv, words, need_vectors: bool = True) -> None:
         if need_vectors and not kv.vectors[kv.key_to_index[w]].any():
             raise WordError(f"word {w!r} {NO_VECTOR} ('pmiembed contexts' lists them); try another word, or train "
                             "with a lower --neg")
+
+
+def add_tokenize_args(g) -> None:
+    """``--tokenize`` and ``--lowercase``/``--no-lowercase`` (default: lowercase unless
+    ``--tokenize whitespace``)."""
+    g.add_argument("--tokenize", choices=TOKENIZERS, default=TOKENIZE,
+                   help="whitespace: tokens as the text splits at spaces; words: Unicode letters/digits "
+                        "with inner ' and - kept, punctuation dropped; nltk: nltk's Treebank tokenizer [words]")
+    g.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=None,
+                   help="lowercase all tokens [yes, except with --tokenize whitespace]")

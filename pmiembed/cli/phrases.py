@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from .common import _float, _positive_int
+from ..defaults import TOKENIZE
+from .common import _float, _positive_int, add_tokenize_args
 
 PHRASE_DEFAULTS = {"min_count": 5, "threshold": 0.5, "passes": 1}
 #: train --phrases joins fewer pairs than the phrases command: at 0.5 the joined
@@ -28,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--min-count", type=_positive_int, default=20,
                    help="ignore pairs seen fewer times (rare pairs of rare words reach NPMI 1) [20]")
     p.add_argument("--measure", choices=("npmi", "pmi", "llr"), default="npmi", help="rank by this measure [npmi]")
-    p.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
+    add_tokenize_args(p)
     p.set_defaults(func=cmd_collocations)
 
     p = sub.add_parser(
@@ -41,7 +42,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="output text file; .gz, .bz2, .xz: compressed that way")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     add_phrase_arguments(p, prefix="", threshold=PHRASE_DEFAULTS["threshold"])
-    p.add_argument("--lowercase", action="store_true", help="lowercase all tokens")
+    add_tokenize_args(p)
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
     p.set_defaults(func=cmd_phrases)
 
@@ -57,7 +58,7 @@ def add_phrase_arguments(p, prefix: str = "phrase-", threshold: float = TRAIN_PH
                    help=f"a phrase must be seen at least M times [{d['min_count']}]")
 
 
-def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, workers=1, progress=False,
+def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=None, tokenize=TOKENIZE, workers=1, progress=False,
                   cli_prefix=""):
     """Read ``corpus`` and join its phrases; returns ``(joined corpus, Phrases, seconds)``.
     ``cli_prefix``: the prefix of the flags that gave the settings (``phrase_`` for train)."""
@@ -66,7 +67,7 @@ def phrase_corpus(corpus, *, min_count, threshold, passes, lowercase=False, work
 
     check_phrase_params(min_count, threshold, passes, cli_prefix=cli_prefix)
     t = time.perf_counter()
-    tokens = read_corpus(corpus, lowercase=lowercase, progress=progress, workers=workers)
+    tokens = read_corpus(corpus, lowercase=lowercase, tokenize=tokenize, progress=progress, workers=workers)
     phrases = Phrases(min_count=min_count, threshold=threshold, passes=passes)
     joined = phrases.fit_transform(tokens)
     return tokens, joined, phrases, time.perf_counter() - t
@@ -77,7 +78,8 @@ def cmd_collocations(args) -> int:
     from ..errors import PMIEmbedError
     from ..phrases import count_bigrams
 
-    tokens = read_corpus(args.corpus if len(args.corpus) > 1 else args.corpus[0], lowercase=args.lowercase)
+    tokens = read_corpus(args.corpus if len(args.corpus) > 1 else args.corpus[0], lowercase=args.lowercase,
+                         tokenize=args.tokenize)
     top = count_bigrams(tokens, args.min_count).top(args.n, args.measure)
     if not top:  # an empty table would look like an answer: say why there is none, and fail
         raise PMIEmbedError(f"no adjacent pair of words is seen {args.min_count:,} times or more in the "
@@ -153,7 +155,8 @@ def cmd_phrases(args) -> int:
     check_corpus_suffix(out)  # before the work, not after it
     tokens, joined, phrases, seconds = phrase_corpus(
         args.corpus if len(args.corpus) > 1 else args.corpus[0], min_count=args.min_count,
-        threshold=args.threshold, passes=args.passes, lowercase=args.lowercase, progress=not args.quiet)
+        threshold=args.threshold, passes=args.passes, lowercase=args.lowercase, tokenize=args.tokenize,
+        progress=not args.quiet)
     t = time.perf_counter()
     write_corpus(joined, out)
     if not args.quiet:

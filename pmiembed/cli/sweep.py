@@ -21,6 +21,8 @@ def register(sub) -> None:
                         "and their values; 'none' for None")
     p.add_argument("--out", required=True, metavar="DIR", help="results folder (reused to resume)")
     p.add_argument("--workers", type=int, default=None, help="threads [all cores]")
+    from .common import add_tokenize_args
+    add_tokenize_args(p)
     p.set_defaults(func=cmd_sweep)
 
 
@@ -29,7 +31,8 @@ def cmd_sweep(args) -> int:
 
     grid = parse_grid(args.grid)
     corpus = args.corpus if len(args.corpus) > 1 else args.corpus[0]
-    rows = run_sweep(corpus, grid, args.out, workers=args.workers)
+    rows = run_sweep(corpus, grid, args.out, workers=args.workers,
+                     base={"tokenize": args.tokenize, "lowercase": args.lowercase})
     print(summary_table(rows))
     from pathlib import Path
 

@@ -101,7 +101,8 @@ def cmd_train(args) -> int:
 
         tokens, corpus, phrases, seconds = phrase_corpus(
             corpus, min_count=args.phrase_min_count, threshold=args.phrase_threshold, passes=args.phrase_passes,
-            lowercase=args.lowercase, workers=model.n_workers_, progress=not args.quiet, cli_prefix="phrase_")
+            lowercase=args.lowercase, tokenize=args.tokenize,
+            workers=model.n_workers_, progress=not args.quiet, cli_prefix="phrase_")
         if not args.quiet:
             print(summary(tokens, corpus, phrases, seconds), file=sys.stderr)
         del tokens

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..defaults import TOKENIZERS
 from .common import _float, _int, _positive_int
 
 
@@ -33,6 +34,9 @@ def register(sub) -> None:
                    help="memory budget in GB, as for 'train': counting spills beyond it, and an update whose later "
                         "stages cannot fit in it is refused [no budget]")
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage summaries")
+    p.add_argument("--tokenize", choices=TOKENIZERS, default=None,
+                   help="must be the model's: the new text is read as the model's was [the model's, "
+                        "from params.json]")
     p.set_defaults(func=cmd_update)
 
 
@@ -51,6 +55,11 @@ def cmd_update(args) -> int:
     model = load_for_update(args.vectors, workers=args.workers, memory=args.memory, progress=not args.quiet,
                             verbose=not args.quiet, keep_counts=args.save_counts)
     t_load = time.perf_counter() - t0
+    if args.tokenize is not None and args.tokenize != model.tokenize:
+        from ..errors import ParameterError
+
+        raise ParameterError(f"`--tokenize={args.tokenize}` but the model in {args.vectors} was read with "
+                             f"`tokenize={model.tokenize}`; the new text is read the same way: drop --tokenize")
     if not args.quiet:
         held = (f"tokens {model.tokens_.n_tokens:,}" if model.tokens_ is not None
                 else f"nonzeros {model.cooccurrence_.nnz:,}")
