@@ -59,13 +59,11 @@ def _pmi_child(spec: dict) -> dict:
 
 def _w2v_child(spec: dict) -> dict:
     """In the child process: gensim's skip-gram with matched settings."""
-    from pmiembed._training import _Lowercased, _Words
     from pmiembed.word2vec import ChunkedSentences, train_word2vec
 
     start = time.perf_counter()
-    # the tokens pmiembed's default (tokenize="words", lowercased) reads
-    sentences = _Lowercased(_Words(ChunkedSentences(spec["corpus"])))
-    kv, info = train_word2vec(sentences, progress=False, **spec["params"])
+    # text files are read as pmiembed's default reads them (tokenize="words", lowercased)
+    kv, info = train_word2vec(ChunkedSentences(spec["corpus"]), progress=False, **spec["params"])
     kv.save_word2vec_format(str(Path(spec["out"]) / "vectors.bin"), binary=True)
     return {"timings": {"total": time.perf_counter() - start, "train": info.get("train_seconds")},
             "peak_rss_bytes": info["peak_rss_bytes"], "vocabulary": len(kv),

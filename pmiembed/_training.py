@@ -7,59 +7,9 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ._child import current_rss_bytes, own_peak_rss_bytes, run_in_child, write_json
-
-
-class _Lowercased:
-    """Restartable iterable: the sentences of ``corpus`` with every token lowercased."""
-
-    def __init__(self, corpus: Iterable[list[str]]):
-        self.corpus = corpus
-
-    def __iter__(self) -> Iterator[list[str]]:
-        for sentence in self.corpus:
-            yield [w.lower() for w in sentence]
-
-
-class _Words:
-    """Restartable iterable: the sentences of ``corpus`` tokenised by ``words`` (what
-    :func:`pmiembed.corpus.read_corpus` gives the PMI model), each distinct token split once."""
-
-    def __init__(self, corpus: Iterable[list[str]]):
-        self.corpus = corpus
-        self.memo: dict[str, list[str]] = {}
-
-    def __iter__(self) -> Iterator[list[str]]:
-        from .corpus import split_words
-
-        memo = self.memo
-        for sentence in self.corpus:
-            out: list[str] = []
-            for w in sentence:
-                words = memo.get(w)
-                if words is None:
-                    words = memo[w] = split_words(w)
-                out.extend(words)
-            if out:
-                yield out
-
-
-class _Nltk:
-    """Restartable iterable: the sentences of ``corpus`` tokenised as ``tokenize="nltk"``."""
-
-    def __init__(self, corpus: Iterable[list[str]]):
-        self.corpus = corpus
-
-    def __iter__(self) -> Iterator[list[str]]:
-        from .corpus import _treebank
-
-        tok = _treebank()
-        for sentence in self.corpus:
-            out = tok(" ".join(sentence))
-            if out:
-                yield out
 
 
 def _quiet_logging() -> None:
@@ -110,16 +60,11 @@ def _train_word2vec(spec: dict) -> dict:
     quiet = spec["quiet"]
     if quiet:
         _quiet_logging()
-    sentences: Any = ChunkedSentences(spec["corpus"])
-    if spec.get("tokenize", "whitespace") == "words":
-        sentences = _Words(sentences)
-    elif spec.get("tokenize") == "nltk":
-        sentences = _Nltk(sentences)
-    if spec.get("lowercase"):
-        sentences = _Lowercased(sentences)
+    sentences = ChunkedSentences(spec["corpus"])
     rss_before = current_rss_bytes()
     start = time.perf_counter()
-    kv, info = train_word2vec(sentences, progress=not quiet, **spec["params"])
+    kv, info = train_word2vec(sentences, progress=not quiet, tokenize=spec.get("tokenize", "whitespace"),
+                              lowercase=bool(spec.get("lowercase")), **spec["params"])
     seconds = time.perf_counter() - start
     peak = own_peak_rss_bytes()
     # imported only now, so that pmiembed's own modules do not count in word2vec's memory
@@ -129,12 +74,10 @@ def _train_word2vec(spec: dict) -> dict:
     out.mkdir()
     info = dict(info)
     info["corpus"] = [str(p) for p in spec["corpus"]]
-    info["lowercase"] = bool(spec.get("lowercase"))
-    info["tokenize"] = spec.get("tokenize", "whitespace")
+    info["lowercase"] = info["params"]["lowercase"]
+    info["tokenize"] = info["params"]["tokenize"]
     info["peak_rss_bytes"] = peak
     params = dict(info["params"])
-    params["lowercase"] = bool(spec.get("lowercase"))
-    params["tokenize"] = spec.get("tokenize", "whitespace")
     # laid out like a pmiembed model folder (vectors.bin, vocab.tsv, params.json), so the
     # same tools and checks read both; info.json keeps gensim's own account of the run
     counts = [kv.get_vecattr(w, "count") for w in kv.index_to_key]

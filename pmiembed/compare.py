@@ -68,6 +68,7 @@ from ._report import (
 from ._training import train_in_child
 from ._validation import Integral, Interval, validate_params
 from .corpus import default_lowercase
+from .defaults import TOKENIZE
 from .errors import CorpusError, ParameterError, VectorsError
 
 __all__ = [
@@ -255,7 +256,8 @@ def compare(
         if model.tokenizer is not None:
             raise ParameterError("pmi: a custom tokenizer cannot be sent to the training process; pre-tokenise the "
                                  "corpus")
-    tokenize = pmi_params.get("tokenize", "words") if pmi_params else "whitespace"
+    # both models read the corpus the same way: the PMI model's tokenisation, else the default
+    tokenize = pmi_params.get("tokenize", TOKENIZE) if pmi_params else TOKENIZE
     if lowercase is None:
         if pmi_params and pmi_params.get("lowercase") is not None:
             lowercase = bool(pmi_params["lowercase"])

@@ -54,7 +54,7 @@ import numpy as np
 from . import _kernels
 from ._validation import Integral, Interval, Param, validate_params
 from .defaults import TOKENIZE, TOKENIZERS
-from .errors import CorpusError, ParameterError, VectorsError
+from .errors import CorpusError, ParameterError, VectorsError, literal
 from .io import atomic_path
 from .progress import progress_bar
 
@@ -357,6 +357,8 @@ class TokenizedCorpus:
     n_bytes : int, decompressed bytes read.
     sources : list of str, the files read (empty for an in-memory iterable).
     input_kind : str, how the source was read: "files" or "documents" (an iterable).
+    lowercased : bool or None, whether :func:`read_corpus` lowercased the tokens (None:
+        not made by it, e.g. joined phrases or a merge).
     """
 
     ids: np.ndarray
@@ -367,6 +369,7 @@ class TokenizedCorpus:
     n_bytes: int = 0
     sources: list[str] = field(default_factory=list)
     input_kind: str = "files"
+    lowercased: bool | None = None
 
     @property
     def n_tokens(self) -> int:
@@ -517,25 +520,46 @@ def _iter_documents_as_bytes(documents: Iterable) -> Iterator[bytes]:
         yield ("\n".join(parts) + "\n").encode("utf-8", errors="replace")
 
 
-def _tokenize_with(tokenizer: Callable[[str], list[str]], chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Run a user tokenizer line by line over byte chunks; re-encode the tokens as
-    space-separated lines for the id kernel."""
+#: bytes a user tokenizer's input may grow to when a chunk holds no whitespace to cut at
+_MAX_TOKENIZER_PIECE = 1 << 26
+
+
+def _tokenize_with(tokenizer: Callable[[str], list[str]], chunks: Iterable[bytes],
+                   replaced: list[int]) -> Iterator[bytes]:
+    """Run a tokenizer line by line over byte chunks; re-encode the tokens as
+    space-separated lines for the id kernel.  Each piece handed on ends at a newline, or
+    (a line longer than a chunk) at a space or tab, so that no word and no UTF-8 sequence
+    is cut between chunks; ``replaced[0]`` counts the undecodable byte sequences."""
+    carry = b""
     for chunk in chunks:
-        text = chunk.decode("utf-8", errors="replace")
-        lines = text.split("\n")
-        out = []
-        for line in lines:
-            tokens = tokenizer(line)
-            if not isinstance(tokens, (list, tuple)):
-                tokens = list(tokens)
-            out.append(" ".join(t.replace(" ", "_") for t in tokens if t and not t.isspace()))
-        # a chunk that did not end at a newline continues the same line in the next chunk
-        joined = "\n".join(out)
-        if text.endswith("\n"):
-            joined += "\n"
-        else:
-            joined += " "
-        yield joined.encode("utf-8")
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1 or max(data.rfind(b" "), data.rfind(b"\t")) + 1
+        if not cut:
+            if len(data) < _MAX_TOKENIZER_PIECE:
+                carry = data
+                continue
+            cut = len(data)
+        carry = data[cut:]
+        yield _tokenized_piece(tokenizer, data[:cut], replaced)
+    if carry:
+        yield _tokenized_piece(tokenizer, carry, replaced)
+
+
+def _tokenized_piece(tokenizer: Callable[[str], list[str]], data: bytes, replaced: list[int]) -> bytes:
+    text = data.decode("utf-8", errors="replace")
+    replaced[0] += text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    ends_line = text.endswith("\n")
+    lines = text.split("\n")
+    if ends_line:
+        lines.pop()
+    out = []
+    for line in lines:
+        tokens = tokenizer(line)
+        if not isinstance(tokens, (list, tuple)):
+            tokens = list(tokens)
+        out.append(" ".join(t.replace(" ", "_") for t in tokens if t and not t.isspace()))
+    # a piece cut inside a line continues that line in the next piece
+    return ("\n".join(out) + ("\n" if ends_line else " ")).encode("utf-8")
 
 
 def read_corpus(
@@ -572,13 +596,15 @@ def read_corpus(
     n_tokens = 0
     n_bytes = 0
     sources: list[str] = []
+    # a tokenizer sees decoded text: the sequences it was given replaced are counted there
+    replaced_by_tokenizer = [0]
 
     def consume(chunks: Iterable[bytes], name: str | None) -> int:
         nonlocal n_tokens, n_bytes
         before = n_tokens
         first = True
         if tokenizer is not None:
-            chunks = _tokenize_with(tokenizer, chunks)
+            chunks = _tokenize_with(tokenizer, chunks, replaced_by_tokenizer)
         for chunk in chunks:
             ids, brk = table.feed(chunk, new_document=first)
             first = False
@@ -636,17 +662,18 @@ def read_corpus(
     bad = np.array(
         [t.count("\ufffd") - r.count(b"\xef\xbf\xbd") for t, r in zip(types, raw_types)], dtype=np.int64
     )
-    n_replaced = int(bad @ counts) if len(bad) else 0
+    n_replaced = (int(bad @ counts) if len(bad) else 0) + replaced_by_tokenizer[0]
     if tokenizer is None and tokenize == "words":
         ids, doc_starts, types, counts = _split_types(ids, doc_starts, types, counts, lowercase)
         if not len(ids):
-            raise CorpusError(f"{', '.join(sources[:3]) or 'the corpus iterable'}: no words found (tokenize=words "
-                              "keeps letters and digits); give text, or use `tokenize=whitespace`")
+            where = ", ".join(literal(s) for s in sources[:3]) or "the corpus iterable"
+            raise CorpusError(f"{where}: no words found (`tokenize=words` keeps letters and digits); give text, "
+                              "or use `tokenize=whitespace`")
     elif lowercase:
         types = [t.lower() for t in types]
     ids, types, counts = _merge_equal_types(ids, types, counts)
     return TokenizedCorpus(ids, doc_starts, types, counts, n_replaced, n_bytes, sources,
-                           "files" if sources else "documents")
+                           "files" if sources else "documents", bool(lowercase))
 
 
 def _prefetch(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:

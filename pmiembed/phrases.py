@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import Integral, Interval, Param, Real, StrOptions, validate_params
-from .corpus import TokenizedCorpus, _merge_equal_types, default_lowercase, read_corpus
+from .corpus import TokenizedCorpus, _merge_equal_types, read_corpus
 from .defaults import TOKENIZE
 from .errors import ParameterError
 
@@ -203,7 +203,8 @@ class Phrases:
 
     ``Phrases(corpus, min_count=5, threshold=0.5, passes=1)`` counts the corpus (paths,
     folders, token lists or a :class:`~pmiembed.corpus.TokenizedCorpus`) and finds the
-    phrases of every pass.  ``phrases[tokens]`` joins the phrases of one token list,
+    phrases of every pass.  ``phrases[tokens]`` joins the phrases of one token list
+    (lowercased when the corpus' tokens were),
     ``phrases[documents]`` of an iterable of them (a generator, like gensim);
     :meth:`transform` joins a whole corpus on its integer ids and returns the joined
     :class:`~pmiembed.corpus.TokenizedCorpus` (what ``pmiembed train --phrases``
@@ -239,6 +240,8 @@ class Phrases:
     def fit_transform(self, corpus) -> TokenizedCorpus:
         """Find the phrases of every pass on ``corpus`` and return it joined."""
         tokens = read_corpus(corpus, lowercase=self.lowercase, tokenize=self.tokenize)
+        # what phrases[tokens] does to a token list: as the corpus' tokens were read
+        self.lowercased_ = tokens.lowercased
         self.phrases_ = []
         for _ in range(self.passes):
             bigrams = count_bigrams(tokens, self.min_count)
@@ -287,7 +290,11 @@ class Phrases:
         if isinstance(sentence, str):
             raise ParameterError("give a list of tokens (e.g. text.split()), not a string")
         if isinstance(sentence, (list, tuple)) and (not sentence or isinstance(sentence[0], str)):
-            lower = default_lowercase(self.tokenize) if self.lowercase is None else self.lowercase
+            # token lists are tokens already: lowercased only as the corpus the phrases
+            # came from was (read_corpus keeps the tokens of token lists as they are)
+            lower = getattr(self, "lowercased_", None)
+            if lower is None:
+                lower = bool(self.lowercase)
             words = [w.lower() for w in sentence] if lower else list(sentence)
             return self._join(words)
         return (self[s] for s in sentence)

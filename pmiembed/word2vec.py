@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence, Union
 
-from pmiembed._validation import Integral, Interval, Param, Real, check_param, validate_params
+from pmiembed._validation import Integral, Interval, Param, Real, StrOptions, check_param, validate_params
+from pmiembed.defaults import TOKENIZE, TOKENIZERS
 from pmiembed.errors import CorpusError, ParameterError
 
 __all__ = ["ChunkedSentences", "train_word2vec", "peak_rss_bytes", "MAX_SENTENCE_LENGTH"]
@@ -165,12 +166,55 @@ class _Progress:
             self.bar.update(pending)
 
 
+class TokenizedSentences:
+    """Restartable iterable: the sentences of text files (a :class:`ChunkedSentences`)
+    tokenised as :func:`pmiembed.corpus.read_corpus` tokenises them for pmiembed, so that
+    both models of a comparison see the same tokens: ``tokenize`` ``"words"`` splits
+    every whitespace token into its words (each distinct token split once), ``"nltk"``
+    runs nltk's Treebank tokenizer on each sentence, ``"whitespace"`` keeps the tokens;
+    ``lowercase`` (None: yes, unless ``"whitespace"``) lowercases them.  A sentence that
+    splitting makes longer than :data:`MAX_SENTENCE_LENGTH` is cut into pieces of at most
+    that many tokens (gensim would drop the rest)."""
+
+    def __init__(self, sentences: "ChunkedSentences", tokenize: str = TOKENIZE, lowercase: bool | None = None):
+        from .corpus import default_lowercase
+
+        check_param("tokenize", tokenize, [StrOptions(set(TOKENIZERS))])
+        self.sentences = sentences
+        self.paths = sentences.paths
+        self.tokenize = tokenize
+        self.lowercase = default_lowercase(tokenize) if lowercase is None else bool(lowercase)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        from .corpus import _treebank, split_words
+
+        nltk_words = _treebank() if self.tokenize == "nltk" else None
+        memo: dict[str, list[str]] = {}
+        lower = self.lowercase
+        for sentence in self.sentences:
+            if self.tokenize == "words":
+                out: list[str] = []
+                for w in sentence:
+                    words = memo.get(w)
+                    if words is None:
+                        words = memo[w] = [t.lower() for t in split_words(w)] if lower else split_words(w)
+                    out.extend(words)
+            elif nltk_words is not None:
+                out = nltk_words(" ".join(sentence))
+                if lower:
+                    out = [w.lower() for w in out]
+            else:
+                out = [w.lower() for w in sentence] if lower else sentence
+            for i in range(0, len(out), MAX_SENTENCE_LENGTH):
+                yield out[i:i + MAX_SENTENCE_LENGTH]
+
+
 def _as_corpus(corpus: Any) -> tuple[Iterable[list[str]], str]:
     """A restartable iterable of token lists, and a short description for ``info``."""
     if isinstance(corpus, (str, os.PathLike)):
         sentences = ChunkedSentences(corpus)
         return sentences, ", ".join(map(str, sentences.paths))
-    if isinstance(corpus, ChunkedSentences):
+    if isinstance(corpus, (ChunkedSentences, TokenizedSentences)):
         return corpus, ", ".join(map(str, corpus.paths))
     if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, (str, os.PathLike)) for p in corpus):
         sentences = ChunkedSentences(corpus)
@@ -229,6 +273,8 @@ def train_word2vec(
     alpha: float = 0.025,
     min_alpha: float = 0.0001,
     progress: bool = True,
+    tokenize: str = TOKENIZE,
+    lowercase: bool | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Train gensim skip-gram word2vec with negative sampling; ``(KeyedVectors, info)``.
 
@@ -236,7 +282,10 @@ def train_word2vec(
     sentence per line or text8-style one-line files; read by :class:`ChunkedSentences`),
     a directory of such files, or any *restartable* iterable of token lists (gensim reads
     it ``epochs + 1`` times: once to count the vocabulary, then once per epoch; a
-    generator is refused).
+    generator is refused).  Text files are tokenised as pmiembed tokenises them
+    (:class:`TokenizedSentences`: ``tokenize`` and ``lowercase`` as in
+    :class:`pmiembed.PMIEmbedding`, recorded in ``info["params"]``); token lists are
+    taken as they are.
 
     Parameters as in word2vec/gensim: ``dim`` vector size, ``window`` maximum context
     distance (gensim samples the effective window uniformly in ``1..window``), ``negative``
@@ -270,6 +319,10 @@ def train_word2vec(
                   "workers": workers, "seed": seed, "sample": sample, "alpha": alpha, "min_alpha": min_alpha})
 
     sentences, description = _as_corpus(corpus)
+    if isinstance(sentences, ChunkedSentences):
+        sentences = TokenizedSentences(sentences, tokenize, lowercase)
+    tokens = ({"tokenize": sentences.tokenize, "lowercase": sentences.lowercase}
+              if isinstance(sentences, TokenizedSentences) else {"tokenize": None, "lowercase": None})
     params = {
         "dim": dim,
         "window": window,
@@ -285,6 +338,7 @@ def train_word2vec(
         "hs": 0,
         "ns_exponent": 0.75,
         "max_sentence_length": MAX_SENTENCE_LENGTH,
+        **tokens,
     }
     model = Word2Vec(
         vector_size=dim,

@@ -113,9 +113,9 @@ def test_save_refuses_an_unknown_format(lee_path, tmp_path):
 def test_similar_with_several_words_and_negative_is_gensims_most_similar(trained, capsys):
     kv = load_vectors(trained / "binary")
     code, out, _ = run(capsys, "similar", "--vectors", trained / "binary", "government", "police",
-                       "--negative", "Australia", "-n", "7")
+                       "--negative", "australia", "-n", "7")
     assert code == 0
-    want = kv.most_similar(positive=["government", "police"], negative=["Australia"], topn=7)
+    want = kv.most_similar(positive=["government", "police"], negative=["australia"], topn=7)
     assert same_answers(out, want)
     assert [w for w, _ in answers(out)] != [w for w, _ in kv.most_similar(positive=["government", "police"], topn=7)]
     code, _, err = run(capsys, "similar", "--vectors", trained / "binary", "government", "--negative", "nosuchword")
@@ -130,15 +130,15 @@ def test_restrict_vocab_keeps_answers_among_the_most_frequent_words(trained, cap
 
     kv = load_vectors(trained / "binary")
     top = make_keyed_vectors(kv.index_to_key[:300], kv.vectors[:300])
-    assert all(kv.key_to_index[w] < 300 for w in ("government", "Australia", "police"))
+    assert all(kv.key_to_index[w] < 300 for w in ("government", "australia", "police"))
     code, out, _ = run(capsys, "similar", "--vectors", trained / "binary", "government", "--restrict-vocab", "300")
     assert code == 0 and same_answers(out, top.most_similar("government", topn=10))
     assert any(kv.key_to_index[w] >= 300 for w, _ in kv.most_similar("government", topn=10))  # it restricts
     for extra, fn in (([], top.most_similar), (["--cosmul"], top.most_similar_cosmul)):
-        code, out, _ = run(capsys, "analogy", "--vectors", trained / "binary", "government", "Australia", "police",
+        code, out, _ = run(capsys, "analogy", "--vectors", trained / "binary", "government", "australia", "police",
                            "--restrict-vocab", "300", "-n", "4", *extra)
         assert code == 0
-        assert same_answers(out, fn(positive=["government", "police"], negative=["Australia"], topn=4)), extra
+        assert same_answers(out, fn(positive=["government", "police"], negative=["australia"], topn=4)), extra
 
 
 # -------------------------------------------------------------- what --vectors reads

@@ -122,25 +122,32 @@ def test_phrases_bad_parameters():
         Phrases([["a", "b"]], min_count=1)["a b"]
 
 
-def test_collocations_command(lee_path, lee_docs, capsys):
+def lee_words(lee_path):
+    """Lee's documents as the commands read the file by default (tokenize words,
+    lowercased), as token lists (which the library takes as they are)."""
+    return list(read_corpus(lee_path).documents())
+
+
+def test_collocations_command(lee_path, capsys):
     code, out, err = run(capsys, "collocations", lee_path, "-n", "7", "--min-count", "5")
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "pair\tcount\tpmi\tnpmi\tllr" and len(lines) == 8
-    top = collocations(lee_docs, n=7, min_count=5)
+    top = collocations(lee_words(lee_path), n=7, min_count=5)
     for line, (a, b, c, pmi, npmi, llr) in zip(lines[1:], top):
         pair, count, p, q, g = line.split("\t")
         assert pair == f"{a} {b}" and int(count) == c and float(q) == pytest.approx(npmi, abs=1e-4)
 
 
-def test_phrases_command_writes_what_transform_gives(lee_path, lee_docs, tmp_path, capsys):
+def test_phrases_command_writes_what_transform_gives(lee_path, tmp_path, capsys):
     out = tmp_path / "phrased.txt.gz"
     code, _, err = run(capsys, "phrases", lee_path, "--out", out, "--threshold", "0.3", "--min-count", "3",
                        "--passes", "2", "--quiet")
     assert code == 0 and err == ""
     with gzip.open(out, "rt", encoding="utf-8") as f:
         written = [line.split() for line in f]
-    expected = list(Phrases(lee_docs, min_count=3, threshold=0.3, passes=2).transform(lee_docs).documents())
+    docs = lee_words(lee_path)
+    expected = list(Phrases(docs, min_count=3, threshold=0.3, passes=2).transform(docs).documents())
     assert written == expected
     # an existing output is refused, one line, exit 2, file untouched
     before = out.read_bytes()
@@ -164,15 +171,16 @@ def test_phrase_commands_user_errors(argv, needle, lee_path, tmp_path, capsys):
     assert not (tmp_path / "x.txt").exists()
 
 
-def test_train_with_phrases_gives_phrase_vectors(lee_path, lee_docs, tmp_path, capsys):
+def test_train_with_phrases_gives_phrase_vectors(lee_path, tmp_path, capsys):
     from gensim.models import KeyedVectors
 
     code, out, err = run(capsys, "train", lee_path, "--out", tmp_path / "v", "--dim", "20", "--min-count", "3",
                          "--phrases", "--phrase-threshold", "0.3", "--phrase-min-count", "3")
     assert code == 0 and "phrases:" in err
     kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v" / "vectors.bin"), binary=True)
-    p = Phrases(lee_docs, min_count=3, threshold=0.3)
-    joined = Counter(w for d in p.transform(lee_docs).documents() for w in d)
+    docs = lee_words(lee_path)
+    p = Phrases(docs, min_count=3, threshold=0.3)
+    joined = Counter(w for d in p.transform(docs).documents() for w in d)
     expected = {w for w, c in joined.items() if c >= 3}
     assert set(kv.key_to_index) == expected
     assert any("_" in w for w in kv.key_to_index)

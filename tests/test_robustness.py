@@ -442,7 +442,11 @@ def test_list_of_long_document_strings_is_read_as_text(lee_path):
     assert max(len(d) for d in long_docs) > 4096
     m = PMIEmbedding(dim=10, verbose=True).fit(long_docs)
     assert m.corpus_stats_["input"] == "documents" and m.corpus_stats_["sources"] == []
-    assert m.corpus_stats_["tokens"] == sum(len(d.split()) for d in long_docs)
+    # the text's tokens, as the file gives them (not one token per document)
+    from pmiembed.corpus import read_corpus
+
+    assert m.corpus_stats_["tokens"] == read_corpus(lee_path).n_tokens > 50 * len(long_docs)
+    assert read_corpus(long_docs, tokenize="whitespace").n_tokens == sum(len(d.split()) for d in long_docs)
 
 
 def test_read_as_is_said_in_the_summary(lee_path, capsys):

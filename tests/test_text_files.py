@@ -11,7 +11,7 @@ import pytest
 
 from pmiembed.corpus import read_corpus
 from pmiembed.evaluate import load_benchmark
-from pmiembed.word2vec import ChunkedSentences
+from pmiembed.word2vec import ChunkedSentences, TokenizedSentences
 
 
 @pytest.fixture()
@@ -27,17 +27,23 @@ def bad_utf8_corpus(tmp_path, lee_path):
 
 @pytest.mark.parametrize("compress,suffix", [(None, ".txt"), (gzip.compress, ".gz"), (bz2.compress, ".bz2"),
                                              (lzma.compress, ".xz"), (lzma.compress, ".txt")])
-def test_both_models_read_the_same_tokens(tmp_path, bad_utf8_corpus, compress, suffix):
+@pytest.mark.parametrize("tokenize", ["whitespace", "words", "nltk"])
+def test_both_models_read_the_same_tokens(tmp_path, bad_utf8_corpus, compress, suffix, tokenize):
     """What compare's two models see of a corpus with bad UTF-8, compressed any way and
-    named any way (an xz file named .txt too): the same tokens, the bad bytes replaced."""
+    named any way (an xz file named .txt too), under each tokenisation: the same tokens,
+    the bad bytes replaced."""
     data = bad_utf8_corpus.read_bytes()
     path = tmp_path / f"corpus{suffix}"
     path.write_bytes(compress(data) if compress else data)
-    ours = [tok for doc in read_corpus(path).documents() for tok in doc]
-    theirs = [tok for sentence in ChunkedSentences(path, chunk_size=777) for tok in sentence]
+    ours = [tok for doc in read_corpus(path, tokenize=tokenize).documents() for tok in doc]
+    theirs = [tok for sentence in TokenizedSentences(ChunkedSentences(path, chunk_size=777), tokenize)
+              for tok in sentence]
     assert ours == theirs
-    assert "caf\ufffd" in ours and "na\ufffdve" in ours and "\ufffd" in ours
-    assert read_corpus(path).n_replaced == 4 * len(range(0, 60, 7))
+    if tokenize == "whitespace":
+        assert "caf\ufffd" in ours and "na\ufffdve" in ours and "\ufffd" in ours
+    else:  # the replacement character is not a letter: it ends a word
+        assert "caf" in ours and "the" in ours and "The" not in ours
+    assert read_corpus(path, tokenize=tokenize).n_replaced == 4 * len(range(0, 60, 7))
 
 
 def test_xz_benchmark_file(tmp_path):

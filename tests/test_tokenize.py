@@ -43,6 +43,23 @@ def test_nltk_on_lee_has_no_glued_punctuation(lee_path):
     assert all(_clean_edges(w) for w in top), [w for w in top if not _clean_edges(w)][:10]
 
 
+def test_a_tokenizer_never_sees_a_word_cut_between_chunks(lee_path, tmp_path):
+    """nltk and any ``tokenizer=`` read the text in pieces that end at a newline, or at a
+    space inside a line longer than a piece: small chunks, and the whole of Lee's corpus
+    on one line with Latin-1 bytes in it, give the tokens (and the count of replaced
+    bytes) of one read."""
+    one_line = tmp_path / "one-line.txt"
+    text = lee_path.read_bytes().replace(b"\n", b" ")
+    one_line.write_bytes(text[:20000] + b" caf\xe9 na\xefve " + text[20000:])
+    for path in (lee_path, one_line):
+        for kw in ({"tokenize": "nltk"}, {"tokenizer": str.split}):
+            whole = read_corpus(path, **kw)
+            small = read_corpus(path, chunk_bytes=997, **kw)
+            assert [t for d in small.documents() for t in d] == [t for d in whole.documents() for t in d]
+            assert small.n_replaced == whole.n_replaced == (2 if path == one_line else 0)
+    assert read_corpus(one_line, tokenizer=str.split, chunk_bytes=997).n_tokens == len(text.split()) + 2
+
+
 def test_lowercase_false_keeps_case(lee_path):
     kept = read_corpus(lee_path, tokenize="words", lowercase=False)
     assert "The" in kept.types and "the" in kept.types

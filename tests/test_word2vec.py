@@ -13,7 +13,8 @@ import pytest
 from pmiembed.errors import CorpusError, ParameterError
 from pmiembed.word2vec import ChunkedSentences, peak_rss_bytes, train_word2vec
 
-LEE_PARAMS = dict(dim=50, epochs=2, workers=1, seed=1)
+# the wrapper against gensim on LineSentence: whitespace tokens as they are
+LEE_PARAMS = dict(dim=50, epochs=2, workers=1, seed=1, tokenize="whitespace")
 
 
 def _lee_path() -> str:
@@ -126,12 +127,31 @@ def test_vocabulary_shapes_and_order_match_the_corpus(lee):
     assert kv.index_to_key[0] == "the"
 
 
+@pytest.mark.parametrize("tokenize", ["words", "nltk"])
+def test_text_files_are_read_as_pmiembed_reads_them(tokenize):
+    """By default both models of a comparison see the same tokens of a text file: the
+    baseline's vocabulary and counts are pmiembed's (``tokenize`` words by default,
+    lowercased), not the raw whitespace tokens (``The``, ``said.``)."""
+    from pmiembed.corpus import read_corpus
+    from pmiembed.vocab import Vocabulary
+
+    kw = {} if tokenize == "words" else {"tokenize": tokenize}
+    kv, info = train_word2vec(_lee_path(), dim=8, epochs=1, workers=1, progress=False, **kw)
+    c = read_corpus(_lee_path(), **kw)
+    v = Vocabulary.from_counts(c.types, c.counts, min_count=5, total=c.n_tokens)
+    # the same words with the same counts (words of equal count may come in another order)
+    assert {w: kv.get_vecattr(w, "count") for w in kv.index_to_key} == dict(zip(v.words, v.counts.tolist()))
+    assert info["corpus_tokens"] == c.n_tokens
+    assert (info["params"]["tokenize"], info["params"]["lowercase"]) == (tokenize, True)
+    assert "The" not in kv.key_to_index and "said." not in kv.key_to_index and "said" in kv.key_to_index
+
+
 def test_info_fields(lee):
     import gensim
 
     kv, info = lee
     assert info["gensim_version"] == gensim.__version__
-    assert info["corpus_tokens"] == 59_890 and info["corpus_sentences"] == 300
+    assert info["corpus_sentences"] == 300
     assert info["corpus"] == _lee_path()
     params = info["params"]
     names = ("dim", "window", "negative", "sample", "epochs", "min_count", "workers", "seed")
@@ -139,13 +159,15 @@ def test_info_fields(lee):
         "dim": 50, "window": 5, "negative": 5, "sample": 1e-4, "epochs": 2, "min_count": 5, "workers": 1, "seed": 1
     }
     assert params["sg"] == 1 and params["hs"] == 0
+    assert (params["tokenize"], params["lowercase"]) == ("whitespace", False)
     # sub-sampling with sample=1e-4 keeps each token of word w with word2vec's probability
     # k_w: over the epochs, effective_words is epochs * sum_w count_w k_w (the draw's spread
     # on 2 x 60k tokens is a fraction of a percent); without sub-sampling it would be 2.4x that
     from pmiembed.corpus import read_corpus
     from pmiembed.vocab import Vocabulary
 
-    c = read_corpus(_lee_path())
+    c = read_corpus(_lee_path(), tokenize="whitespace")
+    assert info["corpus_tokens"] == c.n_tokens
     v = Vocabulary.from_counts(c.types, c.counts, min_count=5, total=c.n_tokens)
     assert sorted(v.words) == sorted(kv.index_to_key)
     expected = 2 * float((v.counts * v.keep_probability(1e-4)).sum())
