@@ -5,6 +5,7 @@ text as the model did (update, the Dask route's shards, phrases)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +42,28 @@ def test_nltk_on_lee_has_no_glued_punctuation(lee_path):
     top = _top(read_corpus(lee_path, tokenize="nltk"), 3000)
     assert len(top) == 3000
     assert all(_clean_edges(w) for w in top), [w for w in top if not _clean_edges(w)][:10]
+
+
+@pytest.mark.parametrize("name", ["para2para_text1.txt", "para2para_text2.txt", "lee.cor", "crime-and-punishment.txt"])
+def test_other_real_prose_has_no_glued_punctuation(name):
+    """Other raw prose in gensim's test data (Wikipedia paragraphs, news, a Russian
+    novel's opening in Cyrillic): every ``words`` token has a letter or digit at both
+    ends and no capital, every ``nltk`` token has none glued, and both keep most of the
+    text (they drop punctuation, not words)."""
+    from gensim.test.utils import datapath
+
+    path = datapath(name)
+    raw = read_corpus(path, tokenize="whitespace")
+    glued = [t for t in raw.types if not _clean_edges(t)]
+    assert len(glued) > 10  # the raw text does have them
+    words = read_corpus(path)
+    assert all(_clean_edges(w) and w == w.lower() for w in words.types), [w for w in words.types
+                                                                           if not _clean_edges(w)][:10]
+    treebank = read_corpus(path, tokenize="nltk")
+    bad = [w for w in treebank.types if not _clean_edges(w) and any(c.isalnum() for c in w)]
+    assert not bad, bad[:10]
+    for corpus in (words, treebank):
+        assert 0.9 * raw.n_tokens < corpus.n_tokens < 1.2 * raw.n_tokens
 
 
 def test_a_tokenizer_never_sees_a_word_cut_between_chunks(lee_path, tmp_path):
