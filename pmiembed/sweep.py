@@ -5,9 +5,11 @@ combination.  Work is shared along the pipeline:
 
 * the corpus is read once;
 * counts are made once per *counting* setting (``window``, ``weighting``,
-  ``subsample``, ``subsample_mode``, ``min_count``, ``max_vocab``) and cached on disk;
+  ``subsample``, ``subsample_mode``, ``min_count``, ``max_vocab``, ``tokenize``,
+  ``lowercase``) and cached on disk;
 * the PMI matrix and its SVD are made once per *factorisation* setting (``cds``,
-  ``neg``, ``dim``, ``core_min_count``, ``core_max_words``, ``svd``, ``n_iter``, ``oversamples``, ``seed``);
+  ``neg``, ``matrix``, ``bound``, ``freq_weight``, ``dim``, ``core_min_count``,
+  ``core_max_words``, ``svd``, ``n_iter``, ``oversamples``, ``seed``);
 * the cheap *vector* settings (``eig``, ``wc``, ``abtt``) reuse that SVD.
 
 Each step is the model's own stage (:meth:`PMIEmbedding.count`, :meth:`~PMIEmbedding.factorise`,

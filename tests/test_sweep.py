@@ -79,3 +79,19 @@ def test_sweep_reports_similarity_and_analogy_means_apart(tmp_path, lee_path, ca
         shown.append((sim, ana))
     assert shown == sorted(shown, key=lambda m: (-m[0], -m[1]))  # best mean similarity first
     assert "the better of 3CosAdd and 3CosMul" in (out / "results.md").read_text()
+
+
+def test_the_help_names_every_grid_parameter(capsys):
+    """``pmiembed sweep --help`` lists every parameter a grid takes, in both its lists
+    (a parameter added to the sweep and left out of its help was invisible)."""
+    from pmiembed.sweep import COUNT_KEYS, FACTOR_KEYS, VECTOR_KEYS
+
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    grid_help = text[text.index("...] parameters (as PMIEmbedding names"):text.index("--out DIR results folder")]
+    description = text[:text.index("positional arguments")]
+    for key in COUNT_KEYS + FACTOR_KEYS + VECTOR_KEYS:
+        if key not in ("tokenize", "lowercase"):  # flags of their own, not grid values
+            assert key in grid_help, key
+        assert key in description, key
