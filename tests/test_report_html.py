@@ -265,7 +265,8 @@ def hostile(tmp_path_factory, lee_path):
     assert main(["train", str(corpus), "--out", str(model), "--dim", "30", "--quiet", "--tokenize", "whitespace"]) == 0
     out = root / "report"
     assert main(["compare", str(corpus), "--no-word2vec", "--vectors", f"{model}={LABEL}", "--out", str(out),
-                 "--dim", "30", "--seed", "1", "--quiet", "--tokenize", "whitespace", "--words", "<script>", "a|b", "`tick`", "</script"]) == 0
+                 "--dim", "30", "--seed", "1", "--quiet", "--tokenize", "whitespace",
+                 "--words", "<script>", "a|b", "`tick`", "</script"]) == 0
     return out
 
 
