@@ -205,7 +205,10 @@ class PMIEmbedding(_Params):
     workers : int or None, threads for the numeric stages (None: all cores).
     memory : float or None, memory budget in GB for counting (spills to disk beyond it)
         and a check that the later stages fit; with a budget the SVD also reads the
-        PMI matrix in place instead of a cache-blocked copy (a little slower).
+        PMI matrix in place instead of a cache-blocked copy (a little slower), and with
+        ``matrix='nneg'`` the bounded matrix joins the PPMI on disk once the SVD's
+        products are done (both in temporary files mapped back read-only: ``pmi_``,
+        ``nneg_``; with ``keep_counts=False`` the PPMI is written there as it is made).
     keep_counts : bool, keep the co-occurrence counts after ``fit`` (``cooccurrence_``,
         needed by ``save(save_counts=True)``); False never assembles the count matrix:
         PMI is computed from the counted row blocks as they are read back, which saves

@@ -299,13 +299,14 @@ def _rank_one_coefficients(rank_one, basis: np.ndarray, inv: np.ndarray):
     return c, r, proj * inv.astype(np.float64)
 
 
-def _add_rank_one_rows(out: np.ndarray, rank_one, start: int, basis: np.ndarray, chunk: int = 8192) -> None:
+def _add_rank_one_rows(out: np.ndarray, coefficients, start: int, chunk: int = 16384) -> None:
     """``out += rank_one_rows(rank_one, slice(start, start + len(out)), basis, 1)`` (the
-    same bits) a chunk of rows at a time: no rows x dim float64 temporary."""
-    c, r, coef = _rank_one_coefficients(rank_one, basis, np.ones(basis.shape[1]))
+    same bits; ``coefficients``: :func:`_rank_one_coefficients` of ``rank_one``, ``basis``
+    and ones) a chunk of rows at a time: no rows x dim float64 temporary."""
+    c, r, coef = coefficients
     for lo in range(0, len(out), chunk):
         hi = min(len(out), lo + chunk)
-        out[lo:hi] += (c * r[start + lo:start + hi, None] * coef[None, :]).astype(basis.dtype)
+        out[lo:hi] += (c * r[start + lo:start + hi, None] * coef[None, :]).astype(out.dtype)
 
 
 def is_symmetric(a: sp.spmatrix) -> bool:
@@ -724,7 +725,7 @@ def core_size(counts: np.ndarray, core_min_count: int | None, dim: int,
 
 
 def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, symmetric: bool = False,
-            rank_one=None, chunk: int = 8192):
+            rank_one=None, chunk: int = 16384):
     """Extend an SVD of the leading ``k x kc`` block of ``matrix`` (``k = len(u)``, ``kc``
     the columns of ``vt``; the core is usually square) to all its rows and columns
     ("folding in", Deerwester et al. 1990; Berry, Dumais & O'Brien 1995).
@@ -759,6 +760,7 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, s
     big = np.asarray(s, dtype=np.float64) > noise_level(s, u.dtype)
     inv[big] = 1.0 / np.asarray(s, dtype=np.float64)[big]
     inv = inv.astype(u.dtype)
+    ones = np.ones(len(s))  # the rank-one share is divided by S with the rest
     out_u = np.empty((m, u.shape[1]), dtype=u.dtype)
     out_u[:k] = u
     rows = _leading_segments(a, k, m, kc) if m > k else None
@@ -766,24 +768,25 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, s
         basis = np.ascontiguousarray(vt.T)
         _segments_times_dense(rows, a, basis, out_u[k:])
         if rank_one is not None:
-            _add_rank_one_rows(out_u[k:], rank_one, k, basis)
+            _add_rank_one_rows(out_u[k:], _rank_one_coefficients(rank_one, basis, ones), k, chunk)
         out_u[k:] *= inv
     out_vt = np.empty((vt.shape[0], n), dtype=vt.dtype)
     out_vt[:, :kc] = vt
+    coefficients = None if rank_one is None or n <= kc else _rank_one_coefficients(rank_one, u, ones)
     if n > kc and symmetric and k == kc and rows is not None:
         # the further columns are the further rows: folded a chunk of them at a time,
         # straight into out_vt (no columns x dim temporary)
         for lo in range(0, n - kc, chunk):
             hi = min(n - kc, lo + chunk)
             v = _segments_times_dense(rows[:, lo:hi], a, u)
-            if rank_one is not None:
-                _add_rank_one_rows(v, rank_one, kc + lo, u)
+            if coefficients is not None:
+                _add_rank_one_rows(v, coefficients, kc + lo, chunk)
             v *= inv
             out_vt[:, kc + lo:kc + hi] = v.T
     elif n > kc:
         v = _sparse_times_dense(a[:k, kc:].T.tocsr(), u)
-        if rank_one is not None:
-            _add_rank_one_rows(v, rank_one, kc, u)
+        if coefficients is not None:
+            _add_rank_one_rows(v, coefficients, kc, chunk)
         v *= inv
         out_vt[:, kc:] = v.T
     return out_u, s, out_vt
