@@ -55,7 +55,7 @@ from .svd import (
     check_svd_params,
     core_size,
     fold_in,
-    folded_svd,
+    truncated_svd,
     unweighted_factors,
     warm_svd,
     word_vectors,
@@ -206,7 +206,10 @@ class PMIEmbedding(_Params):
     workers : int or None, threads for the numeric stages (None: all cores).
     memory : float or None, memory budget in GB for counting (spills to disk beyond it)
         and a check that the later stages fit; with a budget the SVD also reads the
-        PMI matrix in place instead of a cache-blocked copy (a little slower).
+        PMI matrix in place instead of a cache-blocked copy (a little slower), and with
+        ``matrix='nneg'`` the bounded matrix joins the PPMI on disk once the SVD's
+        products are done (both in temporary files mapped back read-only: ``pmi_``,
+        ``nneg_``; with ``keep_counts=False`` the PPMI is written there as it is made).
     keep_counts : bool, keep the co-occurrence counts after ``fit`` (``cooccurrence_``,
         needed by ``save(save_counts=True)``); False never assembles the count matrix:
         PMI is computed from the counted row blocks as they are read back, which saves
@@ -695,8 +698,11 @@ class PMIEmbedding(_Params):
         with timer.stage("pmi") as info, limit_threads(self.n_workers_):
             nneg = None
             if self.matrix == "nneg":
+                # under a memory budget the PPMI goes to disk as it is made (the SVD reads
+                # only the bounded matrix): the two are never held together
                 pmi, nneg = pmi_and_nneg_from_rows(counted.rows, self._weights(vocab), bound=self.bound,
-                                                   cds=self.cds, neg=self.neg, keep=counted.rows.keep)
+                                                   cds=self.cds, neg=self.neg, keep=counted.rows.keep,
+                                                   park=self.memory is not None)
                 info["bounded"] = f"{nneg.nnz:,} observed pairs, unobserved at -{self.bound:g}"
             else:
                 pmi = pmi_from_rows(counted.rows, cds=self.cds, neg=self.neg, keep=counted.rows.keep)
@@ -782,10 +788,10 @@ class PMIEmbedding(_Params):
             with timer.stage("svd") as info:
                 # under a memory budget the SVD reads the matrix in place (no blocked copy)
                 if warm is None:
-                    u, s, vt = folded_svd(target, self.dim, core=self.n_core_, backend=self.svd,
-                                          n_iter=self.n_iter, n_oversamples=self.oversamples, seed=self.seed,
-                                          workers=self.n_workers_, progress=self.progress, copy=self.memory is None,
-                                          symmetric=symmetric, rank_one=rank_one)
+                    u, s, vt = truncated_svd(target, self.dim, core=self.n_core_, backend=self.svd,
+                                             n_iter=self.n_iter, n_oversamples=self.oversamples, seed=self.seed,
+                                             workers=self.n_workers_, progress=self.progress,
+                                             copy=self.memory is None, symmetric=symmetric, rank_one=rank_one)
                     info["backend"] = self.svd
                     self.factorisation_ = self._factorisation()
                 else:
@@ -794,10 +800,15 @@ class PMIEmbedding(_Params):
                                         n_iter=n_iter, n_oversamples=self.oversamples, seed=self.seed,
                                         workers=self.n_workers_, progress=self.progress, copy=self.memory is None,
                                         core=self.n_core_, symmetric=symmetric, rank_one=rank_one)
-                    if self.n_core_ is not None:
-                        u, s, vt = fold_in(target, u, s, vt, symmetric=bool(symmetric), rank_one=rank_one)
                     info["warm start"] = f"{n_iter} iterations"
                     self.factorisation_ = self._factorisation(warm_n_iter=n_iter)
+                if rank_one is not None and self.memory is not None:
+                    # the products are done: under a memory budget the bounded matrix waits
+                    # on disk too, and the fold-in reads back only the pages of the rows it
+                    # folds in (the vectors come next)
+                    target = self.nneg_ = park_on_disk(self.nneg_)
+                if self.n_core_ is not None:
+                    u, s, vt = fold_in(target, u, s, vt, symmetric=bool(symmetric), rank_one=rank_one)
                 if weights is not None:
                     u, vt = unweighted_factors(u, vt, weights)
                 info["dim"] = str(self.dim)

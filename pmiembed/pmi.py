@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from ._validation import Interval, Param, Real, StrOptions, validate_params
 from .cooccur import weighted_row_sums
 from .defaults import DEFAULTS
-from .errors import ParameterError, VectorsError
+from .errors import ParameterError, PMIEmbedError, VectorsError
 from .resources import limit_threads
 
 #: the PPMI matrix and its marginals in a model folder (:func:`save_ppmi`)
@@ -277,18 +277,19 @@ class _PMIWriter:
         self.positive = positive
         nnz = int(indptr[-1])
         n_rows = len(indptr) - 1
-        index_dtype = np.int32 if nnz < 2**31 - 1 else np.int64
-        self.data = np.empty(nnz, dtype=dtype)
-        self.indices = np.empty(nnz, dtype=index_dtype)
-        self.out_indptr = np.zeros(n_rows + 1, dtype=index_dtype)
+        self.dtype = np.dtype(dtype)
+        self.index_dtype = np.dtype(np.int32 if nnz < 2**31 - 1 else np.int64)
+        self.data = np.empty(nnz, dtype=self.dtype)
+        self.indices = np.empty(nnz, dtype=self.index_dtype)
+        self.out_indptr = np.zeros(n_rows + 1, dtype=self.index_dtype)
         self.pos = 0
         self.done = 0  # rows finished
 
     def add(self, r0: int, r1: int, cols: np.ndarray, counts: np.ndarray) -> None:
         """Rows ``r0 .. r1-1`` (they follow the rows added before) with their entries:
         two passes of a parallel kernel (count the kept entries of every row, then
-        write them), each row computed by one thread, so the bits do not depend on
-        the number of threads."""
+        write them, :meth:`_fill`), each row computed by one thread, so the bits do not
+        depend on the number of threads."""
         from . import _kernels
 
         pos = self.pos
@@ -297,12 +298,17 @@ class _PMIWriter:
         kept = np.empty(r1 - r0, dtype=np.int64)
         _kernels.pmi_rows(local, r0, cols, counts, self.log_row, self.log_col, self.constant, self.positive, kept)
         ends = pos + np.cumsum(kept)
-        starts = ends - kept
-        _kernels.pmi_fill(local, r0, cols, counts, self.log_row, self.log_col, self.constant, self.positive,
-                          starts, self.indices, self.data)
+        self._fill(local, r0, cols, counts, ends - kept, int(ends[-1]) if len(ends) else pos)
         self.out_indptr[r0 + 1:r1 + 1] = ends
         self.pos = int(ends[-1]) if len(ends) else pos
         self.done = r1
+
+    def _fill(self, local, r0: int, cols, counts, starts: np.ndarray, end: int) -> None:
+        """Write the kept entries of the rows at ``starts`` (entries ``self.pos .. end``)."""
+        from . import _kernels
+
+        _kernels.pmi_fill(local, r0, cols, counts, self.log_row, self.log_col, self.constant, self.positive,
+                          starts, self.indices, self.data)
 
     def matrix(self, shape) -> sp.csr_matrix:
         self.out_indptr[self.done + 1:] = self.pos
@@ -440,22 +446,75 @@ class _NNEGWriter(_PMIWriter):
         self.bound = float(bound)
         self.weights = np.asarray(weights, dtype=np.float64)
 
-    def add(self, r0: int, r1: int, cols: np.ndarray, counts: np.ndarray) -> None:
-        from . import _kernels
+    def _fill(self, local, r0: int, cols, counts, starts: np.ndarray, end: int) -> None:
         from ._nneg_kernels import nneg_fill
 
-        pos = self.pos
-        self.out_indptr[self.done + 1:r0 + 1] = pos
-        local = self.indptr[r0:r1 + 1] - self.indptr[r0]
-        kept = np.empty(r1 - r0, dtype=np.int64)
-        _kernels.pmi_rows(local, r0, cols, counts, self.log_row, self.log_col, self.constant, False, kept)
-        ends = pos + np.cumsum(kept)
-        starts = ends - kept
         nneg_fill(local, r0, cols, counts, self.log_row, self.log_col, self.constant, self.log_keep, self.log_total,
                   self.bound, self.weights, starts, self.indices, self.data)
-        self.out_indptr[r0 + 1:r1 + 1] = ends
-        self.pos = int(ends[-1]) if len(ends) else pos
-        self.done = r1
+
+
+class _ParkedPMIWriter(_PMIWriter):
+    """:class:`_PMIWriter` (the same bits) whose kept entries are appended to two files
+    in a temporary folder as each block is made, instead of arrays sized for all
+    entries; :meth:`matrix` maps the files back read-only: the finished matrix is the
+    one :func:`park_on_disk` would give, and it never sits in memory whole (one block
+    of entries at a time does).  ``folder`` must exist and is removed by
+    :meth:`matrix` (or :meth:`close`)."""
+
+    def __init__(self, indptr, row_sum, col_sum, cds, neg, dtype, keep, folder: str):
+        super().__init__(indptr, row_sum, col_sum, cds, neg, True, dtype, keep)
+        self.data = self.indices = None
+        self.folder = folder
+        self.files = {}
+        try:
+            for name in ("indices", "data"):
+                self.files[name] = open(os.path.join(folder, name), "wb")
+        except OSError as exc:
+            self.close()
+            raise _park_error(folder, exc) from None
+
+    def _fill(self, local, r0: int, cols, counts, starts: np.ndarray, end: int) -> None:
+        from . import _kernels
+
+        indices = np.empty(end - self.pos, dtype=self.index_dtype)
+        data = np.empty(end - self.pos, dtype=self.dtype)
+        _kernels.pmi_fill(local, r0, cols, counts, self.log_row, self.log_col, self.constant, self.positive,
+                          starts - self.pos, indices, data)
+        try:
+            indices.tofile(self.files["indices"])
+            data.tofile(self.files["data"])
+        except OSError as exc:
+            self.close()
+            raise _park_error(self.folder, exc) from None
+
+    def close(self) -> None:
+        """Close the files and remove the folder (mappings of it stay valid where the
+        system allows it, else until the process exits)."""
+        import shutil
+
+        for f in self.files.values():
+            f.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def matrix(self, shape) -> sp.csr_matrix:
+        self.out_indptr[self.done + 1:] = self.pos
+        try:
+            for f in self.files.values():
+                f.flush()
+            arrays = {}
+            for name, dtype in (("indices", self.index_dtype), ("data", self.dtype)):
+                arrays[name] = (np.memmap(os.path.join(self.folder, name), dtype=dtype, mode="r", shape=(self.pos,))
+                                if self.pos else np.empty(0, dtype=dtype))
+        except OSError as exc:
+            raise _park_error(self.folder, exc) from None
+        finally:
+            self.close()
+        return sp.csr_matrix((arrays["data"], arrays["indices"], self.out_indptr), shape=shape, copy=False)
+
+
+def _park_error(folder, exc: OSError) -> PMIEmbedError:
+    return PMIEmbedError(f"{folder}: cannot write the PPMI matrix to disk ({exc.strerror or exc}); free disk space, "
+                         "set TMPDIR to a larger disk, or leave out `memory`")
 
 
 def nneg_matrix(counts: sp.spmatrix, weights: np.ndarray, *, bound: float = DEFAULTS["bound"],
@@ -514,10 +573,13 @@ def nneg_matrix(counts: sp.spmatrix, weights: np.ndarray, *, bound: float = DEFA
 
 def pmi_and_nneg_from_rows(rows, weights: np.ndarray, *, bound: float = DEFAULTS["bound"],
                            cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["neg"], dtype=np.float32,
-                           block_nnz: int = 1 << 22, keep: np.ndarray | None = None):
+                           block_nnz: int = 1 << 22, keep: np.ndarray | None = None, park: bool = False):
     """:func:`pmi_from_rows` and :func:`nneg_matrix` of the same row blocks, in the one
     pass the blocks allow (spilled blocks are read once): ``(ppmi, nneg)``, the same
-    bits as each function alone."""
+    bits as each function alone.  ``park``: the PPMI is written to a temporary file as
+    its blocks are made and returned mapped read-only (what :func:`park_on_disk` gives),
+    so that it is never held in memory beside the bounded matrix (a model with a
+    ``memory`` budget: the SVD reads only the bounded one)."""
     check_pmi_params(cds, neg)
     indptr = rows.indptr()
     if indptr[-1] == 0 or not np.any(rows.row_sum):
@@ -528,18 +590,32 @@ def pmi_and_nneg_from_rows(rows, weights: np.ndarray, *, bound: float = DEFAULTS
         if rows.keep is None or not np.array_equal(rows.keep, keep):
             raise ValueError("pmi_and_nneg_from_rows(keep=...) needs rows counted with the same keep weights")
         row_sum = rows.weighted_row_sum
-    writers = (_PMIWriter(indptr, row_sum, row_sum, cds, neg, True, dtype, keep),
-               _NNEGWriter(indptr, row_sum, row_sum, cds, neg, dtype, keep, bound, weights))
-    for start, indices, data in rows.parts():
-        stop = start + len(indices)
-        r0 = int(np.searchsorted(indptr, start, side="right")) - 1
-        r1 = int(np.searchsorted(indptr, stop, side="left"))
-        local = np.clip(indptr[r0:r1 + 1], start, stop) - start
-        bounds = _row_blocks(local, block_nnz)
-        for b0, b1 in zip(bounds[:-1], bounds[1:]):
-            a, b = local[b0], local[b1]
-            for out in writers:
-                out.add(r0 + b0, r0 + b1, indices[a:b], data[a:b])
+    if park:
+        import tempfile
+
+        try:
+            folder = tempfile.mkdtemp(prefix="pmiembed-ppmi-")
+        except OSError as exc:
+            raise _park_error(tempfile.gettempdir(), exc) from None
+        ppmi = _ParkedPMIWriter(indptr, row_sum, row_sum, cds, neg, dtype, keep, folder)
+    else:
+        ppmi = _PMIWriter(indptr, row_sum, row_sum, cds, neg, True, dtype, keep)
+    writers = (ppmi, _NNEGWriter(indptr, row_sum, row_sum, cds, neg, dtype, keep, bound, weights))
+    try:
+        for start, indices, data in rows.parts():
+            stop = start + len(indices)
+            r0 = int(np.searchsorted(indptr, start, side="right")) - 1
+            r1 = int(np.searchsorted(indptr, stop, side="left"))
+            local = np.clip(indptr[r0:r1 + 1], start, stop) - start
+            bounds = _row_blocks(local, block_nnz)
+            for b0, b1 in zip(bounds[:-1], bounds[1:]):
+                a, b = local[b0], local[b1]
+                for out in writers:
+                    out.add(r0 + b0, r0 + b1, indices[a:b], data[a:b])
+    except BaseException:
+        if park:
+            ppmi.close()
+        raise
     result = []
     for out in writers:
         m = out.matrix((rows.n_rows, rows.n_rows))

@@ -286,10 +286,27 @@ def _add_outer(out, scale: float, r: np.ndarray, proj: np.ndarray) -> None:
 def rank_one_rows(rank_one, rows: slice, basis: np.ndarray, inv: np.ndarray) -> np.ndarray:
     """The rank-one term's share of folded-in rows: ``c r_rows (r_core^T basis) S^-1``
     (``basis``: ``V`` for rows, ``U`` for columns, over the core)."""
+    c, r, coef = _rank_one_coefficients(rank_one, basis, inv)
+    return (c * r[rows, None] * coef[None, :]).astype(basis.dtype)
+
+
+def _rank_one_coefficients(rank_one, basis: np.ndarray, inv: np.ndarray):
+    """``(c, r, (r_core^T basis) S^-1)`` in float64: what :func:`rank_one_rows` multiplies
+    each folded-in row's ``c r_w`` by."""
     c, r = rank_one
     r = np.asarray(r, dtype=np.float64)
     proj = r[:basis.shape[0]] @ basis.astype(np.float64)
-    return (c * r[rows, None] * (proj * inv.astype(np.float64))[None, :]).astype(basis.dtype)
+    return c, r, proj * inv.astype(np.float64)
+
+
+def _add_rank_one_rows(out: np.ndarray, coefficients, start: int, chunk: int = 16384) -> None:
+    """``out += rank_one_rows(rank_one, slice(start, start + len(out)), basis, 1)`` (the
+    same bits; ``coefficients``: :func:`_rank_one_coefficients` of ``rank_one``, ``basis``
+    and ones) a chunk of rows at a time: no rows x dim float64 temporary."""
+    c, r, coef = coefficients
+    for lo in range(0, len(out), chunk):
+        hi = min(len(out), lo + chunk)
+        out[lo:hi] += (c * r[start + lo:start + hi, None] * coef[None, :]).astype(out.dtype)
 
 
 def is_symmetric(a: sp.spmatrix) -> bool:
@@ -708,7 +725,7 @@ def core_size(counts: np.ndarray, core_min_count: int | None, dim: int,
 
 
 def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, symmetric: bool = False,
-            rank_one=None):
+            rank_one=None, chunk: int = 16384):
     """Extend an SVD of the leading ``k x kc`` block of ``matrix`` (``k = len(u)``, ``kc``
     the columns of ``vt``; the core is usually square) to all its rows and columns
     ("folding in", Deerwester et al. 1990; Berry, Dumais & O'Brien 1995).
@@ -721,12 +738,21 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, s
     few noisy counts would otherwise claim part of the rank, are placed by their
     contexts among the frequent words.  Entries of further rows in further columns
     are not used.  ``symmetric`` (``matrix`` equals its transpose, not checked): the
-    further columns are the further rows, so their block is not sliced again.
+    further columns are the further rows, so the same entries place both.
     ``rank_one``: ``(c, r)``, fold in the rows and columns of ``matrix + c r r^T``
     (:func:`truncated_svd`).  Returns ``(U, S, Vt)`` for the whole matrix (new arrays; S as given).  The
     products run on numba's threads, each row summed in a fixed order: the same bits
-    for any number of threads."""
-    a = sp.csr_matrix(matrix)
+    for any number of threads.
+
+    Memory: besides the result, the further rows are read where they are in ``matrix``
+    (no copy of its entries; a matrix without sorted indices is sorted into a copy
+    first), and the columns and the rank-one term are added ``chunk`` rows at a time;
+    only a non-symmetric ``matrix`` needs a transposed copy of its further columns."""
+    # the rows and columns to fold in are read inside ``matrix`` (pointers to their
+    # entries in the core's columns), never sliced out of it
+    a = matrix if isinstance(matrix, (sp.csr_matrix, sp.csr_array)) else sp.csr_matrix(matrix)
+    if not a.has_sorted_indices:
+        a = a.sorted_indices()
     k, kc = u.shape[0], vt.shape[1]  # the core's rows and columns
     m, n = a.shape
     # never divide by a singular value at rounding noise: that direction gets 0
@@ -734,24 +760,63 @@ def fold_in(matrix: sp.spmatrix, u: np.ndarray, s: np.ndarray, vt: np.ndarray, s
     big = np.asarray(s, dtype=np.float64) > noise_level(s, u.dtype)
     inv[big] = 1.0 / np.asarray(s, dtype=np.float64)[big]
     inv = inv.astype(u.dtype)
+    ones = np.ones(len(s))  # the rank-one share is divided by S with the rest
     out_u = np.empty((m, u.shape[1]), dtype=u.dtype)
     out_u[:k] = u
-    rows = a[k:, :kc] if m > k else None
+    rows = _leading_segments(a, k, m, kc) if m > k else None
     if m > k:
-        _sparse_times_dense(rows, vt.T, out_u[k:])
+        basis = np.ascontiguousarray(vt.T)
+        _segments_times_dense(rows, a, basis, out_u[k:])
         if rank_one is not None:
-            out_u[k:] += rank_one_rows(rank_one, slice(k, m), np.ascontiguousarray(vt.T), np.ones_like(inv))
+            _add_rank_one_rows(out_u[k:], _rank_one_coefficients(rank_one, basis, ones), k, chunk)
         out_u[k:] *= inv
     out_vt = np.empty((vt.shape[0], n), dtype=vt.dtype)
     out_vt[:, :kc] = vt
-    if n > kc:
-        cols = rows if symmetric and k == kc and rows is not None else a[:k, kc:].T.tocsr()
-        v = _sparse_times_dense(cols, u)
-        if rank_one is not None:
-            v += rank_one_rows(rank_one, slice(kc, n), u, np.ones_like(inv))
+    coefficients = None if rank_one is None or n <= kc else _rank_one_coefficients(rank_one, u, ones)
+    if n > kc and symmetric and k == kc and rows is not None:
+        # the further columns are the further rows: folded a chunk of them at a time,
+        # straight into out_vt (no columns x dim temporary)
+        for lo in range(0, n - kc, chunk):
+            hi = min(n - kc, lo + chunk)
+            v = _segments_times_dense(rows[:, lo:hi], a, u)
+            if coefficients is not None:
+                _add_rank_one_rows(v, coefficients, kc + lo, chunk)
+            v *= inv
+            out_vt[:, kc + lo:kc + hi] = v.T
+    elif n > kc:
+        v = _sparse_times_dense(a[:k, kc:].T.tocsr(), u)
+        if coefficients is not None:
+            _add_rank_one_rows(v, coefficients, kc, chunk)
         v *= inv
         out_vt[:, kc:] = v.T
     return out_u, s, out_vt
+
+
+def _leading_segments(a: sp.csr_matrix, r0: int, r1: int, n_cols: int) -> np.ndarray:
+    """Where the entries of rows ``r0 .. r1-1`` of ``a`` (sorted indices) in its first
+    ``n_cols`` columns start and end in ``a.indices``/``a.data``: a ``2 x (r1 - r0)``
+    array, the block ``a[r0:r1, :n_cols]`` without a copy of its entries."""
+    from ._kernels import segment_pointers
+
+    seg = np.empty((2, r1 - r0), dtype=np.int64)
+    segment_pointers(a.indptr[r0:r1 + 1].astype(np.int64), a.indices, np.array([0, n_cols], dtype=np.int64), seg)
+    return seg
+
+
+def _segments_times_dense(seg: np.ndarray, a: sp.csr_matrix, x: np.ndarray,
+                          out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`_sparse_times_dense` of the rows :func:`_leading_segments` points to (the
+    same entries in the same order, so the same bits as the product with the sliced
+    block)."""
+    from ._kernels import csr_matmul_blocked
+
+    x = np.ascontiguousarray(x)
+    if out is None:
+        out = np.empty((seg.shape[1], x.shape[1]), dtype=x.dtype)
+    data = a.data.astype(x.dtype, copy=False)
+    csr_matmul_blocked(np.ascontiguousarray(seg[:1]), np.ascontiguousarray(seg[1:]), a.indices, data, x, out,
+                       x.dtype.type(1.0), x.dtype.type(0.0), 16)
+    return out
 
 
 def _sparse_times_dense(a: sp.csr_matrix, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -160,3 +160,110 @@ def test_update_of_the_bounded_matrix_equals_training_on_both(lee_docs):
     model = PMIEmbedding(**kw).fit(old).update(new)
     scratch = PMIEmbedding(**kw).fit(old + new)
     assert sp.issparse(model.nneg_) and (model.nneg_ != scratch.nneg_).nnz == 0
+
+
+def mapped(array) -> bool:
+    """Whether ``array`` is a view of a file mapping (np.memmap, mmap)."""
+    import mmap
+
+    while array is not None:
+        if isinstance(array, (np.memmap, mmap.mmap)):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def test_fold_in_reads_the_rare_rows_in_place_with_the_bits_of_the_sliced_block(lee_counts):
+    """fold_in points into the matrix instead of slicing ``a[k:, :k]`` out of it and adds
+    the rank-one term a chunk of rows at a time: the result is the sliced reference's,
+    bit for bit (chunks of 7 rows, and a matrix whose indices are not sorted, too)."""
+    from pmiembed.svd import _sparse_times_dense, rank_one_rows, truncated_svd
+
+    weights = frequency_weights(lee_counts.vocab.counts, 0.05)
+    s = nneg_matrix(lee_counts.counts, weights, bound=0.75, keep=lee_counts.keep)
+    k, rank_one = 700, (-0.75, weights)
+    u, sv, vt = truncated_svd(s, 20, core=k, rank_one=rank_one, symmetric=True, seed=3)
+    inv = (1.0 / sv.astype(np.float64)).astype(np.float32)
+    ones = np.ones_like(inv)
+
+    def sliced(ro, symmetric):
+        rows = s[k:, :k]
+        ref_u = _sparse_times_dense(rows, vt.T)
+        ref_v = _sparse_times_dense(rows if symmetric else s[:k, k:].T.tocsr(), u)
+        if ro is not None:
+            ref_u += rank_one_rows(ro, slice(k, s.shape[0]), np.ascontiguousarray(vt.T), ones)
+            ref_v += rank_one_rows(ro, slice(k, s.shape[0]), u, ones)
+        return ref_u * inv, (ref_v * inv).T
+
+    shuffled = s.copy()
+    rng = np.random.default_rng(0)
+    for i in range(shuffled.shape[0]):  # the same matrix, each row's entries in another order
+        a, b = shuffled.indptr[i], shuffled.indptr[i + 1]
+        order = a + rng.permutation(b - a)
+        shuffled.indices[a:b], shuffled.data[a:b] = shuffled.indices[order], shuffled.data[order]
+    shuffled.has_sorted_indices = False
+    for ro in (rank_one, None):
+        for symmetric in (True, False):
+            ref_u, ref_vt = sliced(ro, symmetric)
+            for matrix, chunk in ((s, 8192), (s, 7), (shuffled, 50)):
+                fu, fs, fvt = fold_in(matrix, u, sv, vt, symmetric=symmetric, rank_one=ro, chunk=chunk)
+                assert np.array_equal(fu[:k], u) and np.array_equal(fvt[:, :k], vt) and fs is sv
+                assert np.array_equal(fu[k:], ref_u), (ro is not None, symmetric, chunk)
+                assert np.array_equal(fvt[:, k:], ref_vt), (ro is not None, symmetric, chunk)
+
+
+def test_memory_route_parks_both_matrices_with_the_same_bits(lee_path, tmp_path, monkeypatch):
+    """Under a memory budget small enough to spill the counts, the PPMI is written to disk
+    as its blocks are made and the bounded matrix once the SVD's products are done: both
+    come back mapped read-only, equal to the plain route's bit for bit, and so do the
+    vectors and the saved folder; the temporary folders are gone."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    kw = dict(dim=30, min_count=3)
+    ref = PMIEmbedding(**kw).fit(lee_path)
+    lean = PMIEmbedding(**kw, keep_counts=False, keep_tokens=False, memory=0.005).fit(lee_path)
+    assert ref.n_core_ is not None  # the rare words are folded in
+    for name in ("pmi_", "nneg_"):
+        parked, plain = getattr(lean, name), getattr(ref, name)
+        assert mapped(parked.data) and mapped(parked.indices) and not parked.data.flags.writeable, name
+        assert np.array_equal(parked.indptr, plain.indptr) and np.array_equal(parked.indices, plain.indices), name
+        assert np.array_equal(parked.data, plain.data), name
+    assert not mapped(ref.nneg_.data)  # without a budget the bounded matrix stays in memory
+    assert np.array_equal(lean.vectors_, ref.vectors_)
+    lean.save(tmp_path / "lean")
+    ref.save(tmp_path / "ref")
+    for name in ("vectors.bin", "ppmi.npz"):
+        assert (tmp_path / "lean" / name).read_bytes() == (tmp_path / "ref" / name).read_bytes(), name
+    assert not list(tmp_path.glob("pmiembed-*"))
+
+
+def test_the_ppmi_written_as_it_is_made_equals_the_one_held(lee_path, tmp_path, monkeypatch):
+    """pmi_and_nneg_from_rows(park=True) over spilled row blocks: the same bits as
+    park=False; a folder that cannot be written is one line naming it."""
+    import tempfile
+
+    from pmiembed.cooccur import counting
+    from pmiembed.errors import PMIEmbedError
+    from pmiembed.pmi import pmi_and_nneg_from_rows
+
+    tokens = read_corpus(lee_path)
+    vocab = Vocabulary.from_counts(tokens.types, tokens.counts, min_count=3)
+    weights = frequency_weights(vocab.counts, 0.05)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    got = {}
+    for park in (False, True):
+        with counting(tokens, vocab, memory_bytes=1 << 20) as counted:
+            assert counted.rows.files  # spilled
+            got[park] = pmi_and_nneg_from_rows(counted.rows, weights, keep=counted.rows.keep, block_nnz=5000,
+                                               park=park)
+    (ppmi, nneg), (parked, nneg2) = got[False], got[True]
+    assert mapped(parked.data) and parked.has_sorted_indices and not mapped(ppmi.data)
+    assert (parked != ppmi).nnz == 0 and np.array_equal(parked.indptr, ppmi.indptr)
+    assert np.array_equal(parked.data, ppmi.data) and (nneg2 != nneg).nnz == 0
+    assert not list(tmp_path.glob("pmiembed-ppmi-*"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    with counting(tokens, vocab) as counted:
+        with pytest.raises(PMIEmbedError) as err:
+            pmi_and_nneg_from_rows(counted.rows, weights, keep=counted.rows.keep, park=True)
+    assert str(tmp_path / "missing") in str(err.value) and "\n" not in str(err.value)
