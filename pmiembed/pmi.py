@@ -169,6 +169,17 @@ def pmi_from_rows(rows, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["
     counted with the same weights (``RowBlocks(keep=...)`` sums the weighted rows as
     they arrive)."""
     check_pmi_params(cds, neg)
+    indptr, row_sum, keep = _rows_marginals(rows, keep, "pmi_from_rows")
+    out = _PMIWriter(indptr, row_sum, row_sum, cds, neg, positive, dtype, keep)
+    _feed_rows(rows, indptr, (out,), block_nnz)
+    result = out.matrix((rows.n_rows, rows.n_rows))
+    result.has_sorted_indices = True
+    return result
+
+
+def _rows_marginals(rows, keep, caller: str):
+    """``(indptr, row_sum, keep)`` of finished row blocks, checked: not empty, and
+    counted with the same ``keep`` weights when given (then the weighted row sums)."""
     indptr = rows.indptr()
     if indptr[-1] == 0 or not np.any(rows.row_sum):
         raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
@@ -176,9 +187,14 @@ def pmi_from_rows(rows, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["
     if keep is not None:
         keep = _check_keep(keep, (rows.n_rows, rows.n_rows))
         if rows.keep is None or not np.array_equal(rows.keep, keep):
-            raise ValueError("pmi_from_rows(keep=...) needs rows counted with the same keep weights")
+            raise ValueError(f"{caller}(keep=...) needs rows counted with the same keep weights")
         row_sum = rows.weighted_row_sum
-    out = _PMIWriter(indptr, row_sum, row_sum, cds, neg, positive, dtype, keep)
+    return indptr, row_sum, keep
+
+
+def _feed_rows(rows, indptr: np.ndarray, writers, block_nnz: int) -> None:
+    """Every row part of ``rows`` (spilled parts read once), cut into blocks of about
+    ``block_nnz`` entries, given to each writer in turn."""
     for start, indices, data in rows.parts():
         stop = start + len(indices)
         r0 = int(np.searchsorted(indptr, start, side="right")) - 1
@@ -187,10 +203,8 @@ def pmi_from_rows(rows, *, cds: float = DEFAULTS["cds"], neg: float = DEFAULTS["
         bounds = _row_blocks(local, block_nnz)
         for b0, b1 in zip(bounds[:-1], bounds[1:]):
             a, b = local[b0], local[b1]
-            out.add(r0 + b0, r0 + b1, indices[a:b], data[a:b])
-    result = out.matrix((rows.n_rows, rows.n_rows))
-    result.has_sorted_indices = True
-    return result
+            for out in writers:
+                out.add(r0 + b0, r0 + b1, indices[a:b], data[a:b])
 
 
 def pmi_row_block(block: sp.csr_matrix, r0: int, n_words: int, marginal: np.ndarray, cds: float, neg: float,
@@ -581,15 +595,7 @@ def pmi_and_nneg_from_rows(rows, weights: np.ndarray, *, bound: float = DEFAULTS
     so that it is never held in memory beside the bounded matrix (a model with a
     ``memory`` budget: the SVD reads only the bounded one)."""
     check_pmi_params(cds, neg)
-    indptr = rows.indptr()
-    if indptr[-1] == 0 or not np.any(rows.row_sum):
-        raise ParameterError("the co-occurrence matrix is empty; the corpus has no pairs inside a window")
-    row_sum = rows.row_sum
-    if keep is not None:
-        keep = _check_keep(keep, (rows.n_rows, rows.n_rows))
-        if rows.keep is None or not np.array_equal(rows.keep, keep):
-            raise ValueError("pmi_and_nneg_from_rows(keep=...) needs rows counted with the same keep weights")
-        row_sum = rows.weighted_row_sum
+    indptr, row_sum, keep = _rows_marginals(rows, keep, "pmi_and_nneg_from_rows")
     if park:
         import tempfile
 
@@ -602,16 +608,7 @@ def pmi_and_nneg_from_rows(rows, weights: np.ndarray, *, bound: float = DEFAULTS
         ppmi = _PMIWriter(indptr, row_sum, row_sum, cds, neg, True, dtype, keep)
     writers = (ppmi, _NNEGWriter(indptr, row_sum, row_sum, cds, neg, dtype, keep, bound, weights))
     try:
-        for start, indices, data in rows.parts():
-            stop = start + len(indices)
-            r0 = int(np.searchsorted(indptr, start, side="right")) - 1
-            r1 = int(np.searchsorted(indptr, stop, side="left"))
-            local = np.clip(indptr[r0:r1 + 1], start, stop) - start
-            bounds = _row_blocks(local, block_nnz)
-            for b0, b1 in zip(bounds[:-1], bounds[1:]):
-                a, b = local[b0], local[b1]
-                for out in writers:
-                    out.add(r0 + b0, r0 + b1, indices[a:b], data[a:b])
+        _feed_rows(rows, indptr, writers, block_nnz)
     except BaseException:
         if park:
             ppmi.close()
